@@ -1,0 +1,25 @@
+"""The `quorum` command line (Typer + Rich). Thin: parse input, call libs, format output."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="quorum",
+    help="Quorum: multi-agent, LLM-assisted market analysis and trading orchestrator.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print the installed version."""
+    from importlib.metadata import version as dist_version
+
+    typer.echo(dist_version("quorum"))
+
+
+def main() -> None:
+    app()

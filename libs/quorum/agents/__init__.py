@@ -1,0 +1,1 @@
+"""Quorum agents package (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Quorum analysis package (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Quorum backtest package (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Settings (pydantic-settings), feature flags and secrets."""

@@ -1,0 +1,100 @@
+"""Results of the scan stage: indicator snapshots, pattern hits, regimes."""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from typing import Self
+
+from pydantic import Field, field_validator, model_validator
+
+from quorum.domain.base import Confidence, DomainModel, Price, UtcDatetime
+from quorum.domain.market import Symbol
+from quorum.domain.timeframe import Timeframe
+
+
+class IndicatorSnapshot(DomainModel):
+    """Indicator values of one (symbol, timeframe) at the close of the last closed bar."""
+
+    symbol: Symbol
+    timeframe: Timeframe
+    as_of: UtcDatetime
+    bar_open: UtcDatetime
+    values: dict[str, float]
+
+    @field_validator("values")
+    @classmethod
+    def _finite(cls, values: dict[str, float]) -> dict[str, float]:
+        for name, value in values.items():
+            if not math.isfinite(value):
+                raise ValueError(f"values[{name!r}] must be finite (got {value})")
+        return values
+
+    @model_validator(mode="after")
+    def _bar_closed(self) -> Self:
+        if not self.timeframe.is_closed(self.bar_open, self.as_of):
+            raise ValueError(
+                f"bar_open: bar {self.bar_open.isoformat()} is not closed at "
+                f"as_of {self.as_of.isoformat()}"
+            )
+        return self
+
+
+class PatternFamily(StrEnum):
+    SUPPORT_RESISTANCE = "support_resistance"
+    BREAKOUT = "breakout"
+    CANDLESTICK = "candlestick"
+    DIVERGENCE = "divergence"
+
+
+class Bias(StrEnum):
+    BULLISH = "bullish"
+    BEARISH = "bearish"
+    NEUTRAL = "neutral"
+
+    @property
+    def sign(self) -> int:
+        return {Bias.BULLISH: 1, Bias.BEARISH: -1, Bias.NEUTRAL: 0}[self]
+
+
+class PatternHit(DomainModel):
+    """A detected chart pattern and the bars (open times) that form it."""
+
+    symbol: Symbol
+    timeframe: Timeframe
+    family: PatternFamily
+    name: str = Field(min_length=1, max_length=64)
+    bias: Bias
+    confidence: Confidence
+    bars: tuple[UtcDatetime, ...] = Field(min_length=1)
+    level: Price | None = None
+    details: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("bars")
+    @classmethod
+    def _ordered(cls, bars: tuple[object, ...]) -> tuple[object, ...]:
+        if list(bars) != sorted(bars):  # type: ignore[type-var]
+            raise ValueError("bars must be in time order")
+        return bars
+
+    @property
+    def last_bar(self) -> object:
+        return self.bars[-1]
+
+
+class RegimeKind(StrEnum):
+    BULL = "bull"
+    BEAR = "bear"
+    SIDEWAYS = "sideways"
+
+
+class Regime(DomainModel):
+    """Market regime of one (symbol, timeframe) with its strength and volatility state."""
+
+    symbol: Symbol
+    timeframe: Timeframe
+    as_of: UtcDatetime
+    kind: RegimeKind
+    strength: Confidence
+    volatility_percentile: Confidence
+    trend_score: float = Field(ge=-1.0, le=1.0, allow_inf_nan=False)

@@ -1,0 +1,215 @@
+"""Order intents, orders with their state machine, and fills."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import Field, model_validator
+
+from quorum.domain.base import DomainModel, NonNegativeDecimal, Price, Quantity, UtcDatetime
+from quorum.domain.market import Side, Symbol
+from quorum.errors import IllegalTransition
+
+CLIENT_ID_PREFIX = "q"
+CLIENT_ID_LENGTH = 32
+"""Fits every major venue: Binance allows 36, OKX 32, Bybit 36, Kraken 18+ (userref aside)."""
+
+
+class OrderLeg(StrEnum):
+    ENTRY = "entry"
+    STOP_LOSS = "stop_loss"
+    TAKE_PROFIT = "take_profit"
+    EXIT = "exit"
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+
+
+def derive_client_order_id(
+    run_id: str,
+    strategy: str,
+    symbol: str,
+    signal_time: datetime,
+    side: Side,
+    leg: OrderLeg,
+    length: int = CLIENT_ID_LENGTH,
+) -> str:
+    """Deterministic client order id: the same decision always yields the same id.
+
+    ``q`` followed by lower-case hex of SHA-256 over the decision's identity,
+    so it fits the alphanumeric alphabet every venue accepts.
+    """
+    if not 8 <= length <= 64:
+        raise ValueError(f"length: must be in [8, 64] (got {length})")
+    material = "\x1f".join(
+        (run_id, strategy, symbol, signal_time.isoformat(), side.value, leg.value)
+    )
+    digest = hashlib.sha256(material.encode("utf-8")).hexdigest()
+    return CLIENT_ID_PREFIX + digest[: length - len(CLIENT_ID_PREFIX)]
+
+
+class OrderIntent(DomainModel):
+    """An approved order, before it is sent. ``client_order_id`` is derived, never chosen."""
+
+    run_id: str = Field(min_length=1, max_length=64)
+    strategy: str = Field(min_length=1, max_length=64)
+    symbol: Symbol
+    signal_time: UtcDatetime
+    side: Side
+    leg: OrderLeg
+    order_type: OrderType
+    quantity: Quantity
+    price: Price | None = None
+    stop_price: Price | None = None
+    reduce_only: bool = False
+    client_order_id: str = Field(default="", max_length=64)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_client_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("client_order_id"):
+            data = dict(data)
+            data["client_order_id"] = "<derive>"
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.order_type is OrderType.LIMIT and self.price is None:
+            raise ValueError("price: required for a limit order")
+        if self.order_type is OrderType.STOP and self.stop_price is None:
+            raise ValueError("stop_price: required for a stop order")
+        if self.order_type is OrderType.MARKET and self.price is not None:
+            raise ValueError("price: must be empty for a market order")
+        expected = derive_client_order_id(
+            self.run_id, self.strategy, self.symbol, self.signal_time, self.side, self.leg
+        )
+        if self.client_order_id == "<derive>":
+            object.__setattr__(self, "client_order_id", expected)
+        elif self.client_order_id != expected:
+            raise ValueError(
+                f"client_order_id: must be derived from the decision (expected {expected}, "
+                f"got {self.client_order_id})"
+            )
+        return self
+
+
+class OrderState(StrEnum):
+    NEW = "new"
+    SUBMITTING = "submitting"
+    ACKNOWLEDGED = "acknowledged"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+    @property
+    def terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset(
+    {OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED, OrderState.EXPIRED}
+)
+_S = OrderState
+ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
+    _S.NEW: frozenset({_S.SUBMITTING, _S.CANCELLED}),
+    # A submit's outcome: the venue answered (ack / reject / immediate fill) or we do not know.
+    _S.SUBMITTING: frozenset(
+        {_S.ACKNOWLEDGED, _S.REJECTED, _S.PARTIALLY_FILLED, _S.FILLED, _S.UNKNOWN}
+    ),
+    _S.ACKNOWLEDGED: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELLED, _S.EXPIRED}),
+    _S.PARTIALLY_FILLED: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELLED, _S.EXPIRED}),
+    # Unknown is resolved only by asking the venue; "not found there" allows a resend
+    # with the same client id (back to submitting), never a silent "rejected".
+    _S.UNKNOWN: frozenset(
+        {
+            _S.SUBMITTING,
+            _S.ACKNOWLEDGED,
+            _S.PARTIALLY_FILLED,
+            _S.FILLED,
+            _S.CANCELLED,
+            _S.EXPIRED,
+            _S.REJECTED,
+        }
+    ),
+    _S.FILLED: frozenset(),
+    _S.CANCELLED: frozenset(),
+    _S.REJECTED: frozenset(),
+    _S.EXPIRED: frozenset(),
+}
+
+
+def check_order_transition(current: OrderState, target: OrderState) -> None:
+    if target not in ORDER_TRANSITIONS[current]:
+        raise IllegalTransition("order", current.value, target.value)
+
+
+class Order(DomainModel):
+    """An order as we know it: intent fields, venue id, state and fill progress."""
+
+    client_order_id: str = Field(min_length=8, max_length=64)
+    venue_order_id: str | None = None
+    symbol: Symbol
+    side: Side
+    order_type: OrderType
+    quantity: Quantity
+    price: Price | None = None
+    state: OrderState = OrderState.NEW
+    filled_quantity: NonNegativeDecimal = Decimal(0)
+    average_price: Price | None = None
+    updated_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _fills_within_order(self) -> Self:
+        if self.filled_quantity > self.quantity:
+            raise ValueError(
+                f"filled_quantity: must be <= quantity ({self.filled_quantity} > {self.quantity})"
+            )
+        if self.filled_quantity > 0 and self.average_price is None:
+            raise ValueError("average_price: required once anything is filled")
+        if self.state is OrderState.FILLED and self.filled_quantity != self.quantity:
+            raise ValueError(
+                f"filled_quantity: a filled order must be fully filled "
+                f"({self.filled_quantity} of {self.quantity})"
+            )
+        return self
+
+    def transition(self, target: OrderState, when: datetime, **changes: object) -> Order:
+        """Return the order moved to ``target``; raises IllegalTransition on a missing edge."""
+        check_order_transition(self.state, target)
+        updated = self.evolve(state=target, updated_at=when, **changes)
+        assert isinstance(updated, Order)
+        return updated
+
+
+class Liquidity(StrEnum):
+    MAKER = "maker"
+    TAKER = "taker"
+
+
+class Fill(DomainModel):
+    """One execution reported by the venue, identified by its venue trade id."""
+
+    client_order_id: str = Field(min_length=8, max_length=64)
+    venue_trade_id: str = Field(min_length=1, max_length=128)
+    symbol: Symbol
+    side: Side
+    quantity: Quantity
+    price: Price
+    fee: NonNegativeDecimal = Decimal(0)
+    fee_currency: str = Field(default="", max_length=16)
+    liquidity: Liquidity = Liquidity.TAKER
+    ts: UtcDatetime
+
+    @property
+    def notional(self) -> Decimal:
+        return self.quantity * self.price

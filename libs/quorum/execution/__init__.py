@@ -1,0 +1,1 @@
+"""Quorum execution package (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Quorum journal package (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Quorum llm package (see docs/ARCHITECTURE.md)."""

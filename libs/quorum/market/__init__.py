@@ -1,0 +1,1 @@
+"""Quorum market package (see docs/ARCHITECTURE.md)."""

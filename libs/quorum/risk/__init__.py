@@ -1,0 +1,1 @@
+"""Quorum risk package (see docs/ARCHITECTURE.md)."""

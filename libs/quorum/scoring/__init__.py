@@ -1,0 +1,1 @@
+"""Quorum scoring package (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Quorum store package (see docs/ARCHITECTURE.md)."""

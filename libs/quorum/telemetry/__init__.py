@@ -1,0 +1,1 @@
+"""Quorum telemetry package (see docs/ARCHITECTURE.md)."""

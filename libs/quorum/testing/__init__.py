@@ -1,0 +1,1 @@
+"""Quorum testing package (see docs/ARCHITECTURE.md)."""

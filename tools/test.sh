@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# What `make test` runs: lint, format check, types, import contracts, then every test
+# against real Redis and PostgreSQL servers started here and stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=.venv/bin
+step() { printf '\n==> %s\n' "$*"; }
+
+step "ruff check"; "$bin/ruff" check .
+step "ruff format --check"; "$bin/ruff" format --check .
+step "mypy --strict (libs, apps)"; "$bin/mypy"
+step "import contracts (lint-imports)"; "$bin/lint-imports"
+
+state=$(mktemp -d "${TMPDIR:-/tmp}/quorum-services.XXXXXX")
+cleanup() { tools/services.sh stop "$state" || true; }
+trap cleanup EXIT
+step "services (redis, postgresql)"
+if ! tools/services.sh start "$state"; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "error: a test service could not be started and CI=true: refusing to skip its tests" >&2
+    exit 1
+  fi
+  echo "warning: some services are missing; their tests will be skipped (they fail under CI=true)" >&2
+fi
+set -a; . "$state/env"; set +a
+
+step "pytest"
+export NUMBA_CACHE_DIR=${NUMBA_CACHE_DIR:-$PWD/.cache/numba}
+export LITELLM_LOCAL_MODEL_COST_MAP=True
+set +e
+"$bin/pytest" "$@"
+status=$?
+set -e
+if [ $status -eq 5 ]; then
+  echo "error: pytest collected no tests; that is a failure, not a pass" >&2
+  exit 1
+fi
+exit $status
