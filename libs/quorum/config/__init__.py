@@ -1,1 +1,127 @@
-"""Settings (pydantic-settings), feature flags and secrets."""
+"""Settings (pydantic-settings), feature flags and secrets.
+
+Nothing here builds a settings object, store or provider at import time: the
+composition root calls :func:`load_settings`, :func:`build_secrets_provider`,
+:func:`check_live_allowed` and :func:`build_flag_store`. The Redis and Vault
+backends (``RedisFlagStore``, ``VaultSecrets``, ``VaultSession``) are imported on
+first use, so their client libraries load only when those backends are used.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from quorum.config.flags import (
+    FLAG_ENV_PREFIX,
+    FLAG_SPECS,
+    FileFlagStore,
+    FlagBackend,
+    FlagChange,
+    FlagChangeRecorder,
+    FlagSpec,
+    FlagState,
+    FlagStore,
+    FlagValue,
+    JsonlFlagAuditLog,
+    LiveGuard,
+    build_flag_store,
+    flag_defaults,
+    flag_spec,
+)
+from quorum.config.live_guard import (
+    check_live_allowed,
+    check_trading_live_allowed,
+    make_live_guard,
+)
+from quorum.config.masking import mask_url
+from quorum.config.refs import EnvSecretRef, ParsedRef, SecretRef, parse_ref
+from quorum.config.secrets import (
+    REDACTED,
+    EnvSecrets,
+    RedactingFilter,
+    RoutingSecrets,
+    SecretSink,
+    build_secrets_provider,
+)
+from quorum.config.settings import (
+    CONFIG_PATH_VARIABLE,
+    AppSettings,
+    BrokerSettings,
+    ComponentSettings,
+    DatabaseSettings,
+    ExchangeSettings,
+    FlagsSettings,
+    LoggingSettings,
+    LogLevel,
+    SecretsSettings,
+    TradingMode,
+    TradingSettings,
+    VaultSettings,
+    load_settings,
+)
+
+if TYPE_CHECKING:
+    from quorum.config.flags.redis_store import RedisFlagStore
+    from quorum.config.secrets.vault import VaultSecrets
+    from quorum.config.secrets.vault_session import VaultSession
+
+_LAZY = {
+    "RedisFlagStore": "quorum.config.flags.redis_store",
+    "VaultSecrets": "quorum.config.secrets.vault",
+    "VaultSession": "quorum.config.secrets.vault_session",
+}
+
+__all__ = [
+    "CONFIG_PATH_VARIABLE",
+    "FLAG_ENV_PREFIX",
+    "FLAG_SPECS",
+    "REDACTED",
+    "AppSettings",
+    "BrokerSettings",
+    "ComponentSettings",
+    "DatabaseSettings",
+    "EnvSecretRef",
+    "EnvSecrets",
+    "ExchangeSettings",
+    "FileFlagStore",
+    "FlagBackend",
+    "FlagChange",
+    "FlagChangeRecorder",
+    "FlagSpec",
+    "FlagState",
+    "FlagStore",
+    "FlagValue",
+    "FlagsSettings",
+    "JsonlFlagAuditLog",
+    "LiveGuard",
+    "LogLevel",
+    "LoggingSettings",
+    "ParsedRef",
+    "RedactingFilter",
+    "RedisFlagStore",
+    "RoutingSecrets",
+    "SecretRef",
+    "SecretSink",
+    "SecretsSettings",
+    "TradingMode",
+    "TradingSettings",
+    "VaultSecrets",
+    "VaultSession",
+    "VaultSettings",
+    "build_flag_store",
+    "build_secrets_provider",
+    "check_live_allowed",
+    "check_trading_live_allowed",
+    "flag_defaults",
+    "flag_spec",
+    "load_settings",
+    "make_live_guard",
+    "mask_url",
+    "parse_ref",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module), name)

@@ -1,0 +1,50 @@
+"""The application settings: one field per component, read from env (``QUORUM_…``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from quorum.config.settings.flags import FlagsSettings
+from quorum.config.settings.infra import BrokerSettings, DatabaseSettings, LoggingSettings
+from quorum.config.settings.secrets import SecretsSettings
+from quorum.config.settings.trading import TradingSettings
+
+ENV_PREFIX = "QUORUM_"
+ENV_NESTED_DELIMITER = "__"
+
+
+class AppSettings(BaseSettings):
+    """All settings. Add a component by adding one field here with its own model.
+
+    Build it with :func:`quorum.config.load_settings` (env over YAML file); calling
+    ``AppSettings()`` directly reads only init arguments and ``QUORUM_*`` variables.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        case_sensitive=False,
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
+    )
+
+    trading: TradingSettings = Field(default_factory=TradingSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    broker: BrokerSettings = Field(default_factory=BrokerSettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    flags: FlagsSettings = Field(default_factory=FlagsSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Init arguments, then ``QUORUM_*`` env. No dotenv file, no secrets directory."""
+        return init_settings, env_settings

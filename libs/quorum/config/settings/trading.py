@@ -1,0 +1,31 @@
+"""Trading settings: paper or live, the live confirmation, and the exchange's credential refs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from quorum.config.refs import SecretRef
+from quorum.config.settings.base import ComponentSettings
+
+TradingMode = Literal["paper", "live"]
+
+
+class ExchangeSettings(ComponentSettings):
+    """The venue and *references* to its credentials (never the credentials themselves)."""
+
+    id: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    """The ccxt exchange id, e.g. ``binance``."""
+    api_key_ref: SecretRef | None = None
+    api_secret_ref: SecretRef | None = None
+    password_ref: SecretRef | None = None
+    """Only for venues that need a passphrase (e.g. OKX, KuCoin)."""
+
+
+class TradingSettings(ComponentSettings):
+    """``mode`` starts at ``paper``; ``live`` also needs ``live_confirm`` and credentials."""
+
+    mode: TradingMode = "paper"
+    live_confirm: bool = False
+    exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
