@@ -7,6 +7,8 @@ from quorum.domain.analysis import (
     PatternHit,
     Regime,
     RegimeKind,
+    ScanResult,
+    TimeframeScan,
 )
 from quorum.domain.base import (
     MAX_STOP_FRACTION,
@@ -94,11 +96,13 @@ __all__ = [
     "RegimeKind",
     "RiskDecision",
     "RuleCheck",
+    "ScanResult",
     "ScoreComponent",
     "Side",
     "Signal",
     "Symbol",
     "Timeframe",
+    "TimeframeScan",
     "UtcDatetime",
     "Verdict",
     "check_order_transition",

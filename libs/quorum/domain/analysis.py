@@ -77,6 +77,14 @@ class PatternHit(DomainModel):
             raise ValueError("bars must be in time order")
         return bars
 
+    @field_validator("details")
+    @classmethod
+    def _finite_details(cls, details: dict[str, float]) -> dict[str, float]:
+        for name, value in details.items():
+            if not math.isfinite(value):
+                raise ValueError(f"details[{name!r}] must be finite (got {value})")
+        return details
+
     @property
     def last_bar(self) -> object:
         return self.bars[-1]
@@ -98,3 +106,36 @@ class Regime(DomainModel):
     strength: Confidence
     volatility_percentile: Confidence
     trend_score: float = Field(ge=-1.0, le=1.0, allow_inf_nan=False)
+
+
+class TimeframeScan(DomainModel):
+    """Everything the scan stage found for one (symbol, timeframe) at ``as_of``."""
+
+    symbol: Symbol
+    timeframe: Timeframe
+    as_of: UtcDatetime
+    bars: int = Field(ge=0)
+    snapshot: IndicatorSnapshot
+    patterns: tuple[PatternHit, ...] = ()
+    regime: Regime
+
+
+class ScanResult(DomainModel):
+    """A multi-timeframe scan of one symbol; all timeframes come from one aligned data set."""
+
+    symbol: Symbol
+    as_of: UtcDatetime
+    timeframes: tuple[TimeframeScan, ...]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        for item in self.timeframes:
+            if item.symbol != self.symbol or item.as_of != self.as_of:
+                raise ValueError(
+                    f"timeframes: every entry must be for {self.symbol} at {self.as_of.isoformat()} "
+                    f"(got {item.symbol} {item.timeframe} at {item.as_of.isoformat()})"
+                )
+        return self
+
+    def get(self, timeframe: Timeframe) -> TimeframeScan | None:
+        return next((t for t in self.timeframes if t.timeframe is timeframe), None)

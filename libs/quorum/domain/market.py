@@ -19,7 +19,7 @@ _SYMBOL = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}(:[A-Z0-9]{1,20})?$")
 
 
 def _check_symbol(value: str) -> str:
-    if not _SYMBOL.match(value):
+    if not _SYMBOL.fullmatch(value):
         raise ValueError(
             "must be a ccxt unified symbol BASE/QUOTE (optionally BASE/QUOTE:SETTLE), "
             f"upper-case letters and digits, e.g. BTC/USDT; got {value!r}"
@@ -185,7 +185,13 @@ def first_bar_violation(df: pd.DataFrame, timeframe: Timeframe) -> tuple[str, st
         return "index", "must be a timezone-aware DatetimeIndex of bar open times"
     if str(index.tz) != "UTC":
         return "index", f"timestamps must be UTC (got {index.tz})"
-    values = df.loc[:, list(BAR_COLUMNS)].to_numpy(dtype="float64", na_value=np.nan)
+    columns = []
+    for name in BAR_COLUMNS:
+        try:
+            columns.append(df[name].to_numpy(dtype="float64", na_value=np.nan))
+        except (TypeError, ValueError) as exc:
+            return "header", f"column {name} must be numeric ({exc})"
+    values = np.column_stack(columns)
     finite = np.isfinite(values)
     if not finite.all():
         i, j = np.argwhere(~finite)[0]

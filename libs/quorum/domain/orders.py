@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Self
@@ -17,6 +17,8 @@ from quorum.errors import IllegalTransition
 CLIENT_ID_PREFIX = "q"
 CLIENT_ID_LENGTH = 32
 """Fits every major venue: Binance allows 36, OKX 32, Bybit 36, Kraken 18+ (userref aside)."""
+_SEPARATOR = "\x1f"
+"""Joins the identity fields; refused inside them so two identities never share an id."""
 
 
 class OrderLeg(StrEnum):
@@ -44,12 +46,18 @@ def derive_client_order_id(
     """Deterministic client order id: the same decision always yields the same id.
 
     ``q`` followed by lower-case hex of SHA-256 over the decision's identity,
-    so it fits the alphanumeric alphabet every venue accepts.
+    so it fits the alphanumeric alphabet every venue accepts. ``signal_time`` is
+    normalised to UTC first, so the same instant gives the same id in any zone.
     """
     if not 8 <= length <= 64:
         raise ValueError(f"length: must be in [8, 64] (got {length})")
-    material = "\x1f".join(
-        (run_id, strategy, symbol, signal_time.isoformat(), side.value, leg.value)
+    if signal_time.tzinfo is None or signal_time.utcoffset() is None:
+        raise ValueError(f"signal_time: must be timezone-aware (got {signal_time.isoformat()})")
+    for name, part in (("run_id", run_id), ("strategy", strategy), ("symbol", symbol)):
+        if _SEPARATOR in part:
+            raise ValueError(f"{name}: must not contain the control character U+001F")
+    material = _SEPARATOR.join(
+        (run_id, strategy, symbol, signal_time.astimezone(UTC).isoformat(), side.value, leg.value)
     )
     digest = hashlib.sha256(material.encode("utf-8")).hexdigest()
     return CLIENT_ID_PREFIX + digest[: length - len(CLIENT_ID_PREFIX)]

@@ -64,6 +64,11 @@ class Position(DomainModel):
             raise ValueError("closed_at: required once closed")
         if self.state is not PositionState.CLOSED and self.closed_at is not None:
             raise ValueError("closed_at: only allowed once closed")
+        if self.closed_at is not None and self.closed_at < self.opened_at:
+            raise ValueError(
+                f"closed_at: must be >= opened_at (closed_at={self.closed_at.isoformat()}, "
+                f"opened_at={self.opened_at.isoformat()})"
+            )
         if self.average_entry is not None and self.state is not PositionState.CLOSED:
             _check_protective_levels(
                 self.direction, self.average_entry, self.stop_loss, self.take_profit
