@@ -119,6 +119,21 @@ class TimeframeScan(DomainModel):
     patterns: tuple[PatternHit, ...] = ()
     regime: Regime
 
+    @model_validator(mode="after")
+    def _parts_match(self) -> Self:
+        parts: list[tuple[str, str, Timeframe]] = [
+            ("snapshot", self.snapshot.symbol, self.snapshot.timeframe),
+            ("regime", self.regime.symbol, self.regime.timeframe),
+        ]
+        parts += [(f"patterns[{i}]", p.symbol, p.timeframe) for i, p in enumerate(self.patterns)]
+        for name, symbol, timeframe in parts:
+            if symbol != self.symbol or timeframe is not self.timeframe:
+                raise ValueError(
+                    f"{name}: must be for {self.symbol} {self.timeframe} "
+                    f"(got {symbol} {timeframe})"
+                )
+        return self
+
 
 class ScanResult(DomainModel):
     """A multi-timeframe scan of one symbol; all timeframes come from one aligned data set."""

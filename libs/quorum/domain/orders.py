@@ -184,6 +184,13 @@ class Order(DomainModel):
             )
         if self.filled_quantity > 0 and self.average_price is None:
             raise ValueError("average_price: required once anything is filled")
+        if self.state is OrderState.PARTIALLY_FILLED and not (
+            0 < self.filled_quantity < self.quantity
+        ):
+            raise ValueError(
+                f"filled_quantity: a partially filled order needs 0 < filled < quantity "
+                f"({self.filled_quantity} of {self.quantity})"
+            )
         if self.state is OrderState.FILLED and self.filled_quantity != self.quantity:
             raise ValueError(
                 f"filled_quantity: a filled order must be fully filled "
@@ -194,6 +201,11 @@ class Order(DomainModel):
     def transition(self, target: OrderState, when: datetime, **changes: object) -> Order:
         """Return the order moved to ``target``; raises IllegalTransition on a missing edge."""
         check_order_transition(self.state, target)
+        if when < self.updated_at:
+            raise ValueError(
+                f"updated_at: {when.isoformat()} is before the order's last update "
+                f"{self.updated_at.isoformat()}"
+            )
         updated = self.evolve(state=target, updated_at=when, **changes)
         assert isinstance(updated, Order)
         return updated
