@@ -1,1 +1,64 @@
-"""Quorum market package (see docs/ARCHITECTURE.md)."""
+"""Market data: sources (ccxt, local store, CSV / Parquet, synthetic), quality gates,
+timeframe alignment, and the loader that implements the ``MarketData`` port.
+
+The ccxt adapter lives in ``quorum.market.ccxt_source`` and is imported lazily
+(by :func:`open_source` for ``ccxt:EXCHANGE`` specs) so that nothing here
+imports ccxt.
+"""
+
+from quorum.market.align import (
+    IncompleteBar,
+    ResampleReport,
+    aggregate_ohlcv,
+    align_timeframes,
+    resample,
+    resample_with_report,
+)
+from quorum.market.files import TIMESTAMP_COLUMNS, FileSource, infer_timeframe, read_bar_file
+from quorum.market.loader import MarketDataLoader
+from quorum.market.quality import QualityPolicy, check_bars, guard_exchange_time
+from quorum.market.report import Gap, Problem, QualityRejected, QualityReport, RepairedRow
+from quorum.market.source import (
+    SOURCE_ROW,
+    BoundedSource,
+    RawBarSource,
+    check_window,
+    empty_raw_frame,
+)
+from quorum.market.sources import SOURCE_SPECS, open_source
+from quorum.market.store import ParquetBarStore, StoreBackedSource, StoreSource
+from quorum.market.synthetic import SyntheticParams, SyntheticSource
+
+__all__ = [
+    "SOURCE_ROW",
+    "SOURCE_SPECS",
+    "TIMESTAMP_COLUMNS",
+    "BoundedSource",
+    "FileSource",
+    "Gap",
+    "IncompleteBar",
+    "MarketDataLoader",
+    "ParquetBarStore",
+    "Problem",
+    "QualityPolicy",
+    "QualityRejected",
+    "QualityReport",
+    "RawBarSource",
+    "RepairedRow",
+    "ResampleReport",
+    "StoreBackedSource",
+    "StoreSource",
+    "SyntheticParams",
+    "SyntheticSource",
+    "aggregate_ohlcv",
+    "align_timeframes",
+    "check_bars",
+    "check_window",
+    "empty_raw_frame",
+    "guard_exchange_time",
+    "infer_timeframe",
+    "open_source",
+    "read_bar_file",
+    "resample",
+    "resample_with_report",
+]
