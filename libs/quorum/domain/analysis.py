@@ -129,8 +129,7 @@ class TimeframeScan(DomainModel):
         for name, symbol, timeframe in parts:
             if symbol != self.symbol or timeframe is not self.timeframe:
                 raise ValueError(
-                    f"{name}: must be for {self.symbol} {self.timeframe} "
-                    f"(got {symbol} {timeframe})"
+                    f"{name}: must be for {self.symbol} {self.timeframe} (got {symbol} {timeframe})"
                 )
         return self
 
@@ -147,8 +146,9 @@ class ScanResult(DomainModel):
         for item in self.timeframes:
             if item.symbol != self.symbol or item.as_of != self.as_of:
                 raise ValueError(
-                    f"timeframes: every entry must be for {self.symbol} at {self.as_of.isoformat()} "
-                    f"(got {item.symbol} {item.timeframe} at {item.as_of.isoformat()})"
+                    f"timeframes: every entry must be for {self.symbol} at "
+                    f"{self.as_of.isoformat()} (got {item.symbol} {item.timeframe} "
+                    f"at {item.as_of.isoformat()})"
                 )
         return self
 

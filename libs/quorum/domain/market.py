@@ -146,10 +146,29 @@ class BarFrame:
         span = f"{self._df.index[0]}..{self._df.index[-1]}" if len(self._df) else "empty"
         return f"BarFrame({self.symbol} {self.timeframe}, {len(self._df)} bars, {span})"
 
+    @classmethod
+    def _slice_of_valid(cls, parent: BarFrame, df: pd.DataFrame) -> BarFrame:
+        """A contiguous slice of an already validated frame is valid: skip re-checking."""
+        frame = cls.__new__(cls)
+        frame.symbol = parent.symbol
+        frame.timeframe = parent.timeframe
+        frame._df = df
+        return frame
+
     def closed_at(self, as_of: datetime) -> BarFrame:
         """Only the bars whose close is at or before ``as_of`` (no look-ahead)."""
+        if as_of.tzinfo is None:
+            raise ValueError(f"as_of: must be timezone-aware (got {as_of.isoformat()})")
         cutoff = pd.Timestamp(as_of) - pd.Timedelta(seconds=self.timeframe.seconds)
-        return BarFrame(self.symbol, self.timeframe, self._df.loc[self._df.index <= cutoff])
+        end = int(self._df.index.searchsorted(cutoff, side="right"))
+        return BarFrame._slice_of_valid(self, self._df.iloc[:end])
+
+    def tail(self, bars: int) -> BarFrame:
+        """The last ``bars`` bars."""
+        if bars < 0:
+            raise ValueError(f"bars: must be >= 0 (got {bars})")
+        start = len(self._df) - min(bars, len(self._df))
+        return BarFrame._slice_of_valid(self, self._df.iloc[start:])
 
     def bars(self) -> list[Bar]:
         """The rows as :class:`Bar` values (Decimal prices)."""
