@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from apps.cli.commands import bench, data, flags, run, scan
+
 app = typer.Typer(
     name="quorum",
     help="Quorum: multi-agent, LLM-assisted market analysis and trading orchestrator.",
@@ -11,6 +13,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
+app.command("run")(run.run)
+app.command("scan")(scan.scan)
+app.add_typer(data.app, name="data")
+app.add_typer(flags.app, name="flags")
+app.add_typer(bench.app, name="bench")
 
 
 @app.command()

@@ -1,0 +1,50 @@
+"""`quorum bench …`: benchmark scenarios, printed as JSON (see benchmarks/README.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="Benchmarks; results are JSON and recorded in benchmarks/README.md.")
+console = Console()
+
+
+def _emit(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, default=str))
+    else:
+        console.print_json(json.dumps(result, default=str))
+
+
+@app.command("scan")
+def bench_scan(
+    symbols: int = typer.Option(20, help="Symbols in the standard scan."),
+    bars: int = typer.Option(500, help="Closed bars per timeframe."),
+    runs: int = typer.Option(7, min=5, help="Warm runs (median reported)."),
+    seed: int = typer.Option(7),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Standard scan (20 symbols × 4 timeframes × 500 bars) and indicators vs TA-Lib."""
+    from benchmarks.scan import run
+
+    _emit(run(symbols=symbols, bars=bars, runs=runs, seed=seed), as_json)
+
+
+@app.command("risk")
+def bench_risk(
+    signals: int = typer.Option(100_000, help="Random signals to evaluate."),
+    positions: int = typer.Option(50, help="Open positions in the portfolio."),
+    monitor_positions: int = typer.Option(1_000, help="Positions for the monitor timing."),
+    seed: int = typer.Option(1),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Risk evaluate latency over random signals and monitor over many positions."""
+    from benchmarks.risk import run
+
+    _emit(
+        run(signals=signals, positions=positions, monitor_positions=monitor_positions, seed=seed),
+        as_json,
+    )

@@ -1,0 +1,233 @@
+"""``quorum journal``: verify the audit journal's hash chain and checkpoints, show entries.
+
+Exit codes: ``verify`` 0 when the chain and checkpoints are intact, 1 when damage was
+found (the first bad sequence number and the kind of damage are printed), 2 when the
+command could not run (no database, unreadable key, bad option).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from apps.cli.options import parse_time
+from quorum.clock import SystemClock
+from quorum.config import build_secrets_provider, load_settings, mask_url
+from quorum.domain import JournalEntry, JournalKind
+from quorum.errors import QuorumError
+from quorum.journal import (
+    DirectoryCheckpointStore,
+    Journal,
+    VerifyReport,
+    default_checkpoint_dir,
+    load_public_key,
+    verify_journal,
+)
+from quorum.store import create_engine_for, sqlite_file
+
+app = typer.Typer(
+    name="journal",
+    help="The audit journal: verify the hash chain and its checkpoints, show entries.",
+    no_args_is_help=True,
+)
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: database.url from the settings)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of Rich output.")]
+_PAYLOAD_WIDTH = 80
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] [red]{escape(message)}[/]")
+    raise typer.Exit(code)
+
+
+def _engine(db: str | None) -> tuple[Engine, str]:
+    try:
+        url = db if db is not None else load_settings().database.url
+        database = sqlite_file(url)
+        if database is not None and not database.is_file():
+            _fail(f"no SQLite database at {database}")
+        return create_engine_for(url), url
+    except QuorumError as exc:
+        _fail(str(exc))
+
+
+def _trusted_keys(public_key: Path | None, public_key_ref: str | None) -> list[bytes] | None:
+    keys: list[bytes] = []
+    try:
+        if public_key is not None:
+            keys.append(load_public_key(public_key.read_text(encoding="ascii"), str(public_key)))
+        if public_key_ref is not None:
+            settings = load_settings()
+            secret = build_secrets_provider(settings).get(public_key_ref).get_secret_value()
+            keys.append(load_public_key(secret, public_key_ref))
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"--public-key {public_key}: cannot read ({type(exc).__name__})")
+    except QuorumError as exc:
+        _fail(str(exc))
+    return keys or None
+
+
+def _checkpoint_store(
+    url: str, checkpoints: Path | None, no_checkpoints: bool
+) -> DirectoryCheckpointStore | None:
+    if no_checkpoints:
+        return None
+    if checkpoints is not None:
+        if not checkpoints.is_dir():
+            _fail(f"--checkpoints {checkpoints}: not a directory")
+        return DirectoryCheckpointStore(checkpoints)
+    default = default_checkpoint_dir(url)
+    return DirectoryCheckpointStore(default) if default.is_dir() else None
+
+
+def _print_report(report: VerifyReport, url: str, store: DirectoryCheckpointStore | None) -> None:
+    console = Console(soft_wrap=True)
+    where = escape(mask_url(url))
+    if report.ok:
+        console.print(
+            f"[bold green]journal intact[/]: {report.count} entries, head {report.head_hash}"
+        )
+    else:
+        damage = report.damage.value if report.damage is not None else "damage"
+        seq = "-" if report.first_bad_seq is None else str(report.first_bad_seq)
+        console.print(f"[bold red]journal damaged[/]: [red]{damage}[/] at seq [bold]{seq}[/]")
+        console.print(f"  {escape(report.detail)}")
+        if report.checkpoint is not None:
+            console.print(f"  checkpoint: {escape(report.checkpoint)}")
+        console.print(f"  intact entries before it: {report.count}")
+    console.print(f"  database: {where}")
+    if store is None:
+        console.print(
+            "  [yellow]checkpoints: not checked[/] (no --checkpoints directory): truncation "
+            "of the tail and a consistent rewrite cannot be detected"
+        )
+        return
+    latest = "-" if report.latest_checkpoint_size is None else report.latest_checkpoint_size
+    console.print(
+        f"  checkpoints: {report.checkpoints_checked} in {escape(str(store.path))} "
+        f"(latest size {latest})"
+    )
+    if not report.trusted_keys:
+        console.print(
+            "  [yellow]signatures checked against the key embedded in the checkpoints only"
+            "[/]: pass --public-key to detect re-signing"
+        )
+
+
+@app.command("verify")
+def verify(
+    db: DbOpt = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoints",
+            help="Checkpoint directory (default: <sqlite file>-checkpoints when it exists).",
+        ),
+    ] = None,
+    no_checkpoints: Annotated[
+        bool, typer.Option("--no-checkpoints", help="Walk the chain only.")
+    ] = False,
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", help="Trusted Ed25519 public key (PEM or base64 raw)."),
+    ] = None,
+    public_key_ref: Annotated[
+        str | None,
+        typer.Option("--public-key-ref", help="Secret ref of the trusted public key."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Walk the hash chain and its checkpoints: exit 0 intact, 1 damaged (names where)."""
+    keys = _trusted_keys(public_key, public_key_ref)
+    engine, url = _engine(db)
+    store = _checkpoint_store(url, checkpoints, no_checkpoints)
+    try:
+        report = verify_journal(engine, checkpoints=store, trusted_public_keys=keys)
+    except SQLAlchemyError as exc:
+        _fail(f"cannot read the journal in {mask_url(url)}: {type(exc).__name__}: {exc.args[0]}")
+    finally:
+        engine.dispose()
+    if as_json:
+        out = report.model_dump(mode="json")
+        out["database"] = mask_url(url)
+        out["checkpoint_dir"] = None if store is None else str(store.path)
+        typer.echo(json.dumps(out, indent=2))
+    else:
+        _print_report(report, url, store)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _since(text: str | None) -> tuple[int | None, datetime | None]:
+    if text is None:
+        return None, None
+    if text.strip().isdigit():
+        return int(text), None
+    return None, parse_time(text, "--since")
+
+
+def _show_table(entries: list[JournalEntry]) -> None:
+    table = Table(title=f"journal ({len(entries)} entries)")
+    for column in ("seq", "time", "kind", "actor", "run", "payload"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        payload = json.dumps(entry.payload, sort_keys=True, ensure_ascii=False)
+        if len(payload) > _PAYLOAD_WIDTH:
+            payload = payload[: _PAYLOAD_WIDTH - 1] + "…"
+        table.add_row(
+            str(entry.seq),
+            entry.time.isoformat(),
+            entry.kind.value,
+            escape(entry.actor),
+            escape(entry.run_id or ""),
+            escape(payload),
+        )
+    Console().print(table)
+
+
+@app.command("show")
+def show(
+    db: DbOpt = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="First seq (a number) or time (ISO-8601 with offset)."),
+    ] = None,
+    kind: Annotated[
+        list[JournalKind] | None,
+        typer.Option("--kind", help="Only these kinds (repeat the option for several)."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show entries in seq order (unverified: run `quorum journal verify` to prove them)."""
+    since_seq, since_time = _since(since)
+    engine, url = _engine(db)
+    try:
+        entries = Journal(engine, SystemClock()).read(
+            since_seq=since_seq,
+            since_time=since_time,
+            kinds=kind,
+            limit=limit,
+        )
+    except SQLAlchemyError as exc:
+        _fail(f"cannot read the journal in {mask_url(url)}: {type(exc).__name__}: {exc.args[0]}")
+    except QuorumError as exc:
+        _fail(str(exc), code=1)
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps([entry.model_dump(mode="json") for entry in entries], indent=2))
+        return
+    _show_table(entries)

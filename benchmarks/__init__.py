@@ -1,0 +1,1 @@
+"""`quorum bench …` scenarios. Each module exposes ``run(...) -> dict`` (JSON-ready)."""

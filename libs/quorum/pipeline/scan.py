@@ -1,0 +1,45 @@
+"""The scan stage: load bars through the quality gates, align timeframes, analyse each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from quorum.analysis.scan import ScanParams, analyze_timeframe
+from quorum.domain import ScanResult, Timeframe
+from quorum.market import align_timeframes
+from quorum.ports import MarketData
+
+
+def history_start(timeframes: Sequence[Timeframe], as_of: datetime, history_bars: int) -> datetime:
+    """Open time of the oldest base bar needed for ``history_bars`` closed bars per timeframe."""
+    longest = max(timeframes, key=lambda tf: tf.seconds)
+    return longest.floor(as_of) - longest.delta * history_bars
+
+
+class ScanStage:
+    """Multi-timeframe scan of one symbol from one aligned base data set."""
+
+    def __init__(self, market: MarketData, base: Timeframe, params: ScanParams) -> None:
+        self._market = market
+        self._base = base
+        self._params = params
+
+    @property
+    def params(self) -> ScanParams:
+        return self._params
+
+    def scan(self, symbol: str, timeframes: Sequence[Timeframe], as_of: datetime) -> ScanResult:
+        if any(tf.seconds < self._base.seconds for tf in timeframes):
+            finer = [tf.value for tf in timeframes if tf.seconds < self._base.seconds]
+            raise ValueError(f"timeframes: {finer} are finer than the base timeframe {self._base}")
+        since = history_start(timeframes, as_of, self._params.history_bars)
+        base_frame = self._market.fetch_bars(symbol, self._base, since, as_of)
+        frames = align_timeframes(base_frame, list(timeframes), as_of)
+        return ScanResult(
+            symbol=symbol,
+            as_of=as_of,
+            timeframes=tuple(
+                analyze_timeframe(symbol, tf, frames[tf], as_of, self._params) for tf in timeframes
+            ),
+        )

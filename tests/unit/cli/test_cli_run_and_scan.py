@@ -1,0 +1,135 @@
+"""`quorum run` and `quorum scan` through the real CLI, offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from apps.cli.main import app
+from quorum.domain import Timeframe
+from quorum.testing import make_bars_df
+
+runner = CliRunner()
+
+
+def test_run_replays_each_timeframe_when_its_bar_closes() -> None:
+    # 8 × 15m from 00:00: 15m closes 8 times, 1h at 01:00 and 02:00, 4h and 1d never.
+    result = runner.invoke(
+        app,
+        ["run", "--steps", "8", "--symbols", "BTC/USDT,ETH/USDT", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["steps"] == 8
+    assert summary["base_bars"] == 16
+    assert summary["scans"] == {"15m": 16, "1h": 4}
+    assert sum(summary["regimes"].values()) == 20
+    assert summary["end"] == "2025-01-01T02:00:00+00:00"
+
+
+def test_run_refuses_a_start_without_utc_offset() -> None:
+    result = runner.invoke(app, ["run", "--start", "2025-01-01T00:00:00", "--steps", "1"])
+    assert result.exit_code == 2
+    assert "no UTC offset" in result.output
+
+
+def test_scan_json_has_every_requested_timeframe_with_closed_bars_only() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "scan",
+            "--symbols",
+            "BTC/USDT",
+            "--timeframes",
+            "1h,4h",
+            "--as-of",
+            "2025-01-01T00:30:00Z",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (scan,) = json.loads(result.output)
+    assert [t["timeframe"] for t in scan["timeframes"]] == ["1h", "4h"]
+    for item in scan["timeframes"]:
+        tf = Timeframe(item["timeframe"])
+        assert item["bars"] == 500
+        # the last closed 1h bar at 00:30 opened at 23:00; the last 4h bar at 20:00
+        expected_open = {"1h": "2024-12-31T23:00:00Z", "4h": "2024-12-31T20:00:00Z"}[tf.value]
+        assert item["snapshot"]["bar_open"] == expected_open
+
+
+def _write_csv(path: Path, rows: int = 600) -> Path:
+    df = make_bars_df(rows, timeframe=Timeframe.H1, seed=3)
+    df.index = df.index.strftime("%Y-%m-%dT%H:%M:%SZ")
+    df.index.name = "timestamp"
+    df.to_csv(path)
+    return path
+
+
+def test_scan_reads_an_imported_csv_at_its_last_close(tmp_path: Path) -> None:
+    csv = _write_csv(tmp_path / "bars.csv")
+    result = runner.invoke(
+        app,
+        [
+            "scan",
+            "--symbols",
+            "ABC/USD",
+            "--timeframes",
+            "1h",
+            "--base",
+            "1h",
+            "--data",
+            f"csv:{csv}",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (scan,) = json.loads(result.output)
+    assert scan["timeframes"][0]["bars"] == 500
+
+
+@pytest.mark.parametrize(
+    ("mutate", "rule"),
+    [
+        (lambda lines: lines.__setitem__(-20, _field(lines[-20], 4, "nan")), "nan"),
+        (lambda lines: lines.insert(-30, lines.pop(-25)), "order"),
+        (lambda lines: lines.__setitem__(-20, _field(lines[-20], 5, "-3")), "volume"),
+        (lambda lines: lines.__setitem__(-20, _field(lines[-20], 2, "0.0001")), "high"),
+    ],
+    ids=["nan", "out_of_order", "negative_volume", "high_below_low"],
+)
+def test_scan_refuses_a_malformed_csv_naming_the_row_and_rule(
+    tmp_path: Path, mutate: object, rule: str
+) -> None:
+    csv = _write_csv(tmp_path / "bars.csv")
+    lines = csv.read_text().splitlines()
+    mutate(lines)  # type: ignore[operator]
+    csv.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(
+        app,
+        [
+            "scan",
+            "--symbols",
+            "ABC/USD",
+            "--timeframes",
+            "1h",
+            "--base",
+            "1h",
+            "--data",
+            f"csv:{csv}",
+            "--as-of",
+            "2024-01-26T00:00:00Z",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "row" in result.output or "line" in result.output
+    assert rule in result.output.lower()
+
+
+def _field(line: str, index: int, value: str) -> str:
+    parts = line.split(",")
+    parts[index] = value
+    return ",".join(parts)
