@@ -1,0 +1,144 @@
+"""Account rules as pre-trade gates: each returns a RuleCheck naming value and limit.
+
+Daily limits are shares of the equity at the start of the trading day
+(``RulesState.day_start_equity``); the day ends at the configured local reset time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from quorum.domain import RuleCheck
+from quorum.risk.inputs import Portfolio
+from quorum.risk.money import ZERO, failed, passed, pct
+from quorum.risk.rules import Rule
+from quorum.risk.settings import AccountSettings
+from quorum.risk.state import RulesState, count_in_window
+
+
+def check_can_trade(state: RulesState) -> RuleCheck:
+    if not state.account_can_trade:
+        return failed(
+            Rule.ACCOUNT_CAN_TRADE,
+            "cannot trade",
+            "can trade",
+            "the exchange account cannot trade; positions are closed and entries locked",
+        )
+    return passed(Rule.ACCOUNT_CAN_TRADE, "can trade", "can trade")
+
+
+def check_lockouts(state: RulesState, as_of: datetime) -> RuleCheck:
+    for lock in state.lockouts:
+        if lock.active(as_of):
+            until = "manual release" if lock.until is None else lock.until.isoformat()
+            return failed(
+                Rule.LOCKOUT,
+                f"locked by {lock.rule}",
+                "no active lockout",
+                f"entries locked by {lock.rule} until {until}: {lock.reason}",
+            )
+    return passed(Rule.LOCKOUT, "none", "no active lockout")
+
+
+def check_blocked_symbol(symbol: str, settings: AccountSettings) -> RuleCheck:
+    if symbol in settings.blocked_symbols:
+        return failed(Rule.BLOCKED_SYMBOL, symbol, "not blocked", f"{symbol} is blocked")
+    return passed(Rule.BLOCKED_SYMBOL, symbol, "not blocked")
+
+
+def check_session(symbol: str, as_of: datetime, settings: AccountSettings) -> RuleCheck:
+    session = settings.session_for(symbol)
+    if session is None:
+        return passed(Rule.SESSION, "24/7", "open")
+    if not session.is_open(as_of):
+        local = as_of.astimezone(session.tz).isoformat()
+        return failed(
+            Rule.SESSION,
+            f"closed at {local}",
+            f"open ({session.timezone})",
+            f"{symbol} is outside its trading session at {local}",
+        )
+    return passed(Rule.SESSION, "open", f"open ({session.timezone})")
+
+
+def daily_loss_limit(fraction: Decimal, state: RulesState) -> Decimal:
+    return fraction * state.day_start_equity
+
+
+def check_daily_realized_loss(state: RulesState, settings: AccountSettings) -> RuleCheck:
+    fraction = settings.daily_realized_loss_fraction
+    if fraction is None:
+        return passed(Rule.DAILY_REALIZED_LOSS, "off", "off")
+    loss = max(-state.realized_pnl_today, ZERO) / state.day_start_equity
+    if loss > fraction:
+        return failed(
+            Rule.DAILY_REALIZED_LOSS,
+            pct(loss),
+            pct(fraction),
+            f"realized loss today {pct(loss)} of start equity exceeds {pct(fraction)}",
+        )
+    return passed(Rule.DAILY_REALIZED_LOSS, pct(loss), pct(fraction))
+
+
+def check_daily_unrealized_loss(
+    portfolio: Portfolio, state: RulesState, settings: AccountSettings
+) -> RuleCheck:
+    fraction = settings.daily_unrealized_loss_fraction
+    if fraction is None:
+        return passed(Rule.DAILY_UNREALIZED_LOSS, "off", "off")
+    loss = max(-portfolio.total_unrealized, ZERO) / state.day_start_equity
+    if loss > fraction:
+        return failed(
+            Rule.DAILY_UNREALIZED_LOSS,
+            pct(loss),
+            pct(fraction),
+            f"floating loss {pct(loss)} of start equity exceeds {pct(fraction)}",
+        )
+    return passed(Rule.DAILY_UNREALIZED_LOSS, pct(loss), pct(fraction))
+
+
+def check_profit_target(state: RulesState, settings: AccountSettings) -> RuleCheck:
+    fraction = settings.profit_target_fraction
+    if fraction is None:
+        return passed(Rule.PROFIT_TARGET, "off", "off")
+    gain = state.realized_pnl_today / state.day_start_equity
+    if gain > fraction:
+        return failed(
+            Rule.PROFIT_TARGET,
+            pct(gain),
+            pct(fraction),
+            f"profit target reached: {pct(gain)} today > {pct(fraction)}; locked until reset",
+        )
+    return passed(Rule.PROFIT_TARGET, pct(gain), pct(fraction))
+
+
+def trades_in_window(state: RulesState, as_of: datetime, settings: AccountSettings) -> int:
+    return count_in_window(state.trade_times, as_of, settings.trades_window)
+
+
+def check_max_trades(state: RulesState, as_of: datetime, settings: AccountSettings) -> RuleCheck:
+    limit = settings.max_trades
+    if limit is None:
+        return passed(Rule.MAX_TRADES, "off", "off")
+    count = trades_in_window(state, as_of, settings) + 1
+    if count > limit:
+        return failed(
+            Rule.MAX_TRADES,
+            str(count),
+            str(limit),
+            f"this would be trade {count} in {settings.trades_window}; at most {limit}",
+        )
+    return passed(Rule.MAX_TRADES, str(count), str(limit))
+
+
+def check_cooldown(state: RulesState, as_of: datetime) -> RuleCheck:
+    until = state.cooldown_until
+    if until is not None and as_of < until:
+        return failed(
+            Rule.COOLDOWN,
+            f"cooling down until {until.isoformat()}",
+            "no cooldown",
+            f"cooldown after a loss until {until.isoformat()}",
+        )
+    return passed(Rule.COOLDOWN, "none", "no cooldown")

@@ -1,0 +1,135 @@
+"""Local-time schedules: the daily reset instant, month starts and trading sessions.
+
+All inputs and outputs are timezone-aware UTC instants; local wall-clock times
+(reset time, session hours, holiday dates) are interpreted in an IANA time zone via
+``zoneinfo``, so daylight-saving changes move the UTC instants as they should.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from quorum.domain import DomainModel
+from quorum.risk.base import CachedModel
+
+
+def zone(name: str) -> ZoneInfo:
+    """The ``ZoneInfo`` called ``name``; raises ``ValueError`` naming it when unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"timezone: unknown IANA time zone {name!r}") from exc
+
+
+def _local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def next_daily_reset(as_of: datetime, at: time, tz: ZoneInfo) -> datetime:
+    """The first instant strictly after ``as_of`` at which the local clock shows ``at``."""
+    local_day = as_of.astimezone(tz).date()
+    candidate = _local_instant(local_day, at, tz)
+    while candidate <= as_of:
+        local_day += timedelta(days=1)
+        candidate = _local_instant(local_day, at, tz)
+    return candidate
+
+
+def last_daily_reset(as_of: datetime, at: time, tz: ZoneInfo) -> datetime:
+    """The last instant at or before ``as_of`` at which the local clock showed ``at``."""
+    local_day = as_of.astimezone(tz).date()
+    candidate = _local_instant(local_day, at, tz)
+    while candidate > as_of:
+        local_day -= timedelta(days=1)
+        candidate = _local_instant(local_day, at, tz)
+    return candidate
+
+
+def month_start(as_of: datetime, at: time, tz: ZoneInfo) -> datetime:
+    """Start of the local month containing ``as_of`` (first day at the reset time)."""
+    local = as_of.astimezone(tz)
+    start = _local_instant(local.date().replace(day=1), at, tz)
+    if start > as_of:  # before the reset time on the 1st: still the previous month
+        previous = local.date().replace(day=1) - timedelta(days=1)
+        start = _local_instant(previous.replace(day=1), at, tz)
+    return start
+
+
+def next_month_start(as_of: datetime, at: time, tz: ZoneInfo) -> datetime:
+    """Start of the local month after the one containing ``as_of``."""
+    first = month_start(as_of, at, tz).astimezone(tz).date()
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return _local_instant(following, at, tz)
+
+
+class SessionHours(DomainModel):
+    """Open hours on one weekday (0 = Monday), local time, ``[open, close)``.
+
+    ``close <= open`` means the session runs past midnight into the next weekday;
+    ``close == 00:00`` with ``open == 00:00`` is the whole day.
+    """
+
+    weekday: int = Field(ge=0, le=6)
+    open: time
+    close: time
+
+    @field_validator("open", "close")
+    @classmethod
+    def _naive(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("must be a local wall-clock time without tzinfo")
+        return value
+
+
+def _inside(window: SessionHours, weekday: int, clock: time) -> bool:
+    if window.open < window.close:
+        return window.weekday == weekday and window.open <= clock < window.close
+    # Runs past midnight: from ``open`` on its weekday to ``close`` on the next one.
+    if window.weekday == weekday:
+        return clock >= window.open
+    return (window.weekday + 1) % 7 == weekday and clock < window.close
+
+
+class TradingSession(CachedModel):
+    """When a symbol may trade: weekly hours in a time zone, minus holiday dates."""
+
+    timezone: str = "UTC"
+    hours: tuple[SessionHours, ...] = Field(min_length=1)
+    holidays: frozenset[date] = frozenset()
+
+    @model_validator(mode="after")
+    def _zone_exists(self) -> Self:
+        zone(self.timezone)
+        return self
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return zone(self.timezone)
+
+    def is_open(self, as_of: datetime) -> bool:
+        """True when ``as_of`` (UTC) falls inside an open window on a non-holiday."""
+        local = as_of.astimezone(self.tz)
+        day = local.date()
+        if day in self.holidays:
+            return False
+        weekday = local.weekday()
+        clock = local.time().replace(tzinfo=None)
+        return any(_inside(window, weekday, clock) for window in self.hours)
+
+    @classmethod
+    def weekdays(
+        cls,
+        timezone: str,
+        open_: time,
+        close: time,
+        holidays: frozenset[date] = frozenset(),
+        days: tuple[int, ...] = (0, 1, 2, 3, 4),
+    ) -> TradingSession:
+        """The same hours on each of ``days`` (Monday to Friday by default)."""
+        hours = tuple(SessionHours(weekday=d, open=open_, close=close) for d in days)
+        return cls(timezone=timezone, hours=hours, holidays=holidays)
