@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from apps.cli.commands import bench, data, flags, run, scan
+from apps.cli.commands import bench, data, flags, journal, run, scan
 
 app = typer.Typer(
     name="quorum",
@@ -17,6 +17,7 @@ app.command("run")(run.run)
 app.command("scan")(scan.scan)
 app.add_typer(data.app, name="data")
 app.add_typer(flags.app, name="flags")
+app.add_typer(journal.app, name="journal")
 app.add_typer(bench.app, name="bench")
 
 

@@ -48,3 +48,19 @@ def bench_risk(
         run(signals=signals, positions=positions, monitor_positions=monitor_positions, seed=seed),
         as_json,
     )
+
+
+@app.command("journal")
+def bench_journal(
+    entries: int = typer.Option(20_000, help="Entries appended in batches."),
+    batch: int = typer.Option(100, help="Entries per commit in the batched run."),
+    single: int = typer.Option(2_000, help="Durable single-entry commits (one fsync each)."),
+    keep: str | None = typer.Option(
+        None, "--keep", help="Leave the SQLite journal here (+ -checkpoints dir, .pub.pem)."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Journal appends/s (durable, batched) and verification vs a bare SHA-256 chain."""
+    from benchmarks.journal import run
+
+    _emit(run(entries=entries, batch=batch, keep=keep, single=single), as_json)

@@ -25,10 +25,12 @@ from quorum.config import build_secrets_provider, load_settings, mask_url
 from quorum.domain import JournalEntry, JournalKind
 from quorum.errors import QuorumError
 from quorum.journal import (
+    DamageKind,
     DirectoryCheckpointStore,
     Journal,
     VerifyReport,
     default_checkpoint_dir,
+    format_time,
     load_public_key,
     verify_journal,
 )
@@ -46,6 +48,9 @@ DbOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of Rich output.")]
 _PAYLOAD_WIDTH = 80
+_CHAIN_DAMAGE = frozenset(
+    {DamageKind.MODIFIED, DamageKind.DELETED, DamageKind.REORDERED, DamageKind.INSERTED}
+)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -109,6 +114,9 @@ def _print_report(report: VerifyReport, url: str, store: DirectoryCheckpointStor
             console.print(f"  checkpoint: {escape(report.checkpoint)}")
         console.print(f"  intact entries before it: {report.count}")
     console.print(f"  database: {where}")
+    if not report.ok and report.damage in _CHAIN_DAMAGE:
+        console.print("  checkpoints: not reached (the chain itself is damaged)")
+        return
     if store is None:
         console.print(
             "  [yellow]checkpoints: not checked[/] (no --checkpoints directory): truncation "
@@ -188,7 +196,7 @@ def _show_table(entries: list[JournalEntry]) -> None:
             payload = payload[: _PAYLOAD_WIDTH - 1] + "…"
         table.add_row(
             str(entry.seq),
-            entry.time.isoformat(),
+            format_time(entry.time),
             entry.kind.value,
             escape(entry.actor),
             escape(entry.run_id or ""),

@@ -1,1 +1,73 @@
-"""Quorum journal package (see docs/ARCHITECTURE.md)."""
+"""The hash-chained audit journal: append in the caller's transaction, verify, checkpoint.
+
+``Journal.append(session, kind, payload, actor, run_id)`` records one entry in the same
+database transaction as the state change it describes; ``verify_journal`` /
+``Journal.verify`` walk the chain and hold it against Ed25519-signed checkpoints kept
+outside the database. Damage kinds and the classification rules are documented in
+``libs/quorum/journal/README.md``.
+"""
+
+from quorum.journal.canonical import canonical_json, format_time, parse_time
+from quorum.journal.checkpoints import (
+    DEFAULT_CHECKPOINT_DIR,
+    Checkpoint,
+    CheckpointStore,
+    CheckpointUnreadable,
+    DirectoryCheckpointStore,
+    default_checkpoint_dir,
+    sign_checkpoint,
+)
+from quorum.journal.export import export_jsonl
+from quorum.journal.flags import JournalFlagRecorder
+from quorum.journal.hashing import DOMAIN_TAG, GENESIS_HASH, entry_hash, framed_hash
+from quorum.journal.journal import LOCK_NAMESPACE, Draft, Head, Journal
+from quorum.journal.report import DamageKind, VerifyReport
+from quorum.journal.signers import (
+    CheckpointSigner,
+    Ed25519Signer,
+    Signature,
+    key_id,
+    load_private_key,
+    load_public_key,
+    private_key_pem,
+    public_key_pem,
+    signature_valid,
+)
+from quorum.journal.vault_signer import VaultTransitSigner
+from quorum.journal.verify import verify_journal
+
+__all__ = [
+    "DEFAULT_CHECKPOINT_DIR",
+    "DOMAIN_TAG",
+    "GENESIS_HASH",
+    "LOCK_NAMESPACE",
+    "Checkpoint",
+    "CheckpointSigner",
+    "CheckpointStore",
+    "CheckpointUnreadable",
+    "DamageKind",
+    "DirectoryCheckpointStore",
+    "Draft",
+    "Ed25519Signer",
+    "Head",
+    "Journal",
+    "JournalFlagRecorder",
+    "Signature",
+    "VaultTransitSigner",
+    "VerifyReport",
+    "canonical_json",
+    "default_checkpoint_dir",
+    "entry_hash",
+    "export_jsonl",
+    "format_time",
+    "framed_hash",
+    "key_id",
+    "load_private_key",
+    "load_public_key",
+    "parse_time",
+    "private_key_pem",
+    "public_key_pem",
+    "sign_checkpoint",
+    "signature_valid",
+    "verify_journal",
+]

@@ -1,1 +1,56 @@
-"""Quorum store package (see docs/ARCHITECTURE.md)."""
+"""The store: engines, sessions, the shared table metadata and Alembic migrations.
+
+``create_engine_for(url)`` builds an engine (SQLite WAL with the write lock taken at
+BEGIN, or PostgreSQL via psycopg 3), ``session_scope`` runs one unit of work and
+``migrate(url)`` brings a database to the newest schema. Tables live in
+:mod:`quorum.store.tables`; how to add one is in ``libs/quorum/store/README.md``.
+"""
+
+from quorum.store.base import NAMING_CONVENTION, metadata
+from quorum.store.engine import (
+    BEGIN_MODE_INFO_KEY,
+    DEFAULT_DATABASE_URL,
+    SQLITE_BEGIN_OPTION,
+    SqliteBegin,
+    SqliteSynchronous,
+    create_engine_for,
+    normalize_url,
+    sqlite_file,
+)
+from quorum.store.schema import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    current_revision,
+    downgrade,
+    head_revision,
+    make_revision,
+    migrate,
+)
+from quorum.store.session import SessionFactory, session_factory, session_scope
+from quorum.store.tables import JOURNAL_TABLE_NAME, JournalRecord, journal_table
+
+__all__ = [
+    "BEGIN_MODE_INFO_KEY",
+    "DEFAULT_DATABASE_URL",
+    "JOURNAL_TABLE_NAME",
+    "MIGRATIONS_DIR",
+    "NAMING_CONVENTION",
+    "SQLITE_BEGIN_OPTION",
+    "JournalRecord",
+    "SessionFactory",
+    "SqliteBegin",
+    "SqliteSynchronous",
+    "alembic_config",
+    "create_engine_for",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "journal_table",
+    "make_revision",
+    "metadata",
+    "migrate",
+    "normalize_url",
+    "session_factory",
+    "session_scope",
+    "sqlite_file",
+]

@@ -1,0 +1,265 @@
+"""`quorum bench journal`: append and verification speed, next to a bare SHA-256 chain.
+
+Both chains live in SQLite files with the same table shape and the same pragmas (WAL,
+``synchronous=FULL``, ``busy_timeout``) and both take the write lock with
+``BEGIN IMMEDIATE`` and read the head under it, as any multi-writer-safe chain must.
+The bare chain is plain ``sqlite3`` + ``hashlib`` hashing ``tag|seq|time|prev|payload``;
+the journal goes through ``quorum.store`` sessions, canonical JSON, the framed hash of
+all fields and checkpoints (Ed25519, every 1,000 entries).
+
+Measured: durable single appends (one commit, hence one fsync, per entry) through a
+session and through a bare connection, batched appends (``batch`` entries per commit)
+and verification (re-hash of the whole chain plus every checkpoint signature),
+best of three rounds alternating with the bare chain's.
+``keep`` leaves the journal's database, its checkpoint directory and the public key
+behind for inspection, tampering and ``quorum journal verify``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import machine
+from quorum.clock import SystemClock
+from quorum.domain import JournalKind
+from quorum.journal import (
+    DirectoryCheckpointStore,
+    Draft,
+    Ed25519Signer,
+    Journal,
+    public_key_pem,
+)
+from quorum.store import create_engine_for, migrate, session_factory, session_scope
+
+TARGET_DURABLE_PER_S = 5_000
+TARGET_VERIFY_PER_S = 400_000
+TARGET_WITHIN_BARE = 0.30
+_BARE_TAG = "bare.v1"
+_WARMUP = 100
+
+
+def _payload(i: int) -> dict[str, Any]:
+    return {
+        "i": i,
+        "symbol": "BTC/USDT",
+        "side": "buy",
+        "qty": Decimal("0.015"),
+        "price": Decimal("65000.5"),
+        "client_order_id": f"q-{i:08d}",
+    }
+
+
+def _rate(count: int, fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    elapsed = time.perf_counter() - start
+    return round(count / elapsed, 1) if elapsed > 0 else float("inf")
+
+
+class _BareChain:
+    """The reference: a SHA-256 chain with nothing but sqlite3 and hashlib."""
+
+    DDL = (
+        "CREATE TABLE journal_entries (seq INTEGER NOT NULL, time VARCHAR(40) NOT NULL, "
+        "kind VARCHAR(40) NOT NULL, actor VARCHAR(120) NOT NULL, run_id VARCHAR(64), "
+        "payload TEXT NOT NULL, prev_hash VARCHAR(64) NOT NULL, hash VARCHAR(64) NOT NULL, "
+        "CONSTRAINT pk_journal_entries PRIMARY KEY (seq))"
+    )
+    INSERT = "INSERT INTO journal_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    HEAD = "SELECT seq, hash FROM journal_entries ORDER BY seq DESC LIMIT 1"
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = FULL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute(self.DDL)
+
+    def append(self, payloads: list[dict[str, Any]]) -> None:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        head = db.execute(self.HEAD).fetchone()
+        seq, prev = (0, "0" * 64) if head is None else head
+        rows = []
+        for payload in payloads:
+            seq += 1
+            now = datetime.now(UTC).isoformat()
+            text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+            digest = hashlib.sha256(f"{_BARE_TAG}|{seq}|{now}|{prev}|{text}".encode()).hexdigest()
+            rows.append((seq, now, "intent", "bench", None, text, prev, digest))
+            prev = digest
+        db.executemany(self.INSERT, rows)
+        db.execute("COMMIT")
+
+    def verify(self) -> int:
+        prev, expected = "0" * 64, 1
+        cursor = self.db.execute(
+            "SELECT seq, time, payload, prev_hash, hash FROM journal_entries ORDER BY seq"
+        )
+        while rows := cursor.fetchmany(5_000):
+            for seq, now, text, prev_hash, stored in rows:
+                digest = hashlib.sha256(
+                    f"{_BARE_TAG}|{seq}|{now}|{prev}|{text}".encode()
+                ).hexdigest()
+                if seq != expected or prev_hash != prev or digest != stored:
+                    raise RuntimeError(f"bare chain broken at {seq}")
+                prev, expected = stored, expected + 1
+        return expected - 1
+
+
+def _journal_numbers(
+    db_path: Path, checkpoints: Path, single: int, entries: int, batch: int
+) -> tuple[dict[str, Any], Journal]:
+    engine = create_engine_for(f"sqlite:///{db_path}", sqlite_synchronous="FULL")
+    migrate(engine)
+    signer = Ed25519Signer.generate()
+    journal = Journal(
+        engine,
+        SystemClock(),
+        signer=signer,
+        checkpoint_store=DirectoryCheckpointStore(checkpoints),
+        checkpoint_every_n=1_000,
+    )
+    sessions = session_factory(engine)
+
+    def single_session() -> None:
+        for i in range(single):
+            with session_scope(sessions) as session:
+                journal.append(session, JournalKind.INTENT, _payload(i), actor="bench")
+
+    def single_connection() -> None:
+        for i in range(single):
+            with engine.begin() as conn:
+                journal.append(conn, JournalKind.INTENT, _payload(i), actor="bench")
+
+    def batched() -> None:
+        for start in range(0, entries, batch):
+            with session_scope(sessions) as session:
+                for i in range(start, min(start + batch, entries)):
+                    journal.append(session, JournalKind.INTENT, _payload(i), actor="bench")
+
+    def batched_many() -> None:
+        for start in range(0, entries, batch):
+            drafts = [
+                Draft(JournalKind.INTENT, _payload(i), "bench")
+                for i in range(start, min(start + batch, entries))
+            ]
+            with session_scope(sessions) as session:
+                journal.append_many(session, drafts)
+
+    for i in range(_WARMUP):  # first connections, statement caches, the first fsyncs
+        with session_scope(sessions) as session:
+            journal.append(session, JournalKind.INTENT, _payload(i), actor="warmup")
+    numbers: dict[str, Any] = {
+        "durable_appends_per_s": _rate(single, single_session),
+        "durable_appends_per_s_connection": _rate(single, single_connection),
+        "batched_appends_per_s": _rate(entries, batched),
+        "batched_append_many_per_s": _rate(entries, batched_many),
+    }
+    journal.close()
+    return numbers, journal
+
+
+def _verify_rates(journal: Journal, chain: _BareChain, rounds: int = 3) -> tuple[float, float]:
+    """Best-of-``rounds`` verification speed of both chains, measured alternately so that
+    load from other processes hits both alike."""
+    ours = bare = 0.0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        report = journal.verify()
+        ours = max(ours, report.count / (time.perf_counter() - start))
+        if not report.ok:
+            raise RuntimeError(f"journal benchmark: verification failed: {report.summary()}")
+        start = time.perf_counter()
+        count = chain.verify()
+        bare = max(bare, count / (time.perf_counter() - start))
+    return round(ours, 1), round(bare, 1)
+
+
+def _bare_numbers(chain: _BareChain, single: int, entries: int, batch: int) -> dict[str, Any]:
+
+    def singles() -> None:
+        for i in range(single):
+            chain.append([_payload(i)])
+
+    def batched() -> None:
+        for start in range(0, entries, batch):
+            chain.append([_payload(i) for i in range(start, min(start + batch, entries))])
+
+    for i in range(_WARMUP):
+        chain.append([_payload(i)])
+    return {
+        "durable_appends_per_s": _rate(single, singles),
+        "batched_appends_per_s": _rate(entries, batched),
+    }
+
+
+def run(
+    entries: int = 20_000, batch: int = 100, keep: str | None = None, single: int = 2_000
+) -> dict[str, Any]:
+    """Measure the journal and the bare chain; ``single`` durable commits each."""
+    if entries < 1 or batch < 1 or single < 1:
+        raise ValueError("entries, batch and single must be >= 1")
+    with tempfile.TemporaryDirectory(prefix="quorum-bench-journal-") as scratch:
+        if keep is not None:
+            db_path = Path(keep).resolve()
+            if db_path.exists():
+                raise FileExistsError(f"--keep {db_path}: already exists; choose a new path")
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            db_path = Path(scratch) / "journal.db"
+        checkpoints = Path(f"{db_path}-checkpoints")
+        ours, journal = _journal_numbers(db_path, checkpoints, single, entries, batch)
+        chain = _BareChain(Path(scratch) / "bare.db")
+        bare = _bare_numbers(chain, single, entries, batch)
+        ours["verify_entries_per_s"], bare["verify_entries_per_s"] = _verify_rates(journal, chain)
+        ours["entries"] = journal.head().size
+        ours["checkpoints"] = (
+            len(journal.checkpoint_store.load()) if journal.checkpoint_store else 0
+        )
+        chain.db.close()
+        journal.engine.dispose()
+        kept: dict[str, str] | None = None
+        if keep is not None and journal.signer is not None:
+            public = Path(f"{db_path}.pub.pem")
+            public.write_text(public_key_pem(journal.signer.public_key()), encoding="ascii")
+            kept = {
+                "database": str(db_path),
+                "checkpoints": str(checkpoints),
+                "public_key": str(public),
+                "verify_command": (
+                    f"quorum journal verify --db sqlite:///{db_path} "
+                    f"--checkpoints {checkpoints} --public-key {public}"
+                ),
+            }
+    ratio = {
+        key: round(ours[key] / bare[key], 3)
+        for key in ("durable_appends_per_s", "batched_appends_per_s", "verify_entries_per_s")
+    }
+    return {
+        "scenario": "journal",
+        "machine": machine(),
+        "params": {"single": single, "entries": entries, "batch": batch},
+        "journal": ours,
+        "bare_chain": bare,
+        "ratio_to_bare": ratio,
+        "targets": {
+            "durable_appends_per_s": TARGET_DURABLE_PER_S,
+            "verify_entries_per_s": TARGET_VERIFY_PER_S,
+            "within_of_bare": TARGET_WITHIN_BARE,
+        },
+        "within_target_of_bare": {
+            key: value >= 1 - TARGET_WITHIN_BARE for key, value in ratio.items()
+        },
+        "kept": kept,
+    }

@@ -1,0 +1,414 @@
+"""The audit journal: append inside the caller's transaction, read, verify, checkpoint.
+
+``append`` writes one entry with the caller's session or connection, so the entry
+commits or rolls back together with the state change it records. Appends are
+serialised by the database: on SQLite the transaction already holds the write lock
+(``BEGIN IMMEDIATE`` from :func:`quorum.store.create_engine_for`); on PostgreSQL
+``pg_advisory_xact_lock`` on a key derived from the journal table's OID is taken inside
+the transaction before the head is read (use READ COMMITTED, the default, so the head
+read after the lock sees the previous writer's commit). ``seq`` is the primary key, so
+even a writer that bypassed the lock could not fork the chain: its insert would fail.
+
+Checkpoints are written after commit (a session ``after_commit`` hook) every
+``checkpoint_every_n`` entries appended by this process or ``checkpoint_every_s``
+seconds, by :meth:`Journal.checkpoint` from a periodic task, and by :meth:`close`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Engine, event, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from quorum.clock import Clock, ensure_utc
+from quorum.domain import JournalEntry, JournalKind
+from quorum.errors import ConfigError, ValidationFailed
+from quorum.journal.canonical import canonical_json, format_time
+from quorum.journal.checkpoints import Checkpoint, CheckpointStore, sign_checkpoint
+from quorum.journal.export import export_jsonl
+from quorum.journal.hashing import GENESIS_HASH, entry_hash
+from quorum.journal.report import VerifyReport
+from quorum.journal.rows import (
+    COLUMNS,
+    StoredRow,
+    placeholder,
+    raw_connection,
+    reader,
+    select_entries,
+    to_entry,
+)
+from quorum.journal.signers import CheckpointSigner
+from quorum.journal.verify import verify_journal
+from quorum.store import BEGIN_MODE_INFO_KEY, JOURNAL_TABLE_NAME, journal_table
+
+_log = logging.getLogger(__name__)
+
+LOCK_NAMESPACE = 0x51524D4A
+"""High 32 bits of the PostgreSQL advisory lock key ("QRMJ"); the low 32 are the
+journal table's OID, so journals in different schemas do not block each other."""
+
+_PG_LOCK = (
+    f"SELECT pg_advisory_xact_lock(({LOCK_NAMESPACE}::bigint << 32) "
+    f"| '{JOURNAL_TABLE_NAME}'::regclass::oid::bigint)"
+)
+_HEAD_SQL = f"SELECT seq, hash FROM {JOURNAL_TABLE_NAME} ORDER BY seq DESC LIMIT 1"  # noqa: S608
+_INSERT_SQL = {
+    mark: f"INSERT INTO {JOURNAL_TABLE_NAME} ({COLUMNS}) VALUES ({', '.join([mark] * 8)})"  # noqa: S608
+    for mark in ("?", "%s")
+}
+_MAX_ACTOR = 120
+_MAX_RUN_ID = 64
+_RETRY_AFTER_FAILURE_S = 30.0
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Draft(NamedTuple):
+    """One entry to append with :meth:`Journal.append_many`."""
+
+    kind: JournalKind | str
+    payload: Mapping[str, Any]
+    actor: str
+    run_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The chain's length and last hash (``GENESIS_HASH`` when empty)."""
+
+    size: int
+    hash: str
+
+
+def _label(field: str, value: object, limit: int) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValidationFailed(field, f"must be a non-empty string of at most {limit} characters")
+    if len(value) > limit:
+        raise ValidationFailed(field, f"must be at most {limit} characters", len(value))
+    if _CONTROL.search(value):
+        raise ValidationFailed(field, "must not contain control characters", value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationFailed(field, "must be valid Unicode (lone surrogate found)") from None
+    return value
+
+
+def _kind(kind: JournalKind | str) -> JournalKind:
+    if type(kind) is JournalKind:
+        return kind
+    try:
+        return JournalKind(kind)
+    except ValueError:
+        allowed = ", ".join(k.value for k in JournalKind)
+        raise ValidationFailed("kind", f"must be one of {allowed}", kind) from None
+
+
+def _engine_of(store: Engine | sessionmaker[Any]) -> Engine:
+    if isinstance(store, Engine):
+        return store
+    bind = store.kw.get("bind")
+    if not isinstance(bind, Engine):
+        raise ConfigError("journal: the session factory must be bound to an Engine")
+    return bind
+
+
+class Journal:
+    """The hash-chained audit journal of one database."""
+
+    def __init__(
+        self,
+        store: Engine | sessionmaker[Any],
+        clock: Clock,
+        signer: CheckpointSigner | None = None,
+        checkpoint_store: CheckpointStore | None = None,
+        checkpoint_every_n: int = 1000,
+        checkpoint_every_s: float = 60.0,
+    ) -> None:
+        if checkpoint_every_n < 1 or checkpoint_every_s <= 0:
+            raise ConfigError(
+                "journal checkpoints: checkpoint_every_n must be >= 1 and checkpoint_every_s "
+                f"> 0 (got {checkpoint_every_n}, {checkpoint_every_s})"
+            )
+        if (signer is None) != (checkpoint_store is None):
+            raise ConfigError("journal checkpoints: give both a signer and a checkpoint store")
+        self._engine = _engine_of(store)
+        self._clock = clock
+        self._signer = signer
+        self._checkpoints = checkpoint_store
+        self._every_n = checkpoint_every_n
+        self._every_s = checkpoint_every_s
+        self._table = journal_table()
+        self._head_query = (
+            select(self._table.c.seq, self._table.c.hash)
+            .order_by(self._table.c.seq.desc())
+            .limit(1)
+        )
+        self._state = threading.Lock()
+        self._checkpointing = threading.Lock()
+        self._pending = 0
+        self._last_checkpoint_at = clock.monotonic()
+        self._retry_at = 0.0
+        self._last_checkpoint_size = 0
+        self.last_checkpoint_error: Exception | None = None
+
+    def __repr__(self) -> str:
+        return f"Journal(engine={self._engine.url!r}, checkpoints={self._checkpoints!r})"
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def checkpoint_store(self) -> CheckpointStore | None:
+        return self._checkpoints
+
+    @property
+    def signer(self) -> CheckpointSigner | None:
+        return self._signer
+
+    # -- writing ---------------------------------------------------------------------
+
+    def append(
+        self,
+        session: Session | Connection,
+        kind: JournalKind | str,
+        payload: Mapping[str, Any],
+        actor: str,
+        run_id: str | None = None,
+    ) -> JournalEntry:
+        """Append one entry in the transaction of ``session``; the caller commits."""
+        return self.append_many(session, [Draft(kind, payload, actor, run_id)])[0]
+
+    def append_many(
+        self, session: Session | Connection, drafts: Iterable[Draft]
+    ) -> list[JournalEntry]:
+        """Append several entries in order, with one lock and one head read."""
+        prepared = [self._prepare(draft) for draft in drafts]
+        if not prepared:
+            return []
+        conn = session.connection() if isinstance(session, Session) else session
+        if not conn.in_transaction():
+            raise ValidationFailed(
+                "session", "journal append runs inside the caller's transaction: begin one first"
+            )
+        self._check_sqlite_lock(conn)
+        insert = _INSERT_SQL[placeholder(conn)]
+        statement = _HEAD_SQL
+        cursor = raw_connection(conn).cursor()
+        try:
+            if conn.dialect.name == "postgresql":
+                statement = _PG_LOCK
+                cursor.execute(_PG_LOCK)
+                statement = _HEAD_SQL
+            cursor.execute(_HEAD_SQL)
+            head = cursor.fetchone()
+            seq, prev = (0, GENESIS_HASH) if head is None else (int(head[0]), str(head[1]))
+            rows: list[tuple[Any, ...]] = []
+            entries: list[JournalEntry] = []
+            for kind, text, normal, actor, run_id in prepared:
+                now = ensure_utc(self._clock.now())
+                time = format_time(now)
+                seq += 1
+                digest = entry_hash(seq, time, kind.value, actor, run_id, prev, text)
+                rows.append((seq, time, kind.value, actor, run_id, text, prev, digest))
+                entries.append(
+                    JournalEntry.model_construct(
+                        seq=seq,
+                        time=now,
+                        kind=kind,
+                        actor=actor,
+                        run_id=run_id,
+                        payload=normal,
+                        prev_hash=prev,
+                        hash=digest,
+                    )
+                )
+                prev = digest
+            statement = insert
+            if len(rows) == 1:
+                cursor.execute(insert, rows[0])
+            else:
+                cursor.executemany(insert, rows)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                statement,
+                None,
+                exc,
+                conn.dialect.loaded_dbapi.Error,
+                dialect=conn.dialect,
+            ) from exc
+        finally:
+            cursor.close()
+        if isinstance(session, Session):
+            self._track(session, len(rows))
+        return entries
+
+    def _prepare(self, draft: Draft) -> tuple[JournalKind, str, dict[str, Any], str, str | None]:
+        kind = _kind(draft.kind)
+        actor = _label("actor", draft.actor, _MAX_ACTOR)
+        run_id = None if draft.run_id is None else _label("run_id", draft.run_id, _MAX_RUN_ID)
+        text, normal = canonical_json(draft.payload)
+        return kind, text, normal, actor, run_id
+
+    def _lock(self, conn: Connection) -> None:
+        """Take the append lock in ``conn``'s transaction (held until it ends)."""
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(_PG_LOCK)
+        else:
+            self._check_sqlite_lock(conn)
+
+    def _check_sqlite_lock(self, conn: Connection) -> None:
+        dialect = conn.dialect.name
+        if dialect == "postgresql":
+            return
+        if dialect == "sqlite":
+            if conn.info.get(BEGIN_MODE_INFO_KEY) not in ("IMMEDIATE", "EXCLUSIVE"):
+                raise ConfigError(
+                    "journal append on SQLite needs a transaction that holds the write lock: "
+                    "use an engine from quorum.store.create_engine_for (BEGIN IMMEDIATE), "
+                    f"got begin mode {conn.info.get(BEGIN_MODE_INFO_KEY)!r}"
+                )
+        else:
+            raise ConfigError(f"journal: database {dialect!r} is not supported")
+
+    # -- reading ---------------------------------------------------------------------
+
+    def head(self) -> Head:
+        with reader(self._engine) as conn, conn.begin():
+            row = conn.execute(self._head_query).first()
+        return Head(0, GENESIS_HASH) if row is None else Head(int(row[0]), str(row[1]))
+
+    def read(
+        self,
+        *,
+        since_seq: int | None = None,
+        since_time: datetime | None = None,
+        kinds: Sequence[JournalKind | str] | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[JournalEntry]:
+        """Entries in seq order (``since_*`` inclusive); not verified — use verify()."""
+        statement = select_entries(
+            since_seq=since_seq,
+            since_time=since_time,
+            kinds=kinds,
+            limit=limit,
+            newest_first=newest_first,
+        )
+        with reader(self._engine) as conn, conn.begin():
+            return [to_entry(StoredRow._make(row)) for row in conn.execute(statement)]
+
+    def verify(self, *, trusted_public_keys: Sequence[bytes] | None = None) -> VerifyReport:
+        """Verify the chain and this journal's checkpoints; by default the signer's
+        public key is the trusted one."""
+        if trusted_public_keys is None and self._signer is not None:
+            trusted_public_keys = [self._signer.public_key()]
+        return verify_journal(
+            self._engine,
+            checkpoints=self._checkpoints,
+            trusted_public_keys=trusted_public_keys,
+        )
+
+    def export_jsonl(self, path: str | Path) -> int:
+        """Write every entry as one JSON line to ``path`` (atomically); return the count."""
+        return export_jsonl(self._engine, path)
+
+    # -- checkpoints -----------------------------------------------------------------
+
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign and store a checkpoint of the committed chain; ``None`` when the chain
+        is empty or has not grown since this journal's last checkpoint."""
+        if self._signer is None or self._checkpoints is None:
+            raise ConfigError("journal checkpoint: no signer / checkpoint store configured")
+        with self._checkpointing:
+            with self._engine.connect() as conn, conn.begin():
+                # Under the append lock, so checkpoint times increase with their sizes.
+                self._lock(conn)
+                row = conn.execute(self._head_query).first()
+                time = format_time(self._clock.now())
+            with self._state:
+                self._last_checkpoint_at = self._clock.monotonic()
+                self._pending = 0
+            if row is None or int(row[0]) == self._last_checkpoint_size:
+                return None
+            checkpoint = sign_checkpoint(int(row[0]), str(row[1]), time, self._signer)
+            self._checkpoints.put(checkpoint)
+            self._last_checkpoint_size = checkpoint.size
+            return checkpoint
+
+    def maybe_checkpoint(self) -> Checkpoint | None:
+        """Checkpoint if ``checkpoint_every_n`` entries or ``checkpoint_every_s`` seconds
+        have passed since the last one (entries counted in this process)."""
+        if self._signer is None:
+            return None
+        now = self._clock.monotonic()
+        with self._state:
+            due = now >= self._retry_at and (
+                self._pending >= self._every_n
+                or (self._pending > 0 and now - self._last_checkpoint_at >= self._every_s)
+            )
+        if not due:
+            return None
+        try:
+            checkpoint = self.checkpoint()
+        except Exception as exc:
+            # The caller's commit already happened; a failed checkpoint must not look
+            # like a failed commit. Log, remember, and retry later.
+            self.last_checkpoint_error = exc
+            with self._state:
+                self._retry_at = now + min(self._every_s, _RETRY_AFTER_FAILURE_S)
+            _log.error("journal checkpoint failed: %s", exc)
+            return None
+        self.last_checkpoint_error = None
+        return checkpoint
+
+    def close(self) -> Checkpoint | None:
+        """Shutdown: a final checkpoint when checkpoints are configured."""
+        if self._signer is None:
+            return None
+        return self.checkpoint()
+
+    def _track(self, session: Session, appended: int) -> None:
+        if self._signer is None:
+            return
+        _install_session_hooks()
+        pending: dict[Journal, int] = session.info.setdefault(_PENDING_KEY, {})
+        pending[self] = pending.get(self, 0) + appended
+
+    def _committed(self, appended: int) -> None:
+        with self._state:
+            self._pending += appended
+        self.maybe_checkpoint()
+
+
+_PENDING_KEY = "quorum.journal.pending"
+"""``Session.info`` key: entries appended per journal in the session's open transaction."""
+
+
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING_KEY, None)
+    if pending:
+        for journal, appended in pending.items():
+            journal._committed(appended)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+@functools.cache
+def _install_session_hooks() -> None:
+    """Listen on every Session once (class level): per-session listeners cost more than
+    the rest of an append."""
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_rollback", _after_rollback)

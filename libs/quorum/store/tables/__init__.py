@@ -1,0 +1,17 @@
+"""Every table of the store.
+
+Each module in this package is imported here, so a new table module is seen by
+``quorum.store.metadata`` and Alembic (autogenerate, the metadata test) without further
+registration. Table modules import only SQLAlchemy / SQLModel, never the packages that use
+them (that would be an import cycle).
+"""
+
+import importlib
+import pkgutil
+
+from quorum.store.tables.journal import JOURNAL_TABLE_NAME, JournalRecord, journal_table
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+
+__all__ = ["JOURNAL_TABLE_NAME", "JournalRecord", "journal_table"]
