@@ -123,7 +123,7 @@ def run(
     began = time.perf_counter()
     frames = build_frames(symbols, bars, seed)
     data_s = time.perf_counter() - began
-    closed = {tf.value: len(frames[("SYM00/USDT", tf)].closed_at(AS_OF)) for tf in TIMEFRAMES}
+    available = {tf.value: len(frames[("SYM00/USDT", tf)].closed_at(AS_OF)) for tf in TIMEFRAMES}
     warm = time_runs(lambda: scan_all(frames, params), runs=runs, warmup=1)
     peak = peak_memory_mib(lambda: scan_all(frames, params))
     first = first_scan_in_fresh_process(seed)
@@ -142,7 +142,8 @@ def run(
         "scan": {
             "symbols": symbols,
             "timeframes": [tf.value for tf in TIMEFRAMES],
-            "closed_bars_per_timeframe": closed,
+            "analysed_bars_per_frame": bars,
+            "available_closed_bars_per_timeframe": available,
             "frames": len(frames),
             "warm": warm,
             "first_scan_fresh_process": first,

@@ -15,13 +15,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from apps.bootstrap import Runtime, build_runtime
 from apps.cli.options import parse_symbols, parse_time, parse_timeframes
 from quorum.analysis.scan import ScanParams
 from quorum.clock import ReplayClock
-from quorum.domain import Timeframe
+from quorum.domain import JournalKind, Timeframe
 from quorum.errors import QuorumError
+from quorum.journal import VerifyReport
 from quorum.market import open_source
-from quorum.pipeline import ScanStage
+from quorum.pipeline import ScanStage, StageJournal
 from quorum.pipeline.replay import ScanReplaySummary, replay_scans
 
 console = Console()
@@ -44,35 +46,107 @@ def run(
     clock = ReplayClock(base_tf.floor(parse_time(start, "--start")))
     began = time.perf_counter()
     try:
-        loader = open_source(data, clock=clock, base_timeframe=base_tf)
-        stage = ScanStage(loader, base_tf, ScanParams(history_bars=history))
-        with Progress(
-            TextColumn("[bold]replay[/bold] {task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} bars"),
-            TimeElapsedColumn(),
-            console=console,
-            disable=as_json,
-        ) as progress:
-            task = progress.add_task(", ".join(symbol_list), total=steps)
-            summary = replay_scans(
-                stage,
-                clock,
-                symbol_list,
-                frames,
-                base_tf,
-                steps,
-                timer=time.perf_counter,
-                on_step=lambda done: progress.update(task, completed=done),
-            )
+        # The journal records when things were written (system clock); the replayed
+        # pipeline runs on market time (the replay clock). Mixing them would make a
+        # second replay's checkpoints look older than the first's.
+        runtime = build_runtime()
+    except QuorumError as exc:
+        console.print(f"[red]start-up refused:[/red] {exc}")
+        raise typer.Exit(1) from None
+    try:
+        summary, journal, report = _replay(
+            runtime, clock, data, symbol_list, frames, base_tf, steps, history, as_json
+        )
     except QuorumError as exc:
         console.print(f"[red]run failed:[/red] {exc}")
         raise typer.Exit(1) from None
+    finally:
+        runtime.close()
     wall = time.perf_counter() - began
+    result = {
+        **summary.as_dict(),
+        "run_id": journal.run_id,
+        "journal": {
+            "appended": journal.appended,
+            "verified": report.ok,
+            "entries": report.count,
+            "head": report.head_hash,
+            "checkpoints_checked": report.checkpoints_checked,
+            "detail": report.detail,
+        },
+        "wall_s": round(wall, 3),
+    }
     if as_json:
-        typer.echo(json.dumps({**summary.as_dict(), "wall_s": round(wall, 3)}, indent=2))
-        return
-    _print_summary(summary, wall)
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        _print_summary(summary, wall)
+        _print_journal(journal, report, runtime)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _replay(
+    runtime: Runtime,
+    clock: ReplayClock,
+    data: str,
+    symbols: list[str],
+    frames: list[Timeframe],
+    base: Timeframe,
+    steps: int,
+    history: int,
+    quiet: bool,
+) -> tuple[ScanReplaySummary, StageJournal, VerifyReport]:
+    head = runtime.journal.head()
+    run_id = f"run-{clock.now():%Y%m%dT%H%M%SZ}-{head.size + 1}"
+    journal = StageJournal(runtime.journal, runtime.engine, run_id, actor="quorum run")
+    params = {
+        "symbols": symbols,
+        "timeframes": [tf.value for tf in frames],
+        "data": data,
+        "base": base.value,
+        "steps": steps,
+        "history_bars": history,
+        "start": clock.now().isoformat(),
+        "trading_mode": runtime.settings.trading.mode,
+    }
+    journal.record(JournalKind.RUN, {"event": "started", **params})
+    loader = open_source(data, clock=clock, base_timeframe=base)
+    stage = ScanStage(loader, base, ScanParams(history_bars=history))
+    with Progress(
+        TextColumn("[bold]replay[/bold] {task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} bars"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+    ) as progress:
+        task = progress.add_task(", ".join(symbols), total=steps)
+        summary = replay_scans(
+            stage,
+            clock,
+            symbols,
+            frames,
+            base,
+            steps,
+            timer=time.perf_counter,
+            on_step=lambda done: progress.update(task, completed=done),
+            on_scan=journal.scan,
+        )
+    journal.record(JournalKind.RUN, {"event": "completed", **summary.as_dict()})
+    return summary, journal, runtime.journal.verify()
+
+
+def _print_journal(journal: StageJournal, report: VerifyReport, runtime: Runtime) -> None:
+    status = "[green]verified[/green]" if report.ok else f"[red]FAILED[/red] {report.detail}"
+    console.print(
+        f"Journal: run {journal.run_id} appended {journal.appended} entries; chain {status} "
+        f"({report.count} entries, head {report.head_hash[:16]}…, "
+        f"{report.checkpoints_checked} signed checkpoints checked)"
+    )
+    console.print(
+        f"  verify again: quorum journal verify --db {runtime.settings.database.url} "
+        f"--checkpoints {runtime.checkpoint_dir} --public-key {runtime.public_key_path}"
+    )
 
 
 def _print_summary(summary: ScanReplaySummary, wall: float) -> None:

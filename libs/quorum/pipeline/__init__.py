@@ -4,6 +4,7 @@ The Celery tasks, ``quorum run`` and the backtester call these, so every entry p
 runs the same code; they take their adapters (ports) as arguments and read no clock.
 """
 
+from quorum.pipeline.journaling import StageJournal, scan_payload
 from quorum.pipeline.scan import ScanStage, history_start
 
-__all__ = ["ScanStage", "history_start"]
+__all__ = ["ScanStage", "StageJournal", "history_start", "scan_payload"]

@@ -58,6 +58,7 @@ def replay_scans(
     steps: int,
     timer: Callable[[], float],
     on_step: Callable[[int], None] | None = None,
+    on_scan: Callable[[ScanResult], None] | None = None,
 ) -> ScanReplaySummary:
     """Advance ``clock`` one base bar at a time for ``steps`` bars, scanning what is due."""
     start = clock.now()
@@ -73,6 +74,8 @@ def replay_scans(
             began = timer()
             result = stage.scan(symbol, due, as_of)
             summary.scan_seconds.append(timer() - began)
+            if on_scan is not None:
+                on_scan(result)
             summary.last[symbol] = result
             for item in result.timeframes:
                 key = item.timeframe.value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,10 @@ from quorum.testing import make_bars_df
 runner = CliRunner()
 
 
-def test_run_replays_each_timeframe_when_its_bar_closes() -> None:
+def test_run_replays_each_timeframe_when_its_bar_closes_and_journals_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     # 8 × 15m from 00:00: 15m closes 8 times, 1h at 01:00 and 02:00, 4h and 1d never.
     result = runner.invoke(
         app,
@@ -28,6 +32,27 @@ def test_run_replays_each_timeframe_when_its_bar_closes() -> None:
     assert summary["scans"] == {"15m": 16, "1h": 4}
     assert sum(summary["regimes"].values()) == 20
     assert summary["end"] == "2025-01-01T02:00:00+00:00"
+    # The summary agrees with the database: run start + end, one SCAN per scan call.
+    assert summary["journal"]["verified"] is True
+    assert summary["journal"]["appended"] == 2 + 16
+    with sqlite3.connect(tmp_path / "var" / "quorum.db") as db:
+        kinds = dict(db.execute("SELECT kind, count(*) FROM journal_entries GROUP BY kind"))
+        run_ids = {row[0] for row in db.execute("SELECT DISTINCT run_id FROM journal_entries")}
+    assert kinds == {"run": 2, "scan": 16}
+    assert run_ids == {summary["run_id"]}
+    assert summary["journal"]["entries"] == 18
+
+
+def test_a_second_run_extends_the_same_verified_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "--steps", "2", "--symbols", "BTC/USDT", "--timeframes", "15m", "--json"]
+    first = json.loads(runner.invoke(app, args).output)
+    second = json.loads(runner.invoke(app, args).output)
+    assert first["run_id"] != second["run_id"]
+    assert second["journal"]["verified"] is True
+    assert second["journal"]["entries"] == first["journal"]["entries"] * 2
 
 
 def test_run_refuses_a_start_without_utc_offset() -> None:

@@ -9,6 +9,7 @@ from quorum.config.settings.infra import (
     LoggingSettings,
     LogLevel,
 )
+from quorum.config.settings.journal import JournalSettings
 from quorum.config.settings.loader import CONFIG_PATH_VARIABLE, load_settings
 from quorum.config.settings.secrets import SecretsSettings, VaultSettings
 from quorum.config.settings.trading import ExchangeSettings, TradingMode, TradingSettings
@@ -23,6 +24,7 @@ __all__ = [
     "DatabaseSettings",
     "ExchangeSettings",
     "FlagsSettings",
+    "JournalSettings",
     "LogLevel",
     "LoggingSettings",
     "SecretsSettings",

@@ -7,6 +7,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from quorum.config.settings.flags import FlagsSettings
 from quorum.config.settings.infra import BrokerSettings, DatabaseSettings, LoggingSettings
+from quorum.config.settings.journal import JournalSettings
 from quorum.config.settings.secrets import SecretsSettings
 from quorum.config.settings.trading import TradingSettings
 
@@ -36,6 +37,7 @@ class AppSettings(BaseSettings):
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     flags: FlagsSettings = Field(default_factory=FlagsSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    journal: JournalSettings = Field(default_factory=JournalSettings)
 
     @classmethod
     def settings_customise_sources(

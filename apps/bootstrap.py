@@ -1,0 +1,125 @@
+"""Composition root: settings → adapters → services. The only place adapters are built.
+
+Entry points (CLI, Celery worker, API) call :func:`build_runtime` once at start-up. It
+validates the configuration, refuses live trading that is not allowed, brings the
+database schema up to date, and wires the journal (with signed checkpoints) and the
+feature flags (whose flips are chained into the journal).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from quorum.clock import Clock, SystemClock
+from quorum.config import (
+    AppSettings,
+    FlagStore,
+    build_flag_store,
+    build_secrets_provider,
+    check_live_allowed,
+    load_settings,
+    make_live_guard,
+)
+from quorum.journal import (
+    DirectoryCheckpointStore,
+    Ed25519Signer,
+    Journal,
+    JournalFlagRecorder,
+    default_checkpoint_dir,
+    load_private_key,
+    public_key_pem,
+)
+from quorum.ports import SecretsProvider
+from quorum.store import create_engine_for, migrate
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The wired services of one process."""
+
+    settings: AppSettings
+    clock: Clock
+    secrets: SecretsProvider
+    engine: Engine
+    journal: Journal
+    flags: FlagStore
+    checkpoint_dir: Path
+    public_key_pem: str
+    public_key_path: Path
+
+    def close(self) -> None:
+        """Write the shutdown checkpoint and release the database."""
+        self.journal.close()
+        self.engine.dispose()
+
+
+def build_runtime(settings: AppSettings | None = None, clock: Clock | None = None) -> Runtime:
+    settings = settings or load_settings()
+    clock = clock or SystemClock()
+    secrets = build_secrets_provider(settings, clock=clock)
+    check_live_allowed(settings, secrets)
+    engine = create_engine_for(settings.database.url)
+    migrate(engine)
+    signer = _signer(settings, secrets)
+    checkpoint_dir = Path(
+        settings.journal.checkpoint_dir or default_checkpoint_dir(settings.database.url)
+    )
+    journal = Journal(
+        engine,
+        clock,
+        signer=signer,
+        checkpoint_store=DirectoryCheckpointStore(checkpoint_dir),
+        checkpoint_every_n=settings.journal.checkpoint_every_n,
+        checkpoint_every_s=settings.journal.checkpoint_every_s,
+    )
+    flags = build_flag_store(
+        settings,
+        clock=clock,
+        guard=make_live_guard(settings, secrets),
+        recorder=JournalFlagRecorder(journal, engine),
+    )
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        secrets=secrets,
+        engine=engine,
+        journal=journal,
+        flags=flags,
+        checkpoint_dir=checkpoint_dir,
+        public_key_pem=public_key_pem(signer.public_key()),
+        public_key_path=_publish_public_key(settings, signer),
+    )
+
+
+def _signer(settings: AppSettings, secrets: SecretsProvider) -> Ed25519Signer:
+    """The checkpoint signer: a key from the SecretsProvider, else a local key file.
+
+    The local file is the embedded default only: it is created once (mode 0600) and
+    reused, so checkpoints of every run verify with the same public key.
+    """
+    ref = settings.journal.signing_key_ref
+    if ref is not None:
+        return Ed25519Signer.from_secrets(secrets, ref)
+    path = Path(settings.journal.local_key_path)
+    if path.exists():
+        return Ed25519Signer(load_private_key(path.read_text(), f"journal key file {path}"))
+    signer = Ed25519Signer.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(signer.private_key_pem())
+    return signer
+
+
+def _publish_public_key(settings: AppSettings, signer: Ed25519Signer) -> Path:
+    """Write the checkpoint public key next to the key file for `quorum journal verify`."""
+    path = Path(settings.journal.local_key_path).with_suffix(".pub.pem")
+    pem = public_key_pem(signer.public_key())
+    if not path.exists() or path.read_text(encoding="ascii") != pem:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(pem, encoding="ascii")
+    return path
