@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "RedisFlagStore": "quorum.config.flags.redis_store",
-    "VaultSecrets": "quorum.config.secrets.vault",
+    "VaultSecrets": "quorum.config.secrets.vault",  # pragma: allowlist secret
     "VaultSession": "quorum.config.secrets.vault_session",
 }
 

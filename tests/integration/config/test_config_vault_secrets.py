@@ -21,8 +21,8 @@ from quorum.config import (
 )
 from quorum.errors import ConfigError, SecretNotFound
 
-API_KEY = "binance-key-5b2e"
-API_SECRET = "binance-secret-c8a1"
+API_KEY = "binance-key-5b2e"  # pragma: allowlist secret
+API_SECRET = "binance-secret-c8a1"  # pragma: allowlist secret
 ROLE_ID, SECRET_ID = "role-1f0c", "secret-id-77d4"
 LOGIN = ("POST", "/v1/auth/approle/login")
 LOOKUP = ("GET", "/v1/auth/token/lookup-self")

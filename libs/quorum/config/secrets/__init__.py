@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from quorum.config.secrets.vault_session import VaultSession
 
 _LAZY = {
-    "VaultSecrets": "quorum.config.secrets.vault",
+    "VaultSecrets": "quorum.config.secrets.vault",  # pragma: allowlist secret
     "VaultSession": "quorum.config.secrets.vault_session",
 }
 
