@@ -133,6 +133,7 @@ def _replay(
             on_scan=journal.scan,
         )
     journal.record(JournalKind.RUN, {"event": "completed", **summary.as_dict()})
+    runtime.journal.checkpoint()  # sign the run's end now, so the verify below covers it
     return summary, journal, runtime.journal.verify()
 
 

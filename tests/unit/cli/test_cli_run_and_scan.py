@@ -41,6 +41,7 @@ def test_run_replays_each_timeframe_when_its_bar_closes_and_journals_it(
     assert kinds == {"run": 2, "scan": 16}
     assert run_ids == {summary["run_id"]}
     assert summary["journal"]["entries"] == 18
+    assert summary["journal"]["checkpoints_checked"] >= 1
 
 
 def test_a_second_run_extends_the_same_verified_chain(
