@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from apps.cli.commands import bench, data, flags, journal, run, scan
+from apps.cli.commands import bench, data, flags, journal, llm, run, scan
 
 app = typer.Typer(
     name="quorum",
@@ -18,6 +18,7 @@ app.command("scan")(scan.scan)
 app.add_typer(data.app, name="data")
 app.add_typer(flags.app, name="flags")
 app.add_typer(journal.app, name="journal")
+app.add_typer(llm.app, name="llm")
 app.add_typer(bench.app, name="bench")
 
 

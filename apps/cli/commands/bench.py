@@ -64,3 +64,15 @@ def bench_journal(
     from benchmarks.journal import run
 
     _emit(run(entries=entries, batch=batch, keep=keep, single=single), as_json)
+
+
+@app.command("router")
+def bench_router(
+    calls: int = typer.Option(2000, help="Calls per path (bare litellm.Router vs ours)."),
+    seed: int = typer.Option(1),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Routing-layer overhead over a bare litellm.Router, and the cache hit rate of a rerun."""
+    from benchmarks.router import run
+
+    _emit(run(calls=calls, seed=seed), as_json)

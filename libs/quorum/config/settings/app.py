@@ -10,6 +10,7 @@ from quorum.config.settings.infra import BrokerSettings, DatabaseSettings, Loggi
 from quorum.config.settings.journal import JournalSettings
 from quorum.config.settings.secrets import SecretsSettings
 from quorum.config.settings.trading import TradingSettings
+from quorum.llm.settings import LLMSettings
 
 ENV_PREFIX = "QUORUM_"
 ENV_NESTED_DELIMITER = "__"
@@ -38,6 +39,7 @@ class AppSettings(BaseSettings):
     flags: FlagsSettings = Field(default_factory=FlagsSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     journal: JournalSettings = Field(default_factory=JournalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @classmethod
     def settings_customise_sources(

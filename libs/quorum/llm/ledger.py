@@ -1,0 +1,175 @@
+"""The cost ledger: one ``llm_calls`` row per request, written in batches; spend reports.
+
+Writes are buffered and inserted ``batch`` rows (or ``flush_s`` seconds) at a time so a
+call does not pay a database commit; :meth:`LedgerWriter.flush` / :meth:`close` write the
+rest (the composition root calls ``close`` at shutdown). A failed insert is logged and
+the rows are kept for the next flush (bounded by ``max_pending``): the ledger is an
+account of spend, the budget ledger is what enforces caps.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy import Engine, case, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from quorum.clock import Clock
+from quorum.llm.money import from_nano
+from quorum.store.tables.llm import LLM_CALLS_TABLE, llm_table
+
+_log = logging.getLogger(__name__)
+
+SpendBy = Literal["model", "node", "day"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One ledger row (see :class:`quorum.store.tables.llm.LLMCallRecord`)."""
+
+    time: str
+    day: str
+    node: str
+    role: str
+    symbol: str | None
+    run_id: str | None
+    policy: str
+    model: str
+    provider: str
+    why: str
+    fallbacks: str
+    latency_ms: float
+    input_tokens: int
+    output_tokens: int
+    cost_nano: int
+    cache_hit: bool
+    outcome: str
+    prompt_version: str
+    schema_version: str
+    repairs: int
+    error: str | None = None
+
+    @property
+    def cost_usd(self) -> Decimal:
+        return from_nano(self.cost_nano)
+
+
+_FIELDS = tuple(f.name for f in fields(CallRecord))
+
+
+class LedgerWriter:
+    """Buffered inserts into ``llm_calls`` (thread-safe)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        batch: int = 50,
+        flush_s: float = 2.0,
+        max_pending: int = 100_000,
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._batch = batch
+        self._flush_s = flush_s
+        self._max_pending = max_pending
+        self._table = llm_table(LLM_CALLS_TABLE)
+        self._pending: list[dict[str, object]] = []
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._last_flush = clock.monotonic()
+
+    def write(self, record: CallRecord) -> None:
+        with self._lock:
+            self._pending.append({name: getattr(record, name) for name in _FIELDS})
+            due = (
+                len(self._pending) >= self._batch
+                or self._clock.monotonic() - self._last_flush >= self._flush_s
+            )
+        if due:
+            self.flush()
+
+    def flush(self) -> int:
+        """Insert every buffered row now; the number written."""
+        with self._flush_lock:
+            with self._lock:
+                rows, self._pending = self._pending, []
+                self._last_flush = self._clock.monotonic()
+            if not rows:
+                return 0
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(self._table.insert(), rows)
+            except SQLAlchemyError as exc:
+                _log.error("llm ledger: %d rows not written (%s); kept", len(rows), exc)
+                with self._lock:
+                    self._pending = (rows + self._pending)[-self._max_pending :]
+                return 0
+            return len(rows)
+
+    def close(self) -> None:
+        self.flush()
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+
+@dataclass(frozen=True, slots=True)
+class SpendRow:
+    key: str
+    calls: int
+    cache_hits: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Decimal
+    mean_latency_ms: float
+
+
+def spend_by(engine: Engine, by: SpendBy, since_day: str | None = None) -> list[SpendRow]:
+    """Spend grouped by model, node or UTC day (most expensive first; days in order)."""
+    table = llm_table(LLM_CALLS_TABLE)
+    column = {"model": table.c.model, "node": table.c.node, "day": table.c.day}[by]
+    cost = func.sum(table.c.cost_nano)
+    query = select(
+        column,
+        func.count(),
+        func.sum(case((table.c.cache_hit.is_(True), 1), else_=0)),
+        func.sum(table.c.input_tokens),
+        func.sum(table.c.output_tokens),
+        cost,
+        func.avg(table.c.latency_ms),
+    ).group_by(column)
+    if since_day is not None:
+        query = query.where(table.c.day >= since_day)
+    query = query.order_by(column) if by == "day" else query.order_by(cost.desc(), column)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        SpendRow(
+            key=str(key),
+            calls=int(calls),
+            cache_hits=int(hits or 0),
+            input_tokens=int(tin or 0),
+            output_tokens=int(tout or 0),
+            cost_usd=from_nano(int(nano or 0)),
+            mean_latency_ms=float(latency or 0.0),
+        )
+        for key, calls, hits, tin, tout, nano, latency in rows
+    ]
+
+
+def recent_calls(engine: Engine, limit: int) -> Sequence[CallRecord]:
+    """The newest ``limit`` rows, oldest first (seeds the live model statistics)."""
+    table = llm_table(LLM_CALLS_TABLE)
+    columns = [c for c in table.c if c.name != "id"]
+    query = select(*columns).order_by(table.c.id.desc()).limit(limit)
+    with engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    return [CallRecord(**dict(row)) for row in reversed(rows)]

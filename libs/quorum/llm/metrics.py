@@ -1,0 +1,100 @@
+"""Prometheus metrics of the LLM layer, registered on the registry the caller passes.
+
+Labels are bounded: registry model names, providers, pipeline node names, outcomes and
+budget scope kinds — never prompts, symbols, run ids or reservation ids.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
+
+
+class LLMMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.calls = Counter(
+            "quorum_llm_calls",
+            "LLM requests by the model that answered, its provider, node and outcome.",
+            ("model", "provider", "node", "outcome"),
+            registry=registry,
+        )
+        self.tokens = Counter(
+            "quorum_llm_tokens",
+            "Tokens billed, by model and direction (in/out).",
+            ("model", "direction"),
+            registry=registry,
+        )
+        self.spend = Counter(
+            "quorum_llm_spend_usd",
+            "USD spent, by model and node.",
+            ("model", "node"),
+            registry=registry,
+        )
+        self.cache_lookups = Counter(
+            "quorum_llm_cache_lookups",
+            "Answer cache lookups by node.",
+            ("node",),
+            registry=registry,
+        )
+        self.cache_hits = Counter(
+            "quorum_llm_cache_hits", "Answer cache hits by node.", ("node",), registry=registry
+        )
+        self.fallbacks = Counter(
+            "quorum_llm_fallbacks",
+            "Models passed over after failing (or failing validation).",
+            ("model",),
+            registry=registry,
+        )
+        self.repairs = Counter(
+            "quorum_llm_repairs",
+            "Repair retries after invalid output.",
+            ("model",),
+            registry=registry,
+        )
+        self.budget_exceeded = Counter(
+            "quorum_llm_budget_exceeded",
+            "Calls that hit a spend cap, by scope kind and action (offline/skip/downgrade).",
+            ("scope", "action"),
+            registry=registry,
+        )
+        self.budget_remaining = Gauge(
+            "quorum_llm_budget_remaining_usd",
+            "USD left under the cap after the latest reservation, by scope kind.",
+            ("scope",),
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "quorum_llm_latency_seconds",
+            "Wall time of an LLM request, by the model that answered.",
+            ("model", "provider"),
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+    def observe_call(
+        self,
+        *,
+        model: str,
+        provider: str,
+        node: str,
+        outcome: str,
+        latency_s: float,
+        input_tokens: int,
+        output_tokens: int,
+        cost_usd: Decimal,
+        cache_hit: bool,
+    ) -> None:
+        self.calls.labels(model or "none", provider or "none", node, outcome).inc()
+        self.latency.labels(model or "none", provider or "none").observe(latency_s)
+        self.cache_lookups.labels(node).inc()
+        if cache_hit:
+            self.cache_hits.labels(node).inc()
+        if input_tokens:
+            self.tokens.labels(model, "in").inc(input_tokens)
+        if output_tokens:
+            self.tokens.labels(model, "out").inc(output_tokens)
+        if cost_usd:
+            self.spend.labels(model, node).inc(float(cost_usd))

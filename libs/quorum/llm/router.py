@@ -1,0 +1,383 @@
+"""``QuorumRouter``: the ``LLMRouter`` port on top of ``litellm.Router``.
+
+One request: render the prompt → exact-match cache → policy ranks the role's models →
+reserve the worst case on every capped scope → litellm call along the chain (timeouts,
+retries, fallbacks, cooldowns) → parse into the schema, one repair retry, then fall back
+past that model → settle the real cost → ledger row, metrics, cache. When a cap would
+be passed the call degrades to the offline analyst (or skips) and a ``budget_event`` is
+journaled. Whatever happens, the caller gets an :class:`LLMResult`, never an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from pydantic import BaseModel
+
+from quorum.clock import Clock
+from quorum.llm.attempt import Attempt, CallBudget, Denial
+from quorum.llm.backend import Completion, LiteLLMBackend, ProviderCallFailed
+from quorum.llm.budget import Reservation
+from quorum.llm.cache import CachedAnswer, ResponseCache, cache_key, normalize_prompt
+from quorum.llm.events import BudgetEventSink
+from quorum.llm.ledger import LedgerWriter
+from quorum.llm.metrics import LLMMetrics
+from quorum.llm.money import from_nano
+from quorum.llm.policies import GROUP_STRATEGY, PolicyInputs, rank
+from quorum.llm.prompts import render_prompt
+from quorum.llm.registry import ModelRegistry, RegisteredModel
+from quorum.llm.schema import parse_structured, repair_instruction
+from quorum.llm.settings import LLMSettings, PolicyName
+from quorum.llm.stats import AccuracyBoard, Sample, StatsBoard
+from quorum.llm.tokens import (
+    estimate_prompt_tokens,
+    offline_prompt_tokens,
+    prompt_token_bound,
+)
+from quorum.ports import LLMRequest, LLMResult, NoOpinionReason
+
+_log = logging.getLogger(__name__)
+
+Messages = list[dict[str, str]]
+
+
+class QuorumRouter:
+    """Implements :class:`quorum.ports.LLMRouter` (build it with ``build_llm_router``)."""
+
+    def __init__(
+        self,
+        *,
+        settings: LLMSettings,
+        registry: ModelRegistry,
+        backend: LiteLLMBackend,
+        budget: CallBudget,
+        cache: ResponseCache,
+        clock: Clock,
+        stats: StatsBoard,
+        accuracy: AccuracyBoard,
+        ledger: LedgerWriter | None = None,
+        metrics: LLMMetrics | None = None,
+        events: BudgetEventSink | None = None,
+        paid_allowed: Callable[[], bool] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.backend = backend
+        self.budget = budget
+        self.cache = cache
+        self.clock = clock
+        self.stats = stats
+        self.accuracy = accuracy
+        self.ledger = ledger
+        self.metrics = metrics
+        self.events = events
+        self.paid_allowed = paid_allowed
+        """Reads the ``llm.allow_paid`` flag (None: no gate); paid models are skipped when off."""
+
+    # -- the port ------------------------------------------------------------------
+
+    def complete[T: BaseModel](self, request: LLMRequest[T]) -> LLMResult[T]:
+        attempt: Attempt[T] = Attempt(request, self.clock)
+        try:
+            result = self._run(request, attempt)
+        except Exception as exc:  # a scan must never die of an LLM call: log, no opinion
+            _log.exception("llm call of node %s failed unexpectedly", request.node)
+            attempt.error = f"{type(exc).__name__}: {exc}"
+            result = attempt.no_opinion(NoOpinionReason.INTERNAL_ERROR, "internal_error")
+        attempt.record(result, self.ledger, self.metrics)
+        return result
+
+    # -- steps ---------------------------------------------------------------------
+
+    def _run[T: BaseModel](self, request: LLMRequest[T], attempt: Attempt[T]) -> LLMResult[T]:
+        attempt.policy = self.settings.policy_for(request.node, request.policy)
+        messages = self._messages(request, attempt)
+        key = cache_key(
+            request.role, normalize_prompt(messages), request.schema_version, attempt.prompt_version
+        )
+        hit = self._cached(request, attempt, key)
+        if hit is not None:
+            return hit
+        candidates = self.registry.candidates(request.role)
+        gated = ""
+        if candidates and self.paid_allowed is not None and not self.paid_allowed():
+            candidates = [m for m in candidates if not m.paid]
+            gated = "; paid models off (flag llm.allow_paid)"
+        if not candidates:
+            if gated:  # not cached: once the flag is on, the paid models should answer
+                why = "offline: paid models are off (flag llm.allow_paid)"
+                return self._offline(request, attempt, messages, why, "ok")
+            why = f"offline: no configured model with a usable key serves role {request.role!r}"
+            result = self._offline(request, attempt, messages, why, "ok")
+            self._store(key, attempt, result)
+            return result
+        tokens = self._prompt_tokens(candidates, messages)
+        chain, why = self._chain(attempt.policy, candidates, tokens, request)
+        if not chain:
+            if self.settings.offline.fallback:
+                return self._offline(request, attempt, messages, why, "ok")
+            attempt.why = why + gated
+            return attempt.no_opinion(NoOpinionReason.NO_MODEL_AVAILABLE, "no_model")
+        attempt.why = why + gated
+        result = self._along(request, attempt, messages, list(chain), tokens)
+        if result.outcome in ("ok", "repaired"):
+            self._store(key, attempt, result)
+        return result
+
+    def _messages[T: BaseModel](self, request: LLMRequest[T], attempt: Attempt[T]) -> Messages:
+        if request.template is not None:
+            assert request.context is not None  # LLMRequest checks it
+            rendered = render_prompt(request.template, request.context, request.schema)
+            attempt.prompt_version = rendered.version
+            return [{"role": role, "content": text} for role, text in rendered.messages]
+        attempt.prompt_version = "messages"
+        return [{"role": m.role, "content": m.content} for m in request.messages]
+
+    def _cached[T: BaseModel](
+        self, request: LLMRequest[T], attempt: Attempt[T], key: str
+    ) -> LLMResult[T] | None:
+        cached = self.cache.get(key)
+        if cached is None:
+            return None
+        parsed = parse_structured(cached.output_json, request.schema)
+        if parsed.value is None:
+            return None
+        attempt.why = f"cache hit (answered by {cached.model})"
+        attempt.cache_hit = True
+        return attempt.answer(parsed.value, cached.model, cached.provider, "cache_hit")
+
+    def _store[T: BaseModel](self, key: str, attempt: Attempt[T], result: LLMResult[T]) -> None:
+        if result.output is None or result.cache_hit:
+            return
+        self.cache.put(
+            key,
+            CachedAnswer(
+                result.output.model_dump_json(),
+                result.model,
+                result.provider,
+                result.input_tokens,
+                result.output_tokens,
+            ),
+        )
+
+    def _prompt_tokens(self, candidates: list[RegisteredModel], messages: Messages) -> int:
+        paid = next((m for m in candidates if not m.price.is_free), None)
+        if paid is None:
+            return offline_prompt_tokens(messages)
+        budget = self.settings.budget
+        if budget.input_tokens == "tokenizer":
+            return estimate_prompt_tokens(paid.model, messages, budget.input_token_safety)
+        return prompt_token_bound(messages)
+
+    def _chain[T: BaseModel](
+        self,
+        policy: PolicyName,
+        candidates: list[RegisteredModel],
+        tokens: int,
+        request: LLMRequest[T],
+    ) -> tuple[list[RegisteredModel], str]:
+        cooling = self.backend.cooling_down()
+        out = self._max_tokens(request, candidates)
+        usable = [
+            m for m in candidates if m.name not in cooling and tokens + out <= m.context_window
+        ]
+        inputs = PolicyInputs(
+            self.stats,
+            self.accuracy,
+            self.settings.accuracy_floor,
+            tokens,
+            self.settings.assumed_latency_s,
+        )
+        choice = rank(policy, usable, inputs)
+        why = choice.why
+        skipped = sorted(m.name for m in candidates if m.name in cooling)
+        if skipped:
+            why += f"; cooling down: {', '.join(skipped)}"
+        chain = list(choice.chain)
+        if chain and self.settings.offline.fallback and self.registry.offline.serves(request.role):
+            chain.append(self.registry.offline)
+        return chain, why
+
+    def _max_tokens[T: BaseModel](
+        self, request: LLMRequest[T], models: list[RegisteredModel]
+    ) -> int:
+        limits = [m.max_output_tokens for m in models]
+        if request.max_output_tokens is not None:
+            limits.append(request.max_output_tokens)
+        return min(limits)
+
+    def _along[T: BaseModel](
+        self,
+        request: LLMRequest[T],
+        attempt: Attempt[T],
+        messages: Messages,
+        remaining: list[RegisteredModel],
+        tokens: int,
+    ) -> LLMResult[T]:
+        strategy = GROUP_STRATEGY[attempt.policy]
+        while remaining:
+            max_tokens = self._max_tokens(request, remaining)
+            held = self.budget.reserve(request, attempt, remaining, tokens, max_tokens)
+            if isinstance(held, Denial):
+                return self._degrade(request, attempt, messages, held)
+            sub, reservation = held
+            try:
+                done = self.backend.complete(
+                    [m.name for m in sub],
+                    messages,
+                    max_tokens=max_tokens,
+                    group_strategy=strategy,
+                    response_format=_response_format(sub, request.schema),
+                )
+            except ProviderCallFailed as exc:
+                self.budget.settle(reservation, 0)
+                self._failed(attempt, [m.name for m in sub], str(exc))
+                return attempt.no_opinion(NoOpinionReason.PROVIDER_ERROR, "provider_error")
+            answered = self.registry.get(done.group)
+            passed = [m.name for m in sub[: sub.index(answered)]] if answered in sub else []
+            self._failed(attempt, passed, None)
+            self._charge(attempt, answered, done, reservation_amount(reservation))
+            self.budget.settle(reservation, attempt.last_cost_nano)
+            parsed = parse_structured(done.content, request.schema)
+            if parsed.value is not None:
+                return attempt.answer(parsed.value, answered.name, answered.provider, "ok")
+            repaired = self._repair(request, attempt, messages, answered, done, parsed.error or "")
+            if repaired is not None:
+                return attempt.answer(repaired, answered.name, answered.provider, "repaired")
+            self._failed(attempt, [answered.name], f"invalid output from {answered.name}")
+            remaining = remaining[remaining.index(answered) + 1 :]
+        return attempt.no_opinion(NoOpinionReason.INVALID_OUTPUT, "invalid_output")
+
+    def _repair[T: BaseModel](
+        self,
+        request: LLMRequest[T],
+        attempt: Attempt[T],
+        messages: Messages,
+        model: RegisteredModel,
+        done: Completion,
+        error: str,
+    ) -> T | None:
+        """One repair retry on the same model, with the validation error fed back."""
+        attempt.repairs += 1
+        if self.metrics is not None:
+            self.metrics.repairs.labels(model.name).inc()
+        repair = [
+            *messages,
+            {"role": "assistant", "content": done.content[:4000]},
+            {"role": "user", "content": repair_instruction(error, request.schema)},
+        ]
+        tokens = self._prompt_tokens([model], repair)
+        max_tokens = self._max_tokens(request, [model])
+        held = self.budget.reserve(request, attempt, [model], tokens, max_tokens)
+        if isinstance(held, Denial):
+            attempt.note(f"repair of {model.name} skipped: {held.reason}")
+            return None
+        _, reservation = held
+        try:
+            fixed = self.backend.complete([model.name], repair, max_tokens=max_tokens)
+        except ProviderCallFailed as exc:
+            self.budget.settle(reservation, 0)
+            attempt.error = str(exc)
+            return None
+        self._charge(attempt, model, fixed, reservation_amount(reservation))
+        self.budget.settle(reservation, attempt.last_cost_nano)
+        return parse_structured(fixed.content, request.schema).value
+
+    def _charge[T: BaseModel](
+        self, attempt: Attempt[T], model: RegisteredModel, done: Completion, reserved: int
+    ) -> None:
+        """Add the call's tokens and cost; missing usage on a paid model costs the worst case."""
+        if done.input_tokens is None or done.output_tokens is None:
+            cost = reserved if not model.price.is_free else 0
+            attempt.note(f"{model.name} reported no usage; charged the reserved worst case")
+            attempt.add(0, 0, cost)
+        else:
+            cost = model.price.cost_nano(done.input_tokens, done.output_tokens)
+            attempt.add(done.input_tokens, done.output_tokens, cost)
+        latency = done.provider_ms / 1000.0 if done.provider_ms is not None else None
+        self.stats.record(model.name, Sample(True, latency, cost, done.output_tokens or 0))
+
+    def _failed[T: BaseModel](
+        self, attempt: Attempt[T], names: list[str], error: str | None
+    ) -> None:
+        for name in names:
+            attempt.fallbacks.append(name)
+            self.stats.record(name, Sample(False, None, 0, 0))
+            if self.metrics is not None:
+                self.metrics.fallbacks.labels(name).inc()
+        if error is not None:
+            attempt.error = error
+
+    def _degrade[T: BaseModel](
+        self, request: LLMRequest[T], attempt: Attempt[T], messages: Messages, denial: Denial
+    ) -> LLMResult[T]:
+        action = self.settings.budget.on_exceeded
+        payload = {
+            "event": "budget_exceeded",
+            "node": request.node,
+            "role": request.role,
+            "symbol": request.symbol,
+            "policy": attempt.policy,
+            "scope": denial.scope,
+            "requested_usd": str(from_nano(denial.requested_nano)),
+            "headroom_usd": str(from_nano(denial.headroom_nano)),
+            "reason": denial.reason,
+            "action": action,
+        }
+        if self.events is not None:
+            self.events.budget_exceeded(payload, request.run_id)
+        if self.metrics is not None:
+            self.metrics.budget_exceeded.labels(denial.scope_kind, action).inc()
+        why = f"budget: {denial.reason}"
+        if action == "offline" and self.registry.offline.serves(request.role):
+            return self._offline(
+                request, attempt, messages, why + "; degraded to offline", "budget_offline"
+            )
+        attempt.why = why + "; skipped"
+        return attempt.no_opinion(NoOpinionReason.BUDGET_EXCEEDED, "budget_skipped")
+
+    def _offline[T: BaseModel](
+        self,
+        request: LLMRequest[T],
+        attempt: Attempt[T],
+        messages: Messages,
+        why: str,
+        outcome: str,
+    ) -> LLMResult[T]:
+        attempt.why = why
+        offline = self.registry.offline
+        try:
+            done = self.backend.complete(
+                [offline.name], messages, max_tokens=self._max_tokens(request, [offline])
+            )
+        except ProviderCallFailed as exc:
+            attempt.error = str(exc)
+            return attempt.no_opinion(NoOpinionReason.PROVIDER_ERROR, "provider_error")
+        self._charge(attempt, offline, done, 0)
+        parsed = parse_structured(done.content, request.schema)
+        if parsed.value is None:
+            attempt.error = f"offline answer does not fit {request.schema.__name__}: {parsed.error}"
+            return attempt.no_opinion(NoOpinionReason.INVALID_OUTPUT, "invalid_output")
+        return attempt.answer(parsed.value, offline.name, offline.provider, outcome)
+
+
+def reservation_amount(reservation: Reservation | None) -> int:
+    return reservation.amount_nano if reservation is not None else 0
+
+
+def _response_format(
+    models: list[RegisteredModel], schema: type[BaseModel]
+) -> dict[str, object] | None:
+    formats = {m.response_format for m in models if not m.is_offline}  # offline ignores it
+    if len(formats) != 1:  # one request goes down the whole chain: only a shared format
+        return None
+    (fmt,) = formats
+    if fmt == "json_object":
+        return {"type": "json_object"}
+    if fmt == "json_schema":
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
+        }
+    return None
