@@ -111,15 +111,27 @@ class TradingSession(CachedModel):
     def tz(self) -> ZoneInfo:
         return zone(self.timezone)
 
+    @cached_property
+    def windows_by_weekday(self) -> tuple[tuple[SessionHours, ...], ...]:
+        """For each weekday (0 = Monday), the windows that can cover it: those starting on
+        it, and the overnight ones from the day before, in their configured order."""
+        return tuple(
+            tuple(
+                w
+                for w in self.hours
+                if w.weekday == day or (w.close <= w.open and (w.weekday + 1) % 7 == day)
+            )
+            for day in range(7)
+        )
+
     def is_open(self, as_of: datetime) -> bool:
         """True when ``as_of`` (UTC) falls inside an open window on a non-holiday."""
         local = as_of.astimezone(self.tz)
-        day = local.date()
-        if day in self.holidays:
+        if self.holidays and local.date() in self.holidays:
             return False
         weekday = local.weekday()
-        clock = local.time().replace(tzinfo=None)
-        return any(_inside(window, weekday, clock) for window in self.hours)
+        clock = local.time()
+        return any(_inside(window, weekday, clock) for window in self.windows_by_weekday[weekday])
 
     @classmethod
     def weekdays(

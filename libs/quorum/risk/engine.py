@@ -23,8 +23,9 @@ from decimal import Decimal
 from quorum.domain import Liquidity, RiskDecision, RuleCheck, Signal, Verdict
 from quorum.risk import account, drawdown, venue
 from quorum.risk.expectancy import check_expected_value
-from quorum.risk.inputs import MarketInfo, Portfolio
+from quorum.risk.inputs import MarketInfo, Portfolio, TradeStats
 from quorum.risk.lifecycle import refresh_state
+from quorum.risk.memo import IdentityMemo
 from quorum.risk.money import (
     ZERO,
     failed,
@@ -32,6 +33,7 @@ from quorum.risk.money import (
     limit_pct,
     min_tradable,
     passed,
+    passed_coarse,
     passed_once,
     pct,
     show,
@@ -39,7 +41,7 @@ from quorum.risk.money import (
 )
 from quorum.risk.portfolio import check_leverage, portfolio_caps
 from quorum.risk.rules import Rule
-from quorum.risk.settings import RiskSettings
+from quorum.risk.settings import RiskSettings, SizingSettings
 from quorum.risk.sizing import kelly_cap, quantity_for_risk, risk_fraction
 from quorum.risk.state import RulesState
 from quorum.risk.stops import (
@@ -61,6 +63,33 @@ def _reject(signal: Signal, as_of: datetime, checks: list[RuleCheck]) -> RiskDec
     )
 
 
+_StaticGates = tuple[tuple[RuleCheck, ...], tuple[RuleCheck, ...]]
+_STATIC_GATES: IdentityMemo[_StaticGates] = IdentityMemo(maxsize=64)
+
+
+def _static_gates(portfolio: Portfolio, state: RulesState, settings: RiskSettings) -> _StaticGates:
+    """The gates that depend only on the frozen state, portfolio and settings, computed once
+    per combination: ``(switches and drawdowns, daily money limits)``. Each is pure, so
+    computing one a failure earlier would skip changes nothing but the time spent."""
+    key = (id(state), id(portfolio), id(settings))
+    gates = _STATIC_GATES.get(key)
+    if gates is None:
+        acct = settings.account
+        leading = (
+            venue.check_kill_switch(state),
+            drawdown.check_safe_mode(state),
+            *drawdown.check_drawdowns(state, portfolio.equity, settings.drawdown),
+            account.check_can_trade(state),
+        )
+        limits = (
+            account.check_daily_realized_loss(state, acct),
+            account.check_daily_unrealized_loss(portfolio, state, acct),
+            account.check_profit_target(state, acct),
+        )
+        gates = _STATIC_GATES.put(key, (state, portfolio, settings), (leading, limits))
+    return gates
+
+
 def _gates(
     signal: Signal,
     portfolio: Portfolio,
@@ -71,16 +100,12 @@ def _gates(
     """Global and account gates, in order (lazily, so the first failure stops the rest)."""
     acct = settings.account
     symbol = signal.symbol
-    yield venue.check_kill_switch(state)
-    yield drawdown.check_safe_mode(state)
-    yield from drawdown.check_drawdowns(state, portfolio.equity, settings.drawdown)
-    yield account.check_can_trade(state)
+    leading, limits = _static_gates(portfolio, state, settings)
+    yield from leading
     yield account.check_lockouts(state, as_of)
     yield account.check_blocked_symbol(symbol, acct)
     yield account.check_session(symbol, as_of, acct)
-    yield account.check_daily_realized_loss(state, acct)
-    yield account.check_daily_unrealized_loss(portfolio, state, acct)
-    yield account.check_profit_target(state, acct)
+    yield from limits
     yield account.check_max_trades(state, as_of, acct)
     yield account.check_cooldown(state, as_of)
     yield venue.check_duplicate_intent(venue.entry_intent_id(signal), state, as_of, settings.venue)
@@ -235,6 +260,19 @@ def _size(
     )
 
 
+_KELLY: IdentityMemo[tuple[Decimal | None, str]] = IdentityMemo(maxsize=256)
+
+
+def _kelly(stats: TradeStats | None, sizing: SizingSettings) -> tuple[Decimal | None, str]:
+    """The Kelly cap for ``stats`` and its percentage text, computed once per combination."""
+    key = (id(stats), id(sizing))
+    cached = _KELLY.get(key)
+    if cached is None:
+        kelly = kelly_cap(stats, sizing)
+        cached = _KELLY.put(key, (stats, sizing), (kelly, "" if kelly is None else pct(kelly)))
+    return cached
+
+
 def _budget(
     signal: Signal,
     portfolio: Portfolio,
@@ -249,22 +287,22 @@ def _budget(
     fraction = risk_fraction(signal.confidence, sizing)
     budget = equity * fraction
     checks.append(
-        passed_once(
+        passed_coarse(
             Rule.RISK_BUDGET,
             pct(fraction),
             f"[{limit_pct(sizing.min_risk_fraction)}, {limit_pct(sizing.max_risk_fraction)}]",
             f"risk {show(budget)} at confidence {signal.confidence:.3f}",
         )
     )
-    kelly = kelly_cap(portfolio.strategy_stats.get(signal.strategy), sizing)
+    kelly, kelly_text = _kelly(portfolio.strategy_stats.get(signal.strategy), sizing)
     if kelly is None:
         checks.append(passed(Rule.KELLY, "no statistics", "off"))
         return budget, budget
     if kelly <= 0:
-        checks.append(failed(Rule.KELLY, pct(kelly), "> 0", "trade statistics show no edge"))
+        checks.append(failed(Rule.KELLY, kelly_text, "> 0", "trade statistics show no edge"))
         return None
     if kelly >= fraction:
-        checks.append(passed_once(Rule.KELLY, pct(fraction), pct(kelly)))
+        checks.append(passed_coarse(Rule.KELLY, pct(fraction), kelly_text))
         return budget, budget
     capped = equity * kelly
     room = quantity_for_risk(capped, loss_per_unit)
@@ -273,20 +311,20 @@ def _budget(
             failed(
                 Rule.KELLY,
                 pct(fraction),
-                pct(kelly),
-                f"the Kelly cap {pct(kelly)} leaves {show(room)} units, below the minimum "
+                kelly_text,
+                f"the Kelly cap {kelly_text} leaves {show(room)} units, below the minimum "
                 f"order {show(minimum)}",
             )
         )
         return None
     checks.append(
-        passed_once(Rule.KELLY, pct(fraction), pct(kelly), "risk reduced to the Kelly cap")
+        passed_coarse(Rule.KELLY, pct(fraction), kelly_text, "risk reduced to the Kelly cap")
     )
     return budget, capped
 
 
 def _check_min_amount(quantity: Decimal, market: MarketInfo) -> RuleCheck:
-    limit = f">= {show(market.min_amount)}"
+    limit = market.min_amount_limit
     if quantity <= 0 or quantity < market.min_amount:
         return failed(
             Rule.MIN_AMOUNT,
@@ -300,7 +338,7 @@ def _check_min_amount(quantity: Decimal, market: MarketInfo) -> RuleCheck:
 
 def _check_min_notional(quantity: Decimal, entry: Decimal, market: MarketInfo) -> RuleCheck:
     notional = quantity * entry
-    limit = f">= {show(market.min_notional)}"
+    limit = market.min_notional_limit
     if notional < market.min_notional:
         return failed(
             Rule.MIN_NOTIONAL,

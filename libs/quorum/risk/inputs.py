@@ -23,7 +23,7 @@ from quorum.domain import (
     UtcDatetime,
 )
 from quorum.risk.base import CachedModel
-from quorum.risk.money import ZERO
+from quorum.risk.money import ZERO, show
 
 Rate = Annotated[Decimal, Field(ge=0, lt=Decimal("0.1"), allow_inf_nan=False)]
 Correlation = Annotated[float, Field(ge=-1.0, le=1.0, allow_inf_nan=False)]
@@ -110,6 +110,16 @@ class MarketInfo(CachedModel):
         """``(|corr|, symbol, corr)`` strongest first, so a limit scan stops early."""
         return tuple(sorted(((abs(c), s, c) for s, c in self.correlations.items()), reverse=True))
 
+    @cached_property
+    def min_amount_limit(self) -> str:
+        """The minimum-amount check's limit text, formatted once."""
+        return f">= {show(self.min_amount)}"
+
+    @cached_property
+    def min_notional_limit(self) -> str:
+        """The minimum-notional check's limit text, formatted once."""
+        return f">= {show(self.min_notional)}"
+
 
 class MonitoredPosition(CachedModel):
     """An open position with what the monitor needs beyond the domain ``Position``."""
@@ -161,6 +171,13 @@ class MonitoredPosition(CachedModel):
         """Price distance of one R (initial risk per unit)."""
         stop = self.initial_stop if self.initial_stop is not None else self.position.stop_loss
         return abs(self.entry - stop)
+
+    @cached_property
+    def collateral(self) -> Decimal | None:
+        """Isolated margin posted for a leveraged position (``None`` unleveraged)."""
+        if self.leverage <= 1:
+            return None
+        return self.entry * self.position.quantity / self.leverage
 
 
 class AccountSnapshot(DomainModel):

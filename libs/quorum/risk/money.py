@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import lru_cache
+from typing import Any, cast
 
 from quorum.domain import Direction, RuleCheck
 
@@ -73,7 +74,11 @@ def worst_case_loss_per_unit(
 
 @lru_cache(maxsize=1_024)
 def limit_pct(value: Decimal) -> str:
-    """``pct`` for configured limits (few distinct values, formatted once)."""
+    """``pct`` for configured limits (few distinct values, formatted once).
+
+    Safe to key by value: a fixed-point percentage reads the same for equal Decimals of
+    any exponent. ``show`` is not (``Decimal("2.0")`` shows as ``2.0``), so limits shown
+    with it are cached on their frozen settings or market instead."""
     return pct(value)
 
 
@@ -87,26 +92,46 @@ def pct(value: Decimal) -> str:
     return f"{value:.3%}"
 
 
+_validate_check: Any = RuleCheck.__pydantic_validator__.validate_python
+"""RuleCheck's own validator, called without ``BaseModel.__init__``'s Python frame.
+
+A fully validated RuleCheck at about half the cost of ``RuleCheck.model_construct``
+(whose per-field Python loop is the slower path on pydantic 2), so no check skips
+validation."""
+
+
+def rule_check(rule: str, passed: bool, measured: str, limit: str, message: str) -> RuleCheck:
+    """A validated :class:`RuleCheck` (the same value ``RuleCheck(...)`` builds)."""
+    values = {
+        "rule": rule,
+        "passed": passed,
+        "measured": measured,
+        "limit": limit,
+        "message": message,
+    }
+    return cast(RuleCheck, _validate_check(values))
+
+
 @lru_cache(maxsize=16_384)
 def passed(rule: str, measured: str, limit: str, message: str = "") -> RuleCheck:
     """A passing check. Cached: RuleCheck is frozen, and most passes repeat verbatim
     (switches off, limits untouched), so the hot path reuses them instead of re-validating."""
-    return RuleCheck(rule=rule, passed=True, measured=measured, limit=limit, message=message)
+    return rule_check(rule, True, measured, limit, message)
+
+
+@lru_cache(maxsize=16_384)
+def passed_coarse(rule: str, measured: str, limit: str, message: str = "") -> RuleCheck:
+    """A passing check whose texts tend to repeat across signals (a percentage to three
+    decimals, a ratio to four, a budget set by equity and confidence). Cached apart from
+    :func:`passed`, so these many values cannot evict its switches and limits; a miss
+    costs only the lookup."""
+    return rule_check(rule, True, measured, limit, message)
 
 
 def passed_once(rule: str, measured: str, limit: str, message: str = "") -> RuleCheck:
-    """A passing check whose values are unlikely to repeat (kept out of the cache).
-
-    Built with ``model_construct``: every argument is a string the engine formatted itself
-    from a rule name it owns, so re-validating it on the hot path buys nothing. The rule
-    names are checked once by a unit test against RuleCheck's own validation.
-    """
-    return RuleCheck.model_construct(
-        rule=rule, passed=True, measured=measured, limit=limit, message=message
-    )
+    """A passing check whose values are unlikely to repeat (kept out of the cache)."""
+    return rule_check(rule, True, measured, limit, message)
 
 
 def failed(rule: str, measured: str, limit: str, message: str) -> RuleCheck:
-    return RuleCheck(
-        rule=rule, passed=False, measured=measured, limit=limit, message=f"{rule}: {message}"
-    )
+    return rule_check(rule, False, measured, limit, f"{rule}: {message}")

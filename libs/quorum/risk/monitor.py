@@ -264,9 +264,9 @@ def _manage(
 
 def margin_usage(mp: MonitoredPosition, mark: Decimal, pnl: Decimal) -> Decimal | None:
     """Maintenance margin / position equity for a leveraged (isolated) position, else None."""
-    if mp.leverage <= 1:
+    collateral = mp.collateral
+    if collateral is None:
         return None
-    collateral = mp.entry * mp.position.quantity / mp.leverage
     equity = collateral + pnl
     maintenance = mark * mp.position.quantity * mp.maintenance_margin_rate
     if equity <= 0:
@@ -329,19 +329,26 @@ def _move_stop(
         best = max(best, mp.best_price) if long else min(best, mp.best_price)
     offset = entry * m.breakeven_offset_fraction
     target = entry + offset if long else entry - offset
-    rule, why = Rule.BREAKEVEN, f"breakeven after {profit_r:.2f} R"
+    trailing = False
     if profit_r >= m.trail_after_r and mp.atr is not None:
         distance = mp.atr * m.trail_atr_multiple
         trail = best - distance if long else best + distance
         if (trail > target) if long else (trail < target):
-            target, rule = trail, Rule.TRAILING_STOP
-            why = f"ATR trail {show(m.trail_atr_multiple)}x{show(mp.atr)} after {profit_r:.2f} R"
+            target, trailing = trail, True
     if mp.price_tick is not None:
         target = round_to_tick(target, mp.price_tick, up=not long)
     current = mp.stop
     tighter = target > current if long else target < current
     protective = target < mark if long else target > mark
     if tighter and protective and target > 0:
+        # The reason is formatted only for a move that is made.
+        if trailing:
+            atr = mp.atr
+            assert atr is not None
+            rule = Rule.TRAILING_STOP
+            why = f"ATR trail {show(m.trail_atr_multiple)}x{show(atr)} after {profit_r:.2f} R"
+        else:
+            rule, why = Rule.BREAKEVEN, f"breakeven after {profit_r:.2f} R"
         actions.append(
             MoveStop(
                 position_id=p.position_id,

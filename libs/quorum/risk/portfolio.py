@@ -13,7 +13,17 @@ from typing import NamedTuple
 
 from quorum.domain import Direction, RuleCheck
 from quorum.risk.inputs import MarketInfo, Portfolio
-from quorum.risk.money import ZERO, failed, limit_pct, passed, passed_once, pct, show
+from quorum.risk.memo import IdentityMemo
+from quorum.risk.money import (
+    ZERO,
+    failed,
+    limit_pct,
+    passed,
+    passed_coarse,
+    passed_once,
+    pct,
+    show,
+)
 from quorum.risk.rules import Rule
 from quorum.risk.settings import PortfolioSettings
 
@@ -40,9 +50,12 @@ class Cap(NamedTuple):
         """The passing RuleCheck at the final ``quantity`` (noting a resize it caused)."""
         if self.limit.is_infinite():
             return passed(self.rule, "off", self.limit_text)
-        measured = self.render(self.used + self.per_unit * quantity)
+        amount = self.used + self.per_unit * quantity
         if resized_from is None:
-            return passed_once(self.rule, measured, self.limit_text)
+            if self.base is None:
+                return passed_once(self.rule, show(amount), self.limit_text)
+            return passed_coarse(self.rule, pct(amount / self.base), self.limit_text)
+        measured = self.render(amount)
         note = f"size reduced from {show(resized_from)} to fit"
         return passed_once(self.rule, measured, self.limit_text, note)
 
@@ -121,7 +134,7 @@ def correlation_bucket(
 
 
 def check_leverage(leverage: Decimal, settings: PortfolioSettings) -> RuleCheck:
-    limit = f"{show(settings.max_leverage)}x"
+    limit = settings.leverage_limit
     if leverage > settings.max_leverage:
         return failed(
             Rule.LEVERAGE,
@@ -130,6 +143,35 @@ def check_leverage(leverage: Decimal, settings: PortfolioSettings) -> RuleCheck:
             f"leverage {show(leverage)}x exceeds the maximum {limit}",
         )
     return passed(Rule.LEVERAGE, f"{show(leverage)}x", limit)
+
+
+class _Held(NamedTuple):
+    """What a new position in one market and direction stacks on: its own symbol's open
+    exposure and its correlation bucket (with the bucket's description)."""
+
+    own_notional: Decimal
+    own_risk: Decimal
+    bucket: Bucket
+    members: str
+
+
+_HELD: IdentityMemo[_Held] = IdentityMemo(maxsize=1_024)
+
+
+def _held(
+    portfolio: Portfolio, market: MarketInfo, direction: Direction, settings: PortfolioSettings
+) -> _Held:
+    """``_Held`` for one (portfolio, market, direction, settings), computed once per combination."""
+    key = (id(portfolio), id(market), direction, id(settings))
+    held = _HELD.get(key)
+    if held is None:
+        own_notional, own_risk = portfolio.by_symbol.get(market.symbol, (ZERO, ZERO))
+        bucket = correlation_bucket(portfolio, market, direction, settings)
+        members = f"{bucket.members} positions, max corr {bucket.max_correlation:.2f}"
+        held = _HELD.put(
+            key, (portfolio, market, settings), _Held(own_notional, own_risk, bucket, members)
+        )
+    return held
 
 
 def portfolio_caps(
@@ -145,9 +187,7 @@ def portfolio_caps(
     equity = portfolio.equity
     risk_share = settings.max_position_risk_fraction
     notional_share = settings.max_position_notional_fraction
-    own_notional, own_risk = portfolio.by_symbol.get(market.symbol, (ZERO, ZERO))
-    bucket = correlation_bucket(portfolio, market, direction, settings)
-    members = f"{bucket.members} positions, max corr {bucket.max_correlation:.2f}"
+    own_notional, own_risk, bucket, members = _held(portfolio, market, direction, settings)
     # The bucket binds through whichever of its two limits leaves less room.
     by_risk = (equity * risk_share - bucket.risk) / loss_per_unit
     by_notional = (equity * notional_share - bucket.notional) / entry
@@ -193,6 +233,6 @@ def portfolio_caps(
             ZERO,
             entry / leverage * settings.margin_buffer,
             portfolio.margin_available,
-            f"margin required x {show(settings.margin_buffer)}",
+            settings.margin_what,
         ),
     )

@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 from quorum.domain import MAX_STOP_FRACTION, MIN_STOP_FRACTION, DomainModel, Liquidity
 from quorum.risk.base import CachedModel
 from quorum.risk.calendar import TradingSession, zone
+from quorum.risk.money import show
 from quorum.risk.rules import BreachAction
 
 Fraction = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]
@@ -60,7 +61,7 @@ class SizingSettings(CachedModel):
         return Decimal(repr(self.confidence_at_min)), Decimal(repr(self.confidence_at_max))
 
 
-class StopSettings(DomainModel):
+class StopSettings(CachedModel):
     """Stop sanity: distance band, take-profit, reward:risk and the stop-slippage buffer."""
 
     min_stop_fraction: Fraction = MIN_STOP_FRACTION
@@ -78,6 +79,11 @@ class StopSettings(DomainModel):
             )
         return self
 
+    @cached_property
+    def reward_risk_limit(self) -> str:
+        """The reward:risk check's limit text, formatted once."""
+        return f">= {show(self.min_reward_risk)}"
+
 
 class ExpectancySettings(DomainModel):
     """Which side of the fee schedule each leg pays, and the minimum net edge."""
@@ -88,7 +94,7 @@ class ExpectancySettings(DomainModel):
     """Net expected value per unit, in R (stop distances), must be strictly above this."""
 
 
-class PortfolioSettings(DomainModel):
+class PortfolioSettings(CachedModel):
     """Single-position share, total exposure, correlation bucket, leverage and margin."""
 
     max_position_risk_fraction: Fraction = Decimal("0.02")
@@ -101,8 +107,18 @@ class PortfolioSettings(DomainModel):
     max_leverage: Decimal = Field(default=Decimal(3), ge=1, le=10, allow_inf_nan=False)
     margin_buffer: Decimal = Field(default=Decimal("1.1"), ge=1, allow_inf_nan=False)
 
+    @cached_property
+    def leverage_limit(self) -> str:
+        """The leverage check's limit text, formatted once."""
+        return f"{show(self.max_leverage)}x"
 
-class VenueSettings(DomainModel):
+    @cached_property
+    def margin_what(self) -> str:
+        """What the margin cap measures, formatted once."""
+        return f"margin required x {show(self.margin_buffer)}"
+
+
+class VenueSettings(CachedModel):
     """Venue-style controls: order caps per symbol, price collar, throttle, duplicates."""
 
     max_order_quantity: dict[str, Positive] = Field(default_factory=dict)
@@ -112,6 +128,11 @@ class VenueSettings(DomainModel):
     max_orders_per_window: int = Field(default=10, ge=1)
     order_window: PositiveDuration = timedelta(seconds=60)
     duplicate_window: PositiveDuration = timedelta(days=1)
+
+    @cached_property
+    def duplicate_limit(self) -> str:
+        """The duplicate-intent check's limit text, formatted once."""
+        return f"once per {self.duplicate_window}"
 
 
 class CooldownTier(DomainModel):

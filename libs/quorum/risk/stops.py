@@ -10,7 +10,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from quorum.domain import Direction, RuleCheck
-from quorum.risk.money import failed, passed, passed_once, pct, round_to_tick, show
+from quorum.risk.money import (
+    failed,
+    limit_pct,
+    passed,
+    passed_coarse,
+    passed_once,
+    pct,
+    round_to_tick,
+    show,
+)
 from quorum.risk.rules import Rule
 from quorum.risk.settings import StopSettings
 
@@ -25,7 +34,7 @@ def check_stop_distance(
     direction: Direction, entry: Decimal, stop: Decimal, settings: StopSettings
 ) -> RuleCheck:
     distance = stop_fraction(direction, entry, stop)
-    limit = f"[{pct(settings.min_stop_fraction)}, {pct(settings.max_stop_fraction)}]"
+    limit = f"[{limit_pct(settings.min_stop_fraction)}, {limit_pct(settings.max_stop_fraction)}]"
     if distance <= 0:
         side = "below" if direction is Direction.LONG else "above"
         return failed(
@@ -42,7 +51,7 @@ def check_stop_distance(
         return failed(
             Rule.STOP_DISTANCE, pct(distance), limit, f"stop {pct(distance)} of entry is too wide"
         )
-    return passed_once(Rule.STOP_DISTANCE, pct(distance), limit)
+    return passed_coarse(Rule.STOP_DISTANCE, pct(distance), limit)
 
 
 def check_take_profit(
@@ -71,7 +80,7 @@ def reward_risk(entry: Decimal, stop: Decimal, take_profit: Decimal) -> Decimal:
 def check_reward_risk(
     entry: Decimal, stop: Decimal, take_profit: Decimal | None, settings: StopSettings
 ) -> RuleCheck:
-    limit = f">= {show(settings.min_reward_risk)}"
+    limit = settings.reward_risk_limit
     if take_profit is None:
         return passed(Rule.REWARD_RISK, "n/a (no take-profit)", limit)
     ratio = reward_risk(entry, stop, take_profit)
@@ -82,7 +91,7 @@ def check_reward_risk(
             limit,
             f"reward:risk {ratio:.4f} is below {show(settings.min_reward_risk)}",
         )
-    return passed_once(Rule.REWARD_RISK, f"{ratio:.4f}", limit)
+    return passed_coarse(Rule.REWARD_RISK, f"{ratio:.4f}", limit)
 
 
 def check_worst_case_loss(loss: Decimal, budget: Decimal) -> RuleCheck:

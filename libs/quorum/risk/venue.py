@@ -8,7 +8,18 @@ from decimal import Decimal
 
 from quorum.domain import OrderLeg, RuleCheck, Signal, derive_client_order_id
 from quorum.risk.inputs import MarketInfo
-from quorum.risk.money import ONE, UNLIMITED, ZERO, failed, passed, passed_once, pct, show
+from quorum.risk.memo import IdentityMemo
+from quorum.risk.money import (
+    ONE,
+    UNLIMITED,
+    ZERO,
+    failed,
+    limit_pct,
+    passed,
+    passed_coarse,
+    pct,
+    show,
+)
 from quorum.risk.portfolio import Cap, amount_cap
 from quorum.risk.rules import Rule
 from quorum.risk.settings import VenueSettings
@@ -48,10 +59,10 @@ def check_duplicate_intent(
         return failed(
             Rule.DUPLICATE_INTENT,
             f"seen at {seen.isoformat()}",
-            f"once per {settings.duplicate_window}",
+            settings.duplicate_limit,
             f"intent {intent_id} was already submitted at {seen.isoformat()}",
         )
-    return passed(Rule.DUPLICATE_INTENT, "not seen", f"once per {settings.duplicate_window}")
+    return passed(Rule.DUPLICATE_INTENT, "not seen", settings.duplicate_limit)
 
 
 def orders_in_window(state: RulesState, as_of: datetime, settings: VenueSettings) -> int:
@@ -73,7 +84,7 @@ def check_order_rate(state: RulesState, as_of: datetime, settings: VenueSettings
 
 def check_price_collar(entry: Decimal, reference: Decimal, settings: VenueSettings) -> RuleCheck:
     deviation = abs(entry - reference) / reference
-    limit = pct(settings.price_collar_fraction)
+    limit = limit_pct(settings.price_collar_fraction)
     if deviation > settings.price_collar_fraction:
         return failed(
             Rule.PRICE_COLLAR,
@@ -82,22 +93,37 @@ def check_price_collar(entry: Decimal, reference: Decimal, settings: VenueSettin
             f"entry {show(entry)} is {pct(deviation)} from the reference price "
             f"{show(reference)}; the collar is {limit}",
         )
-    return passed_once(Rule.PRICE_COLLAR, pct(deviation), limit)
+    return passed_coarse(Rule.PRICE_COLLAR, pct(deviation), limit)
+
+
+_ORDER_LIMITS: IdentityMemo[tuple[Cap, Decimal, str]] = IdentityMemo(maxsize=1_024)
+
+
+def _order_limits(market: MarketInfo, settings: VenueSettings) -> tuple[Cap, Decimal, str]:
+    """``(quantity cap, notional limit, its text)``: neither depends on the entry price."""
+    key = (id(market), id(settings))
+    limits = _ORDER_LIMITS.get(key)
+    if limits is None:
+        symbol = market.symbol
+        quantities = [settings.max_order_quantity.get(symbol), market.max_order_quantity]
+        notionals = [
+            settings.max_order_notional.get(symbol, settings.default_max_order_notional),
+            market.max_order_notional,
+        ]
+        max_qty = min((q for q in quantities if q is not None), default=UNLIMITED)
+        max_notional = min((n for n in notionals if n is not None), default=UNLIMITED)
+        quantity_cap = amount_cap(Rule.MAX_ORDER_QUANTITY, ZERO, ONE, max_qty, "order quantity")
+        text = "unlimited" if max_notional.is_infinite() else show(max_notional)
+        limits = _ORDER_LIMITS.put(key, (market, settings), (quantity_cap, max_notional, text))
+    return limits
 
 
 def order_caps(market: MarketInfo, entry: Decimal, settings: VenueSettings) -> tuple[Cap, ...]:
     """Per-order quantity and notional caps: the tighter of ours and the venue's.
 
     A cap nobody configured is unlimited (an infinite limit, shown as such)."""
-    symbol = market.symbol
-    quantities = [settings.max_order_quantity.get(symbol), market.max_order_quantity]
-    notionals = [
-        settings.max_order_notional.get(symbol, settings.default_max_order_notional),
-        market.max_order_notional,
-    ]
-    max_qty = min((q for q in quantities if q is not None), default=UNLIMITED)
-    max_notional = min((n for n in notionals if n is not None), default=UNLIMITED)
-    return (
-        amount_cap(Rule.MAX_ORDER_QUANTITY, ZERO, ONE, max_qty, "order quantity"),
-        amount_cap(Rule.MAX_ORDER_NOTIONAL, ZERO, entry, max_notional, "order notional"),
+    quantity_cap, max_notional, notional_text = _order_limits(market, settings)
+    notional_cap = Cap(
+        Rule.MAX_ORDER_NOTIONAL, ZERO, entry, max_notional, None, notional_text, "order notional"
     )
+    return quantity_cap, notional_cap

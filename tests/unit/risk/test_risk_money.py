@@ -1,5 +1,5 @@
-def test_every_rule_name_is_a_valid_rule_check_rule_so_unvalidated_checks_stay_valid() -> None:
-    # passed_once builds RuleChecks without validation; prove every rule name would pass it.
+def test_every_rule_name_is_a_valid_rule_check_rule() -> None:
+    # Every rule name must satisfy RuleCheck.rule (the hot path builds checks from them).
     from quorum.domain import RuleCheck
     from quorum.risk import Rule
     from quorum.risk.money import passed_once
