@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from apps.cli.commands import bench, data, flags, journal, llm, run, scan
+from apps.cli.commands import analyze, bench, data, flags, journal, llm, run, scan
 
 app = typer.Typer(
     name="quorum",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.command("run")(run.run)
 app.command("scan")(scan.scan)
+app.command("analyze")(analyze.analyze)
 app.add_typer(data.app, name="data")
 app.add_typer(flags.app, name="flags")
 app.add_typer(journal.app, name="journal")
