@@ -29,11 +29,18 @@ JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "Jso
 
 _MAX_DEPTH = 64
 
+_ENCODE = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+"""``json.dumps`` with these options, without building an encoder per call."""
+
 
 def format_time(value: datetime) -> str:
     """``2025-01-02T03:04:05.000006Z``: fixed width, so text order is time order."""
-    utc = ensure_utc(value, "time")
-    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    if type(value) is not datetime or value.tzinfo is not UTC:
+        value = ensure_utc(value, "time")
+    # A plain datetime in UTC (the common case, no conversion) renders ``…+00:00``.
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:
@@ -46,9 +53,9 @@ def canonical_json(payload: Mapping[str, Any]) -> tuple[str, dict[str, JsonValue
     if not isinstance(payload, Mapping):
         raise ValidationFailed("payload", "must be a mapping of str keys", type(payload).__name__)
     normal = _object(payload, "payload", 0)
-    text = json.dumps(
-        normal, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    text = _ENCODE(normal)
+    if text.isascii():  # O(1): pure ASCII cannot hold a lone surrogate
+        return text, normal
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

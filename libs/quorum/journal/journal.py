@@ -20,9 +20,9 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -41,7 +41,6 @@ from quorum.journal.report import VerifyReport
 from quorum.journal.rows import (
     COLUMNS,
     StoredRow,
-    placeholder,
     raw_connection,
     reader,
     select_entries,
@@ -70,6 +69,16 @@ _MAX_ACTOR = 120
 _MAX_RUN_ID = 64
 _RETRY_AFTER_FAILURE_S = 30.0
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+_Prepared = tuple[JournalKind, str, dict[str, Any], str, str | None]
+"""A checked draft: kind, canonical payload text, its JSON dict, actor, run_id."""
+
+_validate_entry: Callable[[dict[str, Any]], JournalEntry] = (
+    JournalEntry.__pydantic_validator__.validate_python
+)
+"""JournalEntry's own validator, without ``BaseModel.__init__``'s Python frame: a fully
+validated entry for less than ``model_construct`` costs (its per-field loop is Python)."""
 
 
 class Draft(NamedTuple):
@@ -187,26 +196,38 @@ class Journal:
         run_id: str | None = None,
     ) -> JournalEntry:
         """Append one entry in the transaction of ``session``; the caller commits."""
-        return self.append_many(session, [Draft(kind, payload, actor, run_id)])[0]
+        return self._write(session, [self._prepare(kind, payload, actor, run_id)])[0]
 
     def append_many(
         self, session: Session | Connection, drafts: Iterable[Draft]
     ) -> list[JournalEntry]:
         """Append several entries in order, with one lock and one head read."""
-        prepared = [self._prepare(draft) for draft in drafts]
+        prepared = [self._prepare(d.kind, d.payload, d.actor, d.run_id) for d in drafts]
         if not prepared:
             return []
+        return self._write(session, prepared)
+
+    def _write(
+        self, session: Session | Connection, prepared: list[_Prepared]
+    ) -> list[JournalEntry]:
+        """Lock, read the head, hash and insert ``prepared`` in ``session``'s transaction.
+
+        The head is read afresh under the lock every time (one indexed query, a few µs):
+        a cached head would go stale on a savepoint rollback or a write by another
+        journal on the same connection, and the next entry would no longer link."""
         conn = session.connection() if isinstance(session, Session) else session
         if not conn.in_transaction():
             raise ValidationFailed(
                 "session", "journal append runs inside the caller's transaction: begin one first"
             )
-        self._check_sqlite_lock(conn)
-        insert = _INSERT_SQL[placeholder(conn)]
+        postgres = conn.dialect.name == "postgresql"
+        if not postgres:
+            self._check_sqlite_lock(conn)
+        insert = _INSERT_SQL["%s" if postgres else "?"]
         statement = _HEAD_SQL
         cursor = raw_connection(conn).cursor()
         try:
-            if conn.dialect.name == "postgresql":
+            if postgres:
                 statement = _PG_LOCK
                 cursor.execute(_PG_LOCK)
                 statement = _HEAD_SQL
@@ -215,22 +236,27 @@ class Journal:
             seq, prev = (0, GENESIS_HASH) if head is None else (int(head[0]), str(head[1]))
             rows: list[tuple[Any, ...]] = []
             entries: list[JournalEntry] = []
+            clock = self._clock
             for kind, text, normal, actor, run_id in prepared:
-                now = ensure_utc(self._clock.now())
+                now = clock.now()
+                if type(now) is not datetime or now.tzinfo is not UTC:
+                    now = ensure_utc(now)
                 time = format_time(now)
                 seq += 1
                 digest = entry_hash(seq, time, kind.value, actor, run_id, prev, text)
                 rows.append((seq, time, kind.value, actor, run_id, text, prev, digest))
                 entries.append(
-                    JournalEntry.model_construct(
-                        seq=seq,
-                        time=now,
-                        kind=kind,
-                        actor=actor,
-                        run_id=run_id,
-                        payload=normal,
-                        prev_hash=prev,
-                        hash=digest,
+                    _validate_entry(
+                        {
+                            "seq": seq,
+                            "time": now,
+                            "kind": kind,
+                            "actor": actor,
+                            "run_id": run_id,
+                            "payload": normal,
+                            "prev_hash": prev,
+                            "hash": digest,
+                        }
                     )
                 )
                 prev = digest
@@ -253,12 +279,18 @@ class Journal:
             self._track(session, len(rows))
         return entries
 
-    def _prepare(self, draft: Draft) -> tuple[JournalKind, str, dict[str, Any], str, str | None]:
-        kind = _kind(draft.kind)
-        actor = _label("actor", draft.actor, _MAX_ACTOR)
-        run_id = None if draft.run_id is None else _label("run_id", draft.run_id, _MAX_RUN_ID)
-        text, normal = canonical_json(draft.payload)
-        return kind, text, normal, actor, run_id
+    def _prepare(
+        self,
+        kind: JournalKind | str,
+        payload: Mapping[str, Any],
+        actor: str,
+        run_id: str | None,
+    ) -> _Prepared:
+        checked = _kind(kind)
+        actor = _label("actor", actor, _MAX_ACTOR)
+        run_id = None if run_id is None else _label("run_id", run_id, _MAX_RUN_ID)
+        text, normal = canonical_json(payload)
+        return checked, text, normal, actor, run_id
 
     def _lock(self, conn: Connection) -> None:
         """Take the append lock in ``conn``'s transaction (held until it ends)."""
@@ -353,12 +385,17 @@ class Journal:
             return None
         now = self._clock.monotonic()
         with self._state:
-            due = now >= self._retry_at and (
-                self._pending >= self._every_n
-                or (self._pending > 0 and now - self._last_checkpoint_at >= self._every_s)
-            )
-        if not due:
-            return None
+            due = self._due(now)
+        return self._checkpoint_logged(now) if due else None
+
+    def _due(self, now: float) -> bool:
+        """Whether a checkpoint is due at monotonic ``now`` (call holding ``_state``)."""
+        return now >= self._retry_at and (
+            self._pending >= self._every_n
+            or (self._pending > 0 and now - self._last_checkpoint_at >= self._every_s)
+        )
+
+    def _checkpoint_logged(self, now: float) -> Checkpoint | None:
         try:
             checkpoint = self.checkpoint()
         except Exception as exc:
@@ -386,9 +423,13 @@ class Journal:
         pending[self] = pending.get(self, 0) + appended
 
     def _committed(self, appended: int) -> None:
+        """After commit: count the entries, checkpoint when due (one lock, one clock read)."""
+        now = self._clock.monotonic()
         with self._state:
             self._pending += appended
-        self.maybe_checkpoint()
+            due = self._due(now)
+        if due:
+            self._checkpoint_logged(now)
 
 
 _PENDING_KEY = "quorum.journal.pending"

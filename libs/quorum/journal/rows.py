@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -55,20 +56,22 @@ def raw_connection(conn: Connection) -> Any:
     return conn.connection.dbapi_connection
 
 
-def stream_rows(
+@contextmanager
+def row_cursor(
     conn: Connection, after_seq: int | None = None, batch: int = STREAM_BATCH
-) -> Iterator[Sequence[tuple[Any, ...]]]:
-    """Rows with ``seq > after_seq`` (all rows, including any seq below 1, by default)
-    in seq order, as plain tuples in the column order of
-    :class:`StoredRow`, in lists of up to ``batch``. Runs on the driver cursor (a named,
-    server-side cursor on PostgreSQL) inside ``conn``'s transaction: re-hashing speed is
-    bounded by SHA-256, not by result-row wrappers."""
+) -> Iterator[Any]:
+    """A driver cursor over the rows with ``seq > after_seq`` (all rows, including any
+    seq below 1, by default) in seq order, as plain tuples in the column order of
+    :class:`StoredRow`; iterate it directly. Runs inside ``conn``'s transaction (a named,
+    server-side cursor fetching ``batch`` rows at a time on PostgreSQL): re-hashing speed
+    is bounded by SHA-256 and the driver, not by result-row wrappers or batch lists."""
     raw = raw_connection(conn)
     if conn.dialect.name == "postgresql":
         cursor = raw.cursor(name=f"quorum_journal_{uuid.uuid4().hex[:12]}")
         cursor.itersize = batch
     else:
         cursor = raw.cursor()
+        cursor.arraysize = batch
     try:
         select_all = f"SELECT {COLUMNS} FROM {JOURNAL_TABLE_NAME}"  # noqa: S608 - constants
         if after_seq is None:
@@ -77,10 +80,18 @@ def stream_rows(
             cursor.execute(
                 f"{select_all} WHERE seq > {placeholder(conn)} ORDER BY seq", (after_seq,)
             )
-        while rows := cursor.fetchmany(batch):
-            yield rows
+        yield cursor
     finally:
         cursor.close()
+
+
+def stream_rows(
+    conn: Connection, after_seq: int | None = None, batch: int = STREAM_BATCH
+) -> Iterator[Sequence[tuple[Any, ...]]]:
+    """The rows of :func:`row_cursor`, in lists of up to ``batch``."""
+    with row_cursor(conn, after_seq, batch) as cursor:
+        while rows := cursor.fetchmany(batch):
+            yield rows
 
 
 def window(conn: Connection, after_seq: int, size: int) -> list[StoredRow]:

@@ -30,7 +30,7 @@ from quorum.journal.checkpoints_check import check_checkpoints
 from quorum.journal.damage import WINDOW, classify
 from quorum.journal.hashing import DOMAIN_TAG, GENESIS_HASH
 from quorum.journal.report import DamageKind, VerifyReport
-from quorum.journal.rows import StoredRow, reader, stream_rows, window
+from quorum.journal.rows import StoredRow, reader, row_cursor, window
 from quorum.store import JOURNAL_TABLE_NAME
 
 
@@ -44,49 +44,55 @@ class _Walk:
         self.at: dict[int, str] = {}
         self.bad: StoredRow | None = None
 
-    def feed(self, rows: Sequence[tuple[Any, ...]]) -> bool:
-        """Check ``rows``; False (and ``bad`` set) at the first row that fails.
+    def feed(self, rows: Iterable[tuple[Any, ...]]) -> bool:
+        """Check ``rows`` (a list, or a driver cursor iterated directly); False (and
+        ``bad`` set) at the first row that fails. Should reading raise part-way (SQLite
+        text that is not UTF-8), ``count`` and ``head`` still end at the last good row.
 
         The hash is :func:`~quorum.journal.hashing.framed_hash` written out in the loop
         (a function call per row costs more than a quarter of the walk); the unit tests
-        hold the two to the same result.
+        hold the two to the same result. (Hashing from a prebuilt ``sha256(tag)`` copy
+        buys nothing: the tag is shorter than one 64-byte SHA-256 block.)
         """
         expected = self.count + 1
         prev = self.head
         sizes = self.sizes
         sha256 = hashlib.sha256
         tag = DOMAIN_TAG
-        for row in rows:
-            seq, time, kind, actor, run_id, payload, prev_hash, stored = row
-            if run_id is None:
-                text = f"{tag}\x1f{seq}\x1f{time}\x1f{kind}\x1f{actor}\x1f{prev_hash}\x1f{payload}"
-                separators = 6
-            else:
-                text = (
-                    f"{tag}\x1f{seq}\x1f{time}\x1f{kind}\x1f{actor}\x1f{run_id}"
-                    f"\x1f{prev_hash}\x1f{payload}"
-                )
-                separators = 7
-            if (
-                seq != expected
-                or prev_hash != prev
-                or text.count("\x1f") != separators
-                or sha256(text.encode()).hexdigest() != stored
-            ):
-                self.count, self.head, self.bad = expected - 1, prev, StoredRow._make(row)
-                return False
-            if seq in sizes:
-                self.at[seq] = stored
-            prev = stored
-            expected += 1
-        self.count, self.head = expected - 1, prev
-        return True
+        try:
+            for row in rows:
+                seq, time, kind, actor, run_id, payload, prev_hash, stored = row
+                if run_id is None:
+                    text = (
+                        f"{tag}\x1f{seq}\x1f{time}\x1f{kind}\x1f{actor}\x1f{prev_hash}\x1f{payload}"
+                    )
+                    separators = 6
+                else:
+                    text = (
+                        f"{tag}\x1f{seq}\x1f{time}\x1f{kind}\x1f{actor}\x1f{run_id}"
+                        f"\x1f{prev_hash}\x1f{payload}"
+                    )
+                    separators = 7
+                if (
+                    seq != expected
+                    or prev_hash != prev
+                    or text.count("\x1f") != separators
+                    or sha256(text.encode()).hexdigest() != stored
+                ):
+                    self.bad = StoredRow._make(row)
+                    return False
+                if seq in sizes:
+                    self.at[seq] = stored
+                prev = stored
+                expected += 1
+            return True
+        finally:
+            self.count, self.head = expected - 1, prev
 
 
 def _walk(conn: Connection, walk: _Walk) -> None:
-    for rows in stream_rows(conn):
-        if not walk.feed(rows):
-            return
+    with row_cursor(conn) as rows:
+        walk.feed(rows)
 
 
 def _chain_damage(conn: Connection, walk: _Walk, trusted: bool) -> VerifyReport | None:
