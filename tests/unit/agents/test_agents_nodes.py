@@ -130,7 +130,7 @@ def test_debate_node_asks_bull_then_bear_over_all_analysts_and_numbers_its_round
     assert after_debate(_apply(state, second), 2) == "score"
 
 
-def test_score_node_weighs_analysts_and_the_final_debate_round_and_calibrates() -> None:
+def test_score_node_counts_analysts_and_the_final_debate_round_and_calibrates() -> None:
     journal = RecordingJournal()
     svc = services(journal=journal)
     state = _analysed(svc)
