@@ -97,21 +97,7 @@ def _write_csv(path: Path, rows: int = 600) -> Path:
 
 def test_scan_reads_an_imported_csv_at_its_last_close(tmp_path: Path) -> None:
     csv = _write_csv(tmp_path / "bars.csv")
-    result = runner.invoke(
-        app,
-        [
-            "scan",
-            "--symbols",
-            "ABC/USD",
-            "--timeframes",
-            "1h",
-            "--base",
-            "1h",
-            "--data",
-            f"csv:{csv}",
-            "--json",
-        ],
-    )
+    result = runner.invoke(app, [*_csv_scan(csv), "--json"])
     assert result.exit_code == 0, result.output
     (scan,) = json.loads(result.output)
     assert scan["timeframes"][0]["bars"] == 500
@@ -134,25 +120,25 @@ def test_scan_refuses_a_malformed_csv_naming_the_row_and_rule(
     lines = csv.read_text().splitlines()
     mutate(lines)  # type: ignore[operator]
     csv.write_text("\n".join(lines) + "\n")
-    result = runner.invoke(
-        app,
-        [
-            "scan",
-            "--symbols",
-            "ABC/USD",
-            "--timeframes",
-            "1h",
-            "--base",
-            "1h",
-            "--data",
-            f"csv:{csv}",
-            "--as-of",
-            "2024-01-26T00:00:00Z",
-        ],
-    )
+    result = runner.invoke(app, [*_csv_scan(csv), "--as-of", "2024-01-26T00:00:00Z"])
     assert result.exit_code == 1
     assert "row" in result.output or "line" in result.output
     assert rule in result.output.lower()
+
+
+def _csv_scan(csv: Path) -> list[str]:
+    """`quorum scan` of one hourly CSV, analysed at its own timeframe."""
+    return [
+        "scan",
+        "--symbols",
+        "ABC/USD",
+        "--timeframes",
+        "1h",
+        "--base",
+        "1h",
+        "--data",
+        f"csv:{csv}",
+    ]
 
 
 def _field(line: str, index: int, value: str) -> str:
