@@ -66,36 +66,31 @@ def daily_loss_limit(fraction: Decimal, state: RulesState) -> Decimal:
     return fraction * state.day_start_equity
 
 
-def check_daily_realized_loss(state: RulesState, settings: AccountSettings) -> RuleCheck:
-    fraction = settings.daily_realized_loss_fraction
-    if fraction is None:
-        return passed(Rule.DAILY_REALIZED_LOSS, "off", "off")
-    loss = max(-state.realized_pnl_today, ZERO) / state.day_start_equity
-    if loss > fraction:
+def _loss_limit(rule: Rule, loss: Decimal, limit: Decimal | None, what: str) -> RuleCheck:
+    """A loss as a fraction of start equity against an optional limit (None = off)."""
+    if limit is None:
+        return passed(rule, "off", "off")
+    if loss > limit:
         return failed(
-            Rule.DAILY_REALIZED_LOSS,
-            pct(loss),
-            pct(fraction),
-            f"realized loss today {pct(loss)} of start equity exceeds {pct(fraction)}",
+            rule, pct(loss), pct(limit), f"{what} {pct(loss)} of start equity exceeds {pct(limit)}"
         )
-    return passed(Rule.DAILY_REALIZED_LOSS, pct(loss), pct(fraction))
+    return passed(rule, pct(loss), pct(limit))
+
+
+def check_daily_realized_loss(state: RulesState, settings: AccountSettings) -> RuleCheck:
+    loss = max(-state.realized_pnl_today, ZERO) / state.day_start_equity
+    return _loss_limit(
+        Rule.DAILY_REALIZED_LOSS, loss, settings.daily_realized_loss_fraction, "realized loss today"
+    )
 
 
 def check_daily_unrealized_loss(
     portfolio: Portfolio, state: RulesState, settings: AccountSettings
 ) -> RuleCheck:
-    fraction = settings.daily_unrealized_loss_fraction
-    if fraction is None:
-        return passed(Rule.DAILY_UNREALIZED_LOSS, "off", "off")
     loss = max(-portfolio.total_unrealized, ZERO) / state.day_start_equity
-    if loss > fraction:
-        return failed(
-            Rule.DAILY_UNREALIZED_LOSS,
-            pct(loss),
-            pct(fraction),
-            f"floating loss {pct(loss)} of start equity exceeds {pct(fraction)}",
-        )
-    return passed(Rule.DAILY_UNREALIZED_LOSS, pct(loss), pct(fraction))
+    return _loss_limit(
+        Rule.DAILY_UNREALIZED_LOSS, loss, settings.daily_unrealized_loss_fraction, "floating loss"
+    )
 
 
 def check_profit_target(state: RulesState, settings: AccountSettings) -> RuleCheck:
