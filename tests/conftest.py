@@ -45,3 +45,90 @@ def clean_redis(redis_url: str) -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
+
+
+# -- live order endpoints are denied for the whole suite -------------------------------------
+
+
+class LiveOrderGuard:
+    """Refuses every order-placing (non-GET) ccxt request; counts the refusals.
+
+    Loopback hosts are allowed only while a test holds ``allow_loopback_orders`` (a test
+    that runs its own scripted venue on 127.0.0.1). ccxt is patched when first imported,
+    so sessions that never touch ccxt do not pay for importing it.
+    """
+
+    LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+    def __init__(self) -> None:
+        self.denied: list[str] = []
+        self.allowed: list[str] = []
+        self.loopback_allowed = False
+        self.installed = False
+
+    def check(self, url: str, method: str) -> None:
+        from urllib.parse import urlsplit
+
+        if str(method).upper() == "GET":
+            return
+        host = urlsplit(url).hostname or ""
+        if self.loopback_allowed and host in self.LOOPBACK:
+            self.allowed.append(f"{method} {url}")
+            return
+        self.denied.append(f"{method} {url}")
+        raise RuntimeError(f"live order endpoint denied in tests: {method} {url}")
+
+    def install(self) -> None:
+        if self.installed:
+            return
+        from ccxt.base.exchange import Exchange
+
+        original = Exchange.fetch
+        guard = self
+
+        def fetch(
+            self: object, url: str, method: str = "GET", *args: object, **kw: object
+        ) -> object:
+            guard.check(url, method)
+            return original(self, url, method, *args, **kw)
+
+        Exchange.fetch = fetch  # type: ignore[method-assign]
+        self.installed = True
+
+
+@pytest.fixture(scope="session", autouse=True)
+def live_order_guard() -> Iterator[LiveOrderGuard]:
+    """The whole suite runs with live order endpoints denied and asserts zero such calls."""
+    import importlib.abc
+    import importlib.util
+    import sys
+
+    guard = LiveOrderGuard()
+
+    class _PatchCcxtOnImport(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: object, target: object = None) -> object:
+            if name != "ccxt.base.exchange":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            if spec is not None and spec.loader is not None:
+                exec_module = spec.loader.exec_module
+
+                def exec_and_patch(module: object) -> None:
+                    exec_module(module)  # type: ignore[arg-type]
+                    guard.install()
+
+                spec.loader.exec_module = exec_and_patch  # type: ignore[method-assign]
+            return spec
+
+    hook = _PatchCcxtOnImport()
+    if "ccxt.base.exchange" in sys.modules:
+        guard.install()
+    else:
+        sys.meta_path.insert(0, hook)
+    try:
+        yield guard
+    finally:
+        if hook in sys.meta_path:
+            sys.meta_path.remove(hook)
+    assert guard.denied == [], f"live order endpoints were called: {guard.denied[:5]}"

@@ -76,3 +76,14 @@ def bench_router(
     from benchmarks.router import run
 
     _emit(run(calls=calls, seed=seed), as_json)
+
+
+@app.command("execution")
+def bench_execution(
+    intents: int = typer.Option(2000, help="Intents stored and executed."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Intents → paper fills per second through the full idempotent path."""
+    from benchmarks.execution import run
+
+    _emit(run(intents=intents), as_json)

@@ -1,0 +1,153 @@
+"""``quorum execution``: the kill switch, the strategy throttle, orders and reconciliation."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from quorum.clock import SystemClock
+from quorum.config import load_settings
+from quorum.domain import OrderState
+from quorum.errors import QuorumError
+from quorum.execution import PAPER, ExecutionService
+from quorum.execution.paper.client import PaperBroker
+from quorum.journal import Journal
+from quorum.ports import Broker
+from quorum.store import create_engine_for, migrate, session_factory
+
+app = typer.Typer(
+    name="execution",
+    help="Orders, reconciliation, the kill switch and the strategy throttle.",
+    no_args_is_help=True,
+)
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: database.url from the settings)."),
+]
+VenueOpt = Annotated[
+    str | None,
+    typer.Option("--venue", help="Paper exchange URL (e.g. http://127.0.0.1:8765)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ByOpt = Annotated[str, typer.Option("--by", help="Who does this (recorded in the journal).")]
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] [red]{escape(message)}[/]")
+    raise typer.Exit(code)
+
+
+def _service(db: str | None, venue: str | None) -> ExecutionService:
+    url = db if db is not None else load_settings().database.url
+    engine = create_engine_for(url)
+    migrate(engine)
+    clock = SystemClock()
+    brokers: dict[str, Broker] = {}
+    if venue is not None:
+        brokers[PAPER] = PaperBroker(venue)
+    return ExecutionService(session_factory(engine), Journal(engine, clock), clock, brokers)
+
+
+@app.command("kill-switch")
+def kill_switch(
+    state: Annotated[Literal["on", "off"], typer.Argument(help="on: engage; off: lift.")],
+    by: ByOpt,
+    reason: Annotated[str, typer.Option("--reason", help="Why (journaled).")] = "",
+    db: DbOpt = None,
+    venue: VenueOpt = None,
+) -> None:
+    """Engage (block new orders, cancel every working order) or lift the kill switch."""
+    if not by.strip():
+        _fail("--by: the kill switch must name who changes it")
+    try:
+        service = _service(db, venue)
+        if state == "on":
+            report = service.engage_kill_switch(by, reason or "manual")
+            typer.echo(
+                f"kill switch engaged by {by}; cancels sent: {report.cancels_sent}, "
+                f"failed: {len(report.cancel_failures)}, new orders cancelled: "
+                f"{report.cancelled_locally}"
+            )
+            for failure in report.cancel_failures:
+                typer.echo(f"  not cancelled: {failure}", err=True)
+            if report.cancel_failures:
+                raise typer.Exit(1)
+        else:
+            changed = service.release_kill_switch(by, reason)
+            typer.echo(f"kill switch lifted by {by}" if changed else "kill switch was not engaged")
+    except QuorumError as exc:
+        _fail(str(exc))
+
+
+@app.command("enable-strategy")
+def enable_strategy(
+    strategy: Annotated[str, typer.Argument(help="The strategy the throttle disabled.")],
+    by: ByOpt,
+    db: DbOpt = None,
+) -> None:
+    """Re-enable a strategy disabled by the repeated-execution throttle."""
+    try:
+        changed = _service(db, None).enable_strategy(strategy, by)
+    except (QuorumError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo(f"{strategy} re-enabled by {by}" if changed else f"{strategy} was not disabled")
+
+
+@app.command("orders")
+def orders(
+    state: Annotated[
+        list[str] | None, typer.Option("--state", help="Only these states (repeatable).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 100,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List stored orders with their state and fills."""
+    try:
+        states = {OrderState(s) for s in state} if state else None
+    except ValueError:
+        _fail(f"--state: expected one of {', '.join(s.value for s in OrderState)}")
+    try:
+        rows = _service(db, None).orders(states, limit=limit)
+    except QuorumError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps([o.summary() for o in rows], default=str, indent=2))
+        return
+    table = Table("client_order_id", "venue", "symbol", "side", "qty", "state", "filled", "avg")
+    for o in rows:
+        table.add_row(
+            o.client_order_id,
+            o.venue,
+            o.symbol,
+            o.side.value,
+            str(o.quantity),
+            o.state.value,
+            str(o.filled_quantity),
+            "" if o.average_price is None else str(o.average_price),
+        )
+    Console().print(table)
+
+
+@app.command("reconcile")
+def reconcile(venue: VenueOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """One reconciliation pass against the paper exchange; prints the drift it fixed."""
+    if venue is None:
+        _fail("--venue: required (the paper exchange URL)")
+    try:
+        reports = _service(db, venue).reconcile()
+    except QuorumError as exc:
+        _fail(str(exc))
+    drifts = [d for r in reports for d in r.drifts]
+    if as_json:
+        typer.echo(json.dumps(drifts, default=str, indent=2))
+    else:
+        typer.echo(f"{len(drifts)} drift(s) fixed")
+        for drift in drifts:
+            typer.echo(f"  {json.dumps(drift, default=str)}")

@@ -1,0 +1,244 @@
+"""``CcxtBroker``: live trading through ccxt's unified API.
+
+- Orders go out with our derived id as ``params={"clientOrderId": …}``; ccxt maps it to
+  the venue's own field (Binance spot ``newClientOrderId``, lookups ``origClientOrderId``),
+  so ccxt never invents one (it would, per call, when none is given).
+- Quantities and prices are rounded by the venue's own market data
+  (``amount_to_precision`` / ``price_to_precision`` after ``load_markets``) and handed to
+  ccxt as strings: no float crosses the boundary, no precision table is ours.
+- A stop order is sent with ``triggerPrice`` where the venue supports stop orders
+  (``has["createStopOrder"]``); otherwise the monitor manages the stop.
+- ``options.recvWindow`` is set from ``recv_window_s``: a submit that reaches the venue
+  later is refused there, which bounds when a lost request could still create an order.
+- ccxt's rate limiter is on; ``Retry-After`` is read from the last response headers.
+Errors are translated by :func:`~quorum.execution.ccxt_errors.translate_order_error`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import ccxt
+
+from quorum.clock import Clock
+from quorum.domain import Liquidity, OrderType, Side
+from quorum.errors import BrokerError
+from quorum.execution.ccxt_errors import translate_order_error
+from quorum.execution.errors import OrderRejected, PositionsNotReported
+from quorum.market.ccxt_errors import retry_after_seconds
+from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
+
+T = TypeVar("T")
+_STATUSES = {"open", "closed", "canceled", "expired", "rejected"}
+
+
+def _dec(value: object) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    return Decimal(str(value))
+
+
+def _ms_time(value: object, fallback: datetime) -> datetime:
+    if isinstance(value, int | float) and value > 0:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    return fallback
+
+
+class CcxtBroker:
+    def __init__(
+        self,
+        exchange_id: str,
+        clock: Clock,
+        *,
+        exchange: Any | None = None,
+        config: Mapping[str, Any] | None = None,
+        recv_window_s: float = 5.0,
+        name: str = "live",
+    ) -> None:
+        self.exchange_id = exchange_id
+        self._clock = clock
+        self._name = name
+        self._recv_window = recv_window_s
+        if exchange is None:
+            cls = getattr(ccxt, exchange_id, None)
+            if cls is None:
+                raise BrokerError(f"exchange {exchange_id!r}: not a ccxt exchange id")
+            exchange = cls({"enableRateLimit": True, **dict(config or {})})
+        exchange.options["recvWindow"] = int(recv_window_s * 1000)
+        exchange.options["warnOnFetchOpenOrdersWithoutSymbol"] = False
+        self.exchange = exchange
+        self._markets_loaded = False
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def recv_window_s(self) -> float:
+        return self._recv_window
+
+    def _call(self, context: str, fn: Callable[[], T], *, submit: bool = False) -> T:
+        self.exchange.last_response_headers = None
+        try:
+            return fn()
+        except ccxt.BaseError as exc:
+            headers = getattr(self.exchange, "last_response_headers", None)
+            raise translate_order_error(
+                exc,
+                context=f"{self.exchange_id} {context}",
+                submit=submit,
+                retry_after=retry_after_seconds(headers, self._clock.now()),
+            ) from exc
+
+    def _markets(self) -> None:
+        if not self._markets_loaded:
+            self._call("load_markets", self.exchange.load_markets)
+            self._markets_loaded = True
+
+    # -- the Broker port -------------------------------------------------------------------
+
+    def submit(self, request: OrderRequest) -> BrokerOrder:
+        self._markets()
+        ex, symbol = self.exchange, request.symbol
+        context = f"submit({request.client_order_id}, {symbol})"
+        amount = self._call(context, lambda: ex.amount_to_precision(symbol, str(request.quantity)))
+        params: dict[str, Any] = {"clientOrderId": request.client_order_id}
+        price = None
+        if request.price is not None:
+            price = self._call(context, lambda: ex.price_to_precision(symbol, str(request.price)))
+        order_type = "limit" if request.order_type is OrderType.LIMIT else "market"
+        if request.order_type is OrderType.STOP:
+            if not ex.has.get("createStopOrder"):
+                raise OrderRejected(
+                    f"{self.exchange_id} {context}: the venue has no stop orders; "
+                    "expected the monitor to manage this stop"
+                )
+            stop = request.stop_price
+            params["triggerPrice"] = self._call(
+                context, lambda: ex.price_to_precision(symbol, str(stop))
+            )
+        if request.reduce_only and ex.market(symbol).get("contract"):
+            params["reduceOnly"] = True
+        raw = self._call(
+            context,
+            lambda: ex.create_order(symbol, order_type, request.side.value, amount, price, params),
+            submit=True,
+        )
+        return self._order(raw, request.client_order_id, request)
+
+    def fetch_order_by_client_id(self, symbol: str, client_order_id: str) -> BrokerOrder:
+        self._markets()
+        raw = self._call(
+            f"fetch_order({client_order_id}, {symbol})",
+            lambda: self.exchange.fetch_order(None, symbol, {"clientOrderId": client_order_id}),
+        )
+        return self._order(raw, client_order_id)
+
+    def fetch_open_orders(self, symbol: str | None = None) -> list[BrokerOrder]:
+        self._markets()
+        raws = self._call(
+            f"fetch_open_orders({symbol})", lambda: self.exchange.fetch_open_orders(symbol)
+        )
+        return [self._order(raw, None) for raw in raws]
+
+    def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> list[BrokerTrade]:
+        self._markets()
+        since_ms = None if since is None else int(since.timestamp() * 1000)
+        raws = self._call(
+            f"fetch_my_trades({symbol})", lambda: self.exchange.fetch_my_trades(symbol, since_ms)
+        )
+        return [self._trade(raw) for raw in raws]
+
+    def cancel(self, symbol: str, client_order_id: str) -> BrokerOrder:
+        self._markets()
+        raw = self._call(
+            f"cancel({client_order_id}, {symbol})",
+            lambda: self.exchange.cancel_order(None, symbol, {"clientOrderId": client_order_id}),
+        )
+        return self._order(raw, client_order_id)
+
+    def fetch_balance(self) -> dict[str, Decimal]:
+        raw = self._call("fetch_balance", self.exchange.fetch_balance)
+        totals = raw.get("total") or {}
+        out: dict[str, Decimal] = {}
+        for asset, amount in totals.items():
+            value = _dec(amount)
+            if value:
+                out[str(asset)] = value
+        return out
+
+    def fetch_positions(self) -> list[BrokerPosition]:
+        spot = self.exchange.options.get("defaultType", "spot") == "spot"
+        if spot or not self.exchange.has.get("fetchPositions"):
+            raise PositionsNotReported(
+                f"{self.exchange_id}: a spot account holds balances, not positions"
+            )
+        raws = self._call("fetch_positions", self.exchange.fetch_positions)
+        out = []
+        for raw in raws:
+            contracts = _dec(raw.get("contracts")) or Decimal(0)
+            if contracts == 0:
+                continue
+            signed = -contracts if raw.get("side") == "short" else contracts
+            out.append(
+                BrokerPosition(
+                    symbol=str(raw["symbol"]),
+                    quantity=signed,
+                    average_entry=_dec(raw.get("entryPrice")),
+                )
+            )
+        return out
+
+    # -- parsing ccxt's unified structures ---------------------------------------------------
+
+    def _order(
+        self,
+        raw: Mapping[str, Any],
+        client_order_id: str | None,
+        request: OrderRequest | None = None,
+    ) -> BrokerOrder:
+        now = self._clock.now()
+        status = str(raw.get("status") or "open")
+        if status not in _STATUSES:
+            status = "open"
+        kind = str(raw.get("type") or "")
+        order_type = OrderType.LIMIT if kind == "limit" else OrderType.MARKET
+        if request is not None:
+            order_type = request.order_type
+        amount = _dec(raw.get("amount"))
+        if amount is None and request is not None:
+            amount = request.quantity
+        return BrokerOrder(
+            client_order_id=str(raw.get("clientOrderId") or client_order_id or ""),
+            venue_order_id=str(raw.get("id") or ""),
+            symbol=str(raw.get("symbol") or (request.symbol if request else "")),
+            side=Side(str(raw.get("side") or (request.side.value if request else "buy"))),
+            order_type=order_type,
+            status=status,
+            quantity=amount or Decimal(0),
+            filled=_dec(raw.get("filled")) or Decimal(0),
+            average_price=_dec(raw.get("average")),
+            price=_dec(raw.get("price")),
+            updated_at=_ms_time(raw.get("lastUpdateTimestamp") or raw.get("timestamp"), now),
+        )
+
+    def _trade(self, raw: Mapping[str, Any]) -> BrokerTrade:
+        fee = raw.get("fee") or {}
+        taker = raw.get("takerOrMaker") != "maker"
+        info = raw.get("info") or {}
+        return BrokerTrade(
+            venue_trade_id=str(raw.get("id")),
+            venue_order_id=str(raw.get("order") or ""),
+            client_order_id=info.get("clientOrderId") if isinstance(info, Mapping) else None,
+            symbol=str(raw.get("symbol")),
+            side=Side(str(raw.get("side"))),
+            quantity=_dec(raw.get("amount")) or Decimal(0),
+            price=_dec(raw.get("price")) or Decimal(0),
+            fee=_dec(fee.get("cost")) or Decimal(0),
+            fee_currency=str(fee.get("currency") or ""),
+            liquidity=Liquidity.TAKER if taker else Liquidity.MAKER,
+            ts=_ms_time(raw.get("timestamp"), self._clock.now()),
+        )

@@ -1,0 +1,323 @@
+"""The submit path: one order from the outbox to the venue, exactly once.
+
+``execute(client_order_id)`` is safe to call any number of times, concurrently:
+
+1. ``new``: the gate (kill switch, disabled strategy) may cancel it locally; otherwise a
+   compare-and-set ``new → submitting`` (journaled, committed: *journal before acting*)
+   elects exactly one sender, which sends under the derived client id.
+2. The venue's answer is recorded (venue order id, status, fills). A definitive refusal is
+   ``rejected``; every other failure — timeout, 5xx, reset, duplicate id, anything
+   unexpected — is ``unknown``, never ``rejected``.
+3. ``submitting`` / ``unknown`` found by anyone (a redelivered task, a restart) is
+   *resolved*, not sent: look the client id up at the venue. Found: adopt its state. Not
+   found: resend — with the same client id — only once the earlier request's deadline
+   (its ``sent_at`` + the venue's receive window + clock skew, after which the venue
+   refuses it) has passed and ``resolve_lookups`` spaced lookups all said "not found".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from quorum.clock import Clock
+from quorum.domain import JournalKind, OrderState, check_order_transition
+from quorum.errors import BrokerError, OrderStatusUnknown, QuorumError
+from quorum.execution import repo
+from quorum.execution.controls import Controls
+from quorum.execution.errors import OrderNotFound, OrderRejected, TradingBlocked
+from quorum.execution.records import ExecOrder
+from quorum.execution.resilience import BreakerState, GuardedBroker
+from quorum.execution.settings import ExecutionSettings
+from quorum.execution.sync import OrderSync
+from quorum.journal import Journal
+from quorum.ports import BrokerOrder, BrokerTrade
+from quorum.store import SQLITE_BEGIN_OPTION, SessionFactory, session_scope
+
+_log = logging.getLogger(__name__)
+_S = OrderState
+_ROUNDS = 8
+
+
+@contextmanager
+def read_scope(sessions: SessionFactory) -> Iterator[Session]:
+    """A read-only unit of work: a deferred BEGIN on SQLite, so readers never queue for
+    the write lock (writers keep ``BEGIN IMMEDIATE``)."""
+    session = sessions()
+    try:
+        session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+class _LostRace(Exception):
+    """A compare-and-set lost: roll back and re-read."""
+
+
+@dataclass
+class ExecContext:
+    """What the execution parts share: store, journal, clock, brokers, settings."""
+
+    sessions: SessionFactory
+    journal: Journal
+    clock: Clock
+    brokers: Mapping[str, GuardedBroker]
+    settings: ExecutionSettings
+    controls: Controls
+    sync: OrderSync
+    sleep: Callable[[float], None] = time.sleep
+
+    def broker(self, venue: str) -> GuardedBroker:
+        broker = self.brokers.get(venue)
+        if broker is None:
+            known = ", ".join(sorted(self.brokers))
+            raise TradingBlocked(f"venue {venue!r}: no broker configured (known: {known})")
+        return broker
+
+
+class Executor:
+    def __init__(self, ctx: ExecContext) -> None:
+        self.ctx = ctx
+
+    # -- store helpers -------------------------------------------------------------------
+
+    def load(self, client_order_id: str) -> ExecOrder:
+        with read_scope(self.ctx.sessions) as session:
+            order = repo.get_order(session, client_order_id)
+        if order is None:
+            raise KeyError(f"client_order_id: no stored order {client_order_id!r}")
+        return order
+
+    def transition(
+        self, order: ExecOrder, target: OrderState, reason: str, **changes: object
+    ) -> ExecOrder | None:
+        """CAS ``order`` to ``target`` and journal it; None when another writer won."""
+        check_order_transition(order.state, target)
+        now = max(self.ctx.clock.now(), order.updated_at)
+        updated = order.evolve(state=target, updated_at=now, **changes)
+        with session_scope(self.ctx.sessions) as session:
+            if not repo.cas_order(session, order, updated):
+                return None
+            updated = updated.evolve(version=order.version + 1)
+            payload = updated.summary()
+            payload.update(event="transition", previous_state=order.state.value, reason=reason)
+            if updated.submit_deadline is not None and target is _S.SUBMITTING:
+                payload["submit_deadline"] = updated.submit_deadline
+            self.ctx.sync.journal(session, JournalKind.ORDER_UPDATE, payload)
+        return updated
+
+    def apply(
+        self,
+        order: ExecOrder,
+        seen: BrokerOrder | None,
+        trades: list[BrokerTrade],
+        reason: str,
+    ) -> ExecOrder:
+        """Record the venue's view of ``order``, re-reading and re-applying on a lost CAS."""
+        for _ in range(_ROUNDS):
+            try:
+                with session_scope(self.ctx.sessions) as session:
+                    updated = self.ctx.sync.record(session, order, seen, trades, reason)
+                    if updated is None:
+                        raise _LostRace
+                    if trades:
+                        self.ctx.controls.check_throttle(session, order.strategy)
+                return updated
+            except _LostRace:
+                order = self.load(order.client_order_id)
+        return self.load(order.client_order_id)
+
+    def sent_since(self, order: ExecOrder) -> datetime:
+        """No trade of ``order`` can be older than this: its last send (or its creation)."""
+        if order.submit_deadline is None:
+            return order.created_at - timedelta(seconds=1)
+        window = self.ctx.broker(order.venue).recv_window_s + self.ctx.settings.clock_skew_s
+        return order.submit_deadline - timedelta(seconds=window + 1)
+
+    def trades_for(self, order: ExecOrder, seen: BrokerOrder) -> list[BrokerTrade]:
+        if seen.filled <= 0:
+            return []
+        try:
+            trades = self.ctx.broker(order.venue).fetch_my_trades(
+                order.symbol, since=self.sent_since(order)
+            )
+        except BrokerError as exc:  # the fills arrive with the next refresh / reconciliation
+            _log.warning("trades of %s not fetched: %s", order.client_order_id, exc)
+            return []
+        return [
+            t
+            for t in trades
+            if t.client_order_id == order.client_order_id or t.venue_order_id == seen.venue_order_id
+        ]
+
+    def gate(self, order: ExecOrder) -> str | None:
+        with read_scope(self.ctx.sessions) as session:
+            return self.ctx.controls.blocked_reason(
+                session,
+                strategy=order.strategy,
+                venue=order.venue,
+                symbol=order.symbol,
+                side=order.side,
+                quantity=order.quantity,
+                leg=order.leg,
+            )
+
+    # -- the submit path -------------------------------------------------------------------
+
+    def execute(self, client_order_id: str) -> ExecOrder:
+        for _ in range(_ROUNDS):
+            order = self.load(client_order_id)
+            if order.state is _S.NEW:
+                started = self._start(order)
+                if started is not None:
+                    return started
+                continue
+            if order.state in (_S.SUBMITTING, _S.UNKNOWN):
+                return self.resolve(order)
+            if order.state in (_S.ACKNOWLEDGED, _S.PARTIALLY_FILLED):
+                return self.refresh(order)
+            return order
+        return self.load(client_order_id)
+
+    def _in_doubt(self, order: ExecOrder) -> list[ExecOrder]:
+        with read_scope(self.ctx.sessions) as session:
+            unknown = repo.list_orders(session, [_S.UNKNOWN], venue=order.venue, limit=20)
+        return [o for o in unknown if o.client_order_id != order.client_order_id]
+
+    def _start(self, order: ExecOrder) -> ExecOrder | None:
+        reason = self.gate(order)
+        if reason is not None:
+            return self.transition(order, _S.CANCELLED, f"not sent: {reason}", last_error=reason)
+        broker = self.ctx.broker(order.venue)
+        if broker.breaker.state is BreakerState.OPEN:
+            raise TradingBlocked(
+                f"order {order.client_order_id}: venue {order.venue} circuit breaker is open; "
+                "the order stays new"
+            )
+        doubtful = self._in_doubt(order) if self.ctx.settings.hold_new_while_unknown else []
+        for other in doubtful:
+            self.resolve(other)
+        if doubtful and self._in_doubt(order):
+            raise TradingBlocked(
+                f"order {order.client_order_id}: venue {order.venue} has orders in state "
+                "unknown; no new sends until they are resolved"
+            )
+        return self._send_new(order, "submit")
+
+    def _send_new(self, order: ExecOrder, reason: str) -> ExecOrder | None:
+        broker = self.ctx.broker(order.venue)
+        sent_at = self.ctx.clock.now()
+        window = broker.recv_window_s + self.ctx.settings.clock_skew_s
+        submitting = self.transition(
+            order,
+            _S.SUBMITTING,
+            reason,
+            attempts=order.attempts + 1,
+            submit_deadline=sent_at + timedelta(seconds=window),
+            last_error=None,
+        )
+        if submitting is None:
+            return None
+        return self._send(submitting, broker, sent_at)
+
+    def _send(self, order: ExecOrder, broker: GuardedBroker, sent_at: datetime) -> ExecOrder:
+        assert order.submit_deadline is not None
+        try:
+            seen = broker.submit(order.request(sent_at))
+        except OrderRejected as exc:
+            done = self.transition(order, _S.REJECTED, "venue rejected", last_error=str(exc)[:400])
+            return done or self.load(order.client_order_id)
+        except Exception as exc:
+            unknown = self.transition(
+                order,
+                _S.UNKNOWN,
+                "outcome unknown",
+                last_error=f"{type(exc).__name__}: {exc}"[:400],
+            )
+            if not isinstance(exc, QuorumError):
+                raise
+            if unknown is None:
+                return self.load(order.client_order_id)
+            if isinstance(exc, OrderStatusUnknown):
+                return self.resolve(unknown)
+            return unknown
+        return self.apply(order, seen, self.trades_for(order, seen), "submit acknowledged")
+
+    def resolve(self, order: ExecOrder, allow_resend: bool = True) -> ExecOrder:
+        """Settle a ``submitting`` / ``unknown`` order by asking the venue (see module doc)."""
+        broker = self.ctx.broker(order.venue)
+        settings = self.ctx.settings
+        deadline = order.submit_deadline
+        conclusive = deadline is None or self.ctx.clock.now() >= deadline
+        lookups = settings.resolve_lookups if conclusive else 1
+        for attempt in range(lookups):
+            if attempt:
+                self.ctx.sleep(settings.resolve_spacing_s)
+            try:
+                seen = broker.fetch_order_by_client_id(order.symbol, order.client_order_id)
+            except OrderNotFound:
+                continue
+            except BrokerError as exc:
+                _log.info("order %s still unresolved: %s", order.client_order_id, exc)
+                return order
+            return self.apply(order, seen, self.trades_for(order, seen), "resolved by lookup")
+        if not conclusive or not allow_resend:
+            return order
+        current = self.load(order.client_order_id)
+        if current.version != order.version:
+            return current
+        if current.state is _S.SUBMITTING:
+            moved = self.transition(
+                current, _S.UNKNOWN, "still submitting after its deadline and not at the venue"
+            )
+            if moved is None:
+                return self.load(order.client_order_id)
+            current = moved
+        if current.state is not _S.UNKNOWN:
+            return current
+        blocked = self.gate(current)
+        if blocked is not None:
+            done = self.transition(
+                current, _S.CANCELLED, f"not at the venue; not resent: {blocked}"
+            )
+            return done or self.load(order.client_order_id)
+        if broker.breaker.state is BreakerState.OPEN:
+            return current
+        resent = self._send_new(
+            current, "resend with the same client id: not at the venue after its deadline"
+        )
+        return resent or self.load(order.client_order_id)
+
+    def refresh(self, order: ExecOrder) -> ExecOrder:
+        """Bring an acknowledged / partially filled order up to date from the venue."""
+        broker = self.ctx.broker(order.venue)
+        try:
+            seen = broker.fetch_order_by_client_id(order.symbol, order.client_order_id)
+        except OrderNotFound:
+            return order
+        except BrokerError as exc:
+            _log.info("order %s not refreshed: %s", order.client_order_id, exc)
+            return order
+        return self.apply(order, seen, self.trades_for(order, seen), "refresh")
+
+    def cancel(self, order: ExecOrder, reason: str) -> ExecOrder:
+        """Cancel at the venue (bypasses the gate, as cancels may) or locally when new."""
+        if order.state is _S.NEW:
+            done = self.transition(order, _S.CANCELLED, reason)
+            return done or self.load(order.client_order_id)
+        if order.state.terminal:
+            return order
+        broker = self.ctx.broker(order.venue)
+        try:
+            seen = broker.cancel(order.symbol, order.client_order_id)
+        except OrderNotFound:
+            return self.refresh(order) if order.state is not _S.UNKNOWN else order
+        return self.apply(order, seen, self.trades_for(order, seen), reason)

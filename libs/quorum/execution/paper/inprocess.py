@@ -1,0 +1,85 @@
+"""The default broker: the paper venue in this process, behind the same fault injection."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from quorum.errors import BrokerTransient, OrderStatusUnknown
+from quorum.execution.paper.faults import Faults
+from quorum.execution.paper.venue import PaperVenue
+from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
+
+
+class InProcessPaperBroker:
+    """A :class:`~quorum.ports.Broker` over a :class:`PaperVenue` in this process.
+
+    Faults apply as over the wire: an outage refuses requests before the venue sees them
+    (``BrokerTransient``); an ambiguous reply is given *after* the venue accepted the
+    order (``OrderStatusUnknown``); latency is slept through the injected ``sleep``.
+    """
+
+    def __init__(
+        self,
+        venue: PaperVenue,
+        *,
+        name: str = "paper",
+        faults: Faults | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.venue = venue
+        self.faults = faults or Faults()
+        self._name = name
+        self._sleep = sleep
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def recv_window_s(self) -> float:
+        return self.venue.settings.recv_window_s
+
+    def _enter(self, what: str) -> None:
+        if self.faults.down:
+            raise BrokerTransient(f"{self._name} {what}: venue unavailable (503); nothing done")
+        latency = self.faults.settings.latency_s
+        if latency:
+            self._sleep(latency)
+
+    def submit(self, request: OrderRequest) -> BrokerOrder:
+        self._enter(f"submit({request.client_order_id})")
+        order = self.venue.submit(request)
+        kind = self.faults.ambiguous()
+        if kind is not None:
+            raise OrderStatusUnknown(
+                f"{self._name} submit({request.client_order_id}): {kind} after sending; "
+                "outcome unknown, expected a lookup by client id"
+            )
+        return order
+
+    def fetch_order_by_client_id(self, symbol: str, client_order_id: str) -> BrokerOrder:
+        self._enter(f"fetch_order({client_order_id})")
+        return self.venue.fetch_by_client_id(client_order_id)
+
+    def fetch_open_orders(self, symbol: str | None = None) -> list[BrokerOrder]:
+        self._enter("fetch_open_orders")
+        return self.venue.open_orders(symbol)
+
+    def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> list[BrokerTrade]:
+        self._enter(f"fetch_my_trades({symbol})")
+        return self.venue.trades(symbol, since)
+
+    def cancel(self, symbol: str, client_order_id: str) -> BrokerOrder:
+        self._enter(f"cancel({client_order_id})")
+        return self.venue.cancel(client_order_id)
+
+    def fetch_balance(self) -> dict[str, Decimal]:
+        self._enter("fetch_balance")
+        return self.venue.balances()
+
+    def fetch_positions(self) -> list[BrokerPosition]:
+        self._enter("fetch_positions")
+        return self.venue.positions()

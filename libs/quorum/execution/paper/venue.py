@@ -1,0 +1,344 @@
+"""The paper exchange's matching engine: market, limit and stop orders against quotes or bars.
+
+Behaves like a real venue where it matters for exactly-once: a client order id is unique
+among *open* orders (a second submit while the first is open is refused as a duplicate),
+but once an order is closed the same id may be used again — so only our own lookup
+before a resend prevents a duplicate, as on Binance. Every client id ever seen can be
+looked up (latest order first), after ``query_lag_s`` (venues index new orders late).
+A submit arriving more than ``recv_window_s`` after its ``sent_at`` is refused (Binance's
+``recvWindow``), which is what makes a "not found" after that window conclusive.
+
+Fills: market orders take the quote (ask for buys, bid for sells) plus ``slippage``; a
+marketable limit takes the quote too (taker), a resting limit fills at its price when the
+market trades through it (maker); a stop triggers on ``last`` (or a bar's range) and then
+fills as a market order. ``partial_fill_ratio`` < 1 fills that fraction of the remainder
+per match. Fees are in the quote currency. Thread-safe (one lock).
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from quorum.clock import Clock
+from quorum.domain import Liquidity, OrderType, Side, split_symbol
+from quorum.execution.errors import DuplicateClientOrderId, OrderNotFound, OrderRejected
+from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
+
+ZERO = Decimal(0)
+
+
+class PaperSettings(BaseModel):
+    """How the paper venue matches and charges."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    maker_fee: Decimal = Field(default=Decimal("0.001"), ge=0, lt=1)
+    taker_fee: Decimal = Field(default=Decimal("0.001"), ge=0, lt=1)
+    slippage: Decimal = Field(default=ZERO, ge=0, lt=1)
+    """Fraction of price a market fill pays beyond the quote."""
+    partial_fill_ratio: Decimal = Field(default=Decimal(1), gt=0, le=1)
+    reject_probability: float = Field(default=0.0, ge=0, le=1)
+    recv_window_s: float = Field(default=5.0, gt=0)
+    query_lag_s: float = Field(default=0.0, ge=0)
+    amount_step: Decimal = Field(default=Decimal("0.00000001"), gt=0)
+    max_quantity: Decimal | None = Field(default=None, gt=0)
+    initial_balances: dict[str, Decimal] = Field(default_factory=lambda: {"USDT": Decimal(10**7)})
+    seed: int = 0
+
+
+@dataclass
+class _Order:
+    venue_order_id: str
+    client_order_id: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    created_at: datetime
+    updated_at: datetime
+    status: str = "open"
+    filled: Decimal = ZERO
+    cost: Decimal = ZERO
+    triggered: bool = False
+
+    def view(self) -> BrokerOrder:
+        return BrokerOrder(
+            client_order_id=self.client_order_id,
+            venue_order_id=self.venue_order_id,
+            symbol=self.symbol,
+            side=self.side,
+            order_type=self.order_type,
+            status=self.status,
+            quantity=self.quantity,
+            filled=self.filled,
+            average_price=None if self.filled == 0 else self.cost / self.filled,
+            price=self.price,
+            updated_at=self.updated_at,
+        )
+
+
+@dataclass
+class _Quote:
+    bid: Decimal
+    ask: Decimal
+    last: Decimal
+
+
+@dataclass
+class _Book:
+    quantity: Decimal = ZERO
+    entry: Decimal | None = None
+
+
+@dataclass
+class VenueStats:
+    """What the venue saw: accepted submits per client id (a duplicate shows as > 1)."""
+
+    accepted: Counter[str] = field(default_factory=Counter)
+    duplicates_refused: int = 0
+    late_refused: int = 0
+    submits: int = 0
+
+
+class PaperVenue:
+    """The pure matching engine (no I/O); wrap it with a transport to reach it."""
+
+    def __init__(self, clock: Clock, settings: PaperSettings | None = None) -> None:
+        self.settings = settings or PaperSettings()
+        self._clock = clock
+        self._rng = random.Random(self.settings.seed)  # noqa: S311 - simulation, not crypto
+        self._lock = threading.RLock()
+        self._orders: dict[str, _Order] = {}
+        self._by_client: dict[str, list[str]] = {}
+        self._open_by_client: dict[str, str] = {}
+        self._quotes: dict[str, _Quote] = {}
+        self._trades: list[BrokerTrade] = []
+        self._trade_times: list[datetime] = []
+        self._books: dict[str, _Book] = {}
+        self._balances: dict[str, Decimal] = dict(self.settings.initial_balances)
+        self._next_id = 0
+        self.stats = VenueStats()
+
+    # -- market data ---------------------------------------------------------------------
+
+    def set_quote(
+        self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal | None = None
+    ) -> None:
+        """A new best bid / ask (and last); resting orders that it crosses fill."""
+        if not (0 < bid <= ask):
+            raise ValueError(f"quote {symbol}: need 0 < bid <= ask (got bid={bid}, ask={ask})")
+        with self._lock:
+            quote = _Quote(bid, ask, last if last is not None else (bid + ask) / 2)
+            self._quotes[symbol] = quote
+            for order in self._open(symbol):
+                self._match(order, quote, quote.last, quote.last)
+
+    def on_bar(
+        self, symbol: str, open_: Decimal, high: Decimal, low: Decimal, close: Decimal
+    ) -> None:
+        """Match resting orders against a bar's range; the close becomes the quote."""
+        with self._lock:
+            quote = _Quote(close, close, close)
+            self._quotes[symbol] = quote
+            for order in self._open(symbol):
+                self._match(order, _Quote(open_, open_, open_), low, high)
+
+    def _open(self, symbol: str) -> list[_Order]:
+        ids = [v for v in self._open_by_client.values() if self._orders[v].symbol == symbol]
+        return [self._orders[v] for v in sorted(ids)]
+
+    # -- orders --------------------------------------------------------------------------
+
+    def submit(self, request: OrderRequest) -> BrokerOrder:
+        with self._lock:
+            now = self._clock.now()
+            self.stats.submits += 1
+            cid = request.client_order_id
+            if (now - request.sent_at).total_seconds() > self.settings.recv_window_s:
+                self.stats.late_refused += 1
+                raise OrderRejected(
+                    f"paper: order {cid} arrived {(now - request.sent_at).total_seconds():.3f} s "
+                    f"after sending; expected within recvWindow {self.settings.recv_window_s} s"
+                )
+            if cid in self._open_by_client:
+                self.stats.duplicates_refused += 1
+                raise DuplicateClientOrderId(
+                    f"paper: client order id {cid} is already used by an open order"
+                )
+            self._refuse_invalid(request)
+            if self._rng.random() < self.settings.reject_probability:
+                raise OrderRejected(f"paper: order {cid} rejected (simulated rejection)")
+            self._next_id += 1
+            order = _Order(
+                venue_order_id=f"P{self._next_id}",
+                client_order_id=cid,
+                symbol=request.symbol,
+                side=request.side,
+                order_type=request.order_type,
+                quantity=request.quantity,
+                price=request.price,
+                stop_price=request.stop_price,
+                created_at=now,
+                updated_at=now,
+            )
+            self._orders[order.venue_order_id] = order
+            self._by_client.setdefault(cid, []).append(order.venue_order_id)
+            self._open_by_client[cid] = order.venue_order_id
+            self.stats.accepted[cid] += 1
+            quote = self._quotes[request.symbol]
+            self._match(order, quote, quote.last, quote.last)
+            return order.view()
+
+    def _refuse_invalid(self, request: OrderRequest) -> None:
+        cid = request.client_order_id
+        if request.symbol not in self._quotes:
+            raise OrderRejected(f"paper: order {cid}: unknown symbol {request.symbol!r}")
+        if request.quantity <= 0:
+            raise OrderRejected(f"paper: order {cid}: quantity must be > 0")
+        step = self.settings.amount_step
+        if request.quantity % step != 0:
+            raise OrderRejected(f"paper: order {cid}: quantity must be a multiple of {step}")
+        limit = self.settings.max_quantity
+        if limit is not None and request.quantity > limit:
+            raise OrderRejected(f"paper: order {cid}: quantity above the maximum {limit}")
+        if request.order_type is OrderType.LIMIT and request.price is None:
+            raise OrderRejected(f"paper: order {cid}: a limit order needs a price")
+        if request.order_type is OrderType.STOP and request.stop_price is None:
+            raise OrderRejected(f"paper: order {cid}: a stop order needs a stop price")
+
+    def fetch_by_client_id(self, client_order_id: str) -> BrokerOrder:
+        with self._lock:
+            visible_before = self._clock.now() - timedelta(seconds=self.settings.query_lag_s)
+            for venue_id in reversed(self._by_client.get(client_order_id, [])):
+                order = self._orders[venue_id]
+                if order.created_at <= visible_before:
+                    return order.view()
+        raise OrderNotFound(f"paper: no order with client id {client_order_id}")
+
+    def open_orders(self, symbol: str | None = None) -> list[BrokerOrder]:
+        with self._lock:
+            orders = [self._orders[v] for v in self._open_by_client.values()]
+            return [o.view() for o in orders if symbol is None or o.symbol == symbol]
+
+    def trades(self, symbol: str | None = None, since: datetime | None = None) -> list[BrokerTrade]:
+        with self._lock:
+            start = 0 if since is None else bisect.bisect_left(self._trade_times, since)
+            return [t for t in self._trades[start:] if symbol is None or t.symbol == symbol]
+
+    def cancel(self, client_order_id: str) -> BrokerOrder:
+        with self._lock:
+            venue_id = self._open_by_client.pop(client_order_id, None)
+            if venue_id is None:
+                raise OrderNotFound(f"paper: no open order with client id {client_order_id}")
+            order = self._orders[venue_id]
+            order.status = "canceled"
+            order.updated_at = self._clock.now()
+            return order.view()
+
+    def balances(self) -> dict[str, Decimal]:
+        with self._lock:
+            return {k: v for k, v in self._balances.items() if v != 0}
+
+    def positions(self) -> list[BrokerPosition]:
+        with self._lock:
+            return [
+                BrokerPosition(symbol=s, quantity=b.quantity, average_entry=b.entry)
+                for s, b in sorted(self._books.items())
+                if b.quantity != 0
+            ]
+
+    # -- matching ------------------------------------------------------------------------
+
+    def _match(self, order: _Order, quote: _Quote, low: Decimal, high: Decimal) -> None:
+        buy = order.side is Side.BUY
+        if order.order_type is OrderType.STOP and not order.triggered:
+            stop = order.stop_price
+            assert stop is not None
+            if (buy and high >= stop) or (not buy and low <= stop):
+                order.triggered = True
+                quote = _Quote(min(stop, quote.bid), max(stop, quote.ask), stop)
+            else:
+                return
+        if order.order_type is OrderType.LIMIT:
+            limit = order.price
+            assert limit is not None
+            touch = quote.ask if buy else quote.bid
+            if (buy and touch <= limit) or (not buy and touch >= limit):
+                self._fill(order, touch, Liquidity.TAKER)
+            elif (buy and low < limit) or (not buy and high > limit):
+                self._fill(order, limit, Liquidity.MAKER)
+            return
+        touch = quote.ask if buy else quote.bid
+        slip = self.settings.slippage
+        self._fill(order, touch * (1 + slip) if buy else touch * (1 - slip), Liquidity.TAKER)
+
+    def _fill(self, order: _Order, price: Decimal, liquidity: Liquidity) -> None:
+        remaining = order.quantity - order.filled
+        quantity = remaining
+        if self.settings.partial_fill_ratio < 1:
+            step = self.settings.amount_step
+            part = (remaining * self.settings.partial_fill_ratio / step).quantize(
+                Decimal(1), rounding=ROUND_DOWN
+            ) * step
+            quantity = part if part > 0 else remaining
+        rate = self.settings.maker_fee if liquidity is Liquidity.MAKER else self.settings.taker_fee
+        fee = quantity * price * rate
+        now = self._clock.now()
+        order.filled += quantity
+        order.cost += quantity * price
+        order.updated_at = now
+        if order.filled == order.quantity:
+            order.status = "closed"
+            self._open_by_client.pop(order.client_order_id, None)
+        _, quote_ccy = split_symbol(order.symbol)
+        self._trade_times.append(now)
+        self._trades.append(
+            BrokerTrade(
+                venue_trade_id=f"T{len(self._trades) + 1}",
+                venue_order_id=order.venue_order_id,
+                client_order_id=order.client_order_id,
+                symbol=order.symbol,
+                side=order.side,
+                quantity=quantity,
+                price=price,
+                fee=fee,
+                fee_currency=quote_ccy,
+                liquidity=liquidity,
+                ts=now,
+            )
+        )
+        self._settle(order.symbol, order.side, quantity, price, fee)
+
+    def _settle(
+        self, symbol: str, side: Side, quantity: Decimal, price: Decimal, fee: Decimal
+    ) -> None:
+        base, quote_ccy = split_symbol(symbol)
+        sign = 1 if side is Side.BUY else -1
+        self._balances[base] = self._balances.get(base, ZERO) + sign * quantity
+        self._balances[quote_ccy] = (
+            self._balances.get(quote_ccy, ZERO) - sign * quantity * price - fee
+        )
+        book = self._books.setdefault(symbol, _Book())
+        signed = sign * quantity
+        if book.quantity == 0 or (book.quantity > 0) == (signed > 0):
+            size = abs(book.quantity) + quantity
+            entry = book.entry if book.entry is not None and book.quantity != 0 else price
+            book.entry = (abs(book.quantity) * entry + quantity * price) / size
+            book.quantity += signed
+            return
+        after = book.quantity + signed
+        if after == 0:
+            book.entry = None
+        elif (after > 0) != (book.quantity > 0):
+            book.entry = price
+        book.quantity = after

@@ -1,0 +1,261 @@
+"""Database access of the execution package: inserts that are no-ops on conflict, and
+compare-and-set updates. Every function runs in the caller's session (its transaction).
+
+Idempotency comes from the primary keys: ``INSERT … ON CONFLICT DO NOTHING`` (SQLite and
+PostgreSQL) inserts an order once per client id and a fill once per venue trade id. State
+changes are ``UPDATE … WHERE client_order_id = ? AND state = ? AND version = ?``: the
+caller learns from the row count whether it won.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
+
+from quorum.domain import OrderState
+from quorum.execution.positions import NetPosition
+from quorum.execution.records import ExecOrder, dec, text
+from quorum.journal import format_time, parse_time
+from quorum.store.tables.execution import (
+    BALANCES_TABLE,
+    FILLS_TABLE,
+    ORDERS_TABLE,
+    POSITIONS_TABLE,
+    SWITCHES_TABLE,
+)
+
+
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+ORDERS = _table(ORDERS_TABLE)
+FILLS = _table(FILLS_TABLE)
+POSITIONS = _table(POSITIONS_TABLE)
+BALANCES = _table(BALANCES_TABLE)
+SWITCHES = _table(SWITCHES_TABLE)
+
+
+@functools.cache
+def _insert_statement(table_name: str, dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` with a bound parameter per column, built once."""
+    table = SQLModel.metadata.tables[table_name]
+    values: dict[str, Any] = {c.name: bindparam(c.name) for c in table.columns}
+    key = next(iter(table.primary_key.columns))
+    if dialect == "postgresql":
+        return postgresql.insert(table).values(values).on_conflict_do_nothing().returning(key)
+    if dialect == "sqlite":
+        return sqlite.insert(table).values(values).on_conflict_do_nothing().returning(key)
+    raise NotImplementedError(f"database dialect {dialect!r}: expected sqlite or postgresql")
+
+
+def _insert_ignore(session: Session, table: Table, row: Mapping[str, Any]) -> bool:
+    """Insert ``row`` unless its primary key exists; True when a row was inserted."""
+    stmt = _insert_statement(table.name, session.get_bind().dialect.name)
+    # RETURNING yields the row only when it was inserted (rowcount is unreliable here)
+    return session.execute(stmt, dict(row)).first() is not None
+
+
+# -- orders ----------------------------------------------------------------------------
+
+
+def insert_order(session: Session, order: ExecOrder) -> bool:
+    return _insert_ignore(session, ORDERS, order.to_row())
+
+
+_GET_ORDER = select(ORDERS).where(ORDERS.c.client_order_id == bindparam("cid"))
+_CAS_ORDER = (
+    update(ORDERS)
+    .where(
+        and_(
+            ORDERS.c.client_order_id == bindparam("_cid"),
+            ORDERS.c.state == bindparam("_state"),
+            ORDERS.c.version == bindparam("_version"),
+        )
+    )
+    .values({c.name: bindparam(c.name) for c in ORDERS.columns if c.name != "client_order_id"})
+)
+
+
+def get_order(session: Session, client_order_id: str) -> ExecOrder | None:
+    row = session.execute(_GET_ORDER, {"cid": client_order_id}).first()
+    return None if row is None else ExecOrder.from_row(row)
+
+
+def client_id_of(session: Session, venue: str, venue_order_id: str) -> str | None:
+    query = select(ORDERS.c.client_order_id).where(
+        and_(ORDERS.c.venue == venue, ORDERS.c.venue_order_id == venue_order_id)
+    )
+    found = session.execute(query).scalar()
+    return None if found is None else str(found)
+
+
+def list_orders(
+    session: Session,
+    states: Iterable[OrderState] | None = None,
+    venue: str | None = None,
+    limit: int | None = None,
+) -> list[ExecOrder]:
+    query = select(ORDERS)
+    if states is not None:
+        query = query.where(ORDERS.c.state.in_([s.value for s in states]))
+    if venue is not None:
+        query = query.where(ORDERS.c.venue == venue)
+    query = query.order_by(ORDERS.c.created_at, ORDERS.c.client_order_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [ExecOrder.from_row(row) for row in session.execute(query)]
+
+
+def order_symbols(session: Session, venue: str) -> set[str]:
+    query = select(ORDERS.c.symbol).where(ORDERS.c.venue == venue).distinct()
+    return {str(r[0]) for r in session.execute(query)}
+
+
+def cas_order(session: Session, current: ExecOrder, updated: ExecOrder) -> bool:
+    """Write ``updated`` if the stored row still has ``current``'s state and version."""
+    row = updated.to_row()
+    del row["client_order_id"]
+    row["version"] = current.version + 1
+    row.update(_cid=current.client_order_id, _state=current.state.value, _version=current.version)
+    return bool(session.execute(_CAS_ORDER, row).rowcount == 1)  # type: ignore[attr-defined]
+
+
+# -- fills -----------------------------------------------------------------------------
+
+
+def insert_fill(session: Session, row: Mapping[str, Any]) -> bool:
+    return _insert_ignore(session, FILLS, row)
+
+
+_FILLS_OF = select(FILLS).where(
+    and_(FILLS.c.venue == bindparam("venue"), FILLS.c.client_order_id == bindparam("cid"))
+)
+
+
+def fills_of(session: Session, venue: str, client_order_id: str) -> list[dict[str, Any]]:
+    params = {"venue": venue, "cid": client_order_id}
+    return [dict(row._mapping) for row in session.execute(_FILLS_OF, params)]
+
+
+def known_trade_ids(session: Session, venue: str) -> set[str]:
+    query = select(FILLS.c.venue_trade_id).where(FILLS.c.venue == venue)
+    return {str(r[0]) for r in session.execute(query)}
+
+
+def latest_fill_time(session: Session, venue: str) -> datetime | None:
+    query = select(FILLS.c.ts).where(FILLS.c.venue == venue).order_by(FILLS.c.ts.desc()).limit(1)
+    latest = session.execute(query).scalar()
+    return None if latest is None else parse_time(str(latest))
+
+
+def fill_times_for_strategy(session: Session, strategy: str, since: datetime) -> int:
+    """Fills of ``strategy``'s orders with a venue time at or after ``since`` (canonical
+    time text sorts like the time itself)."""
+    query = (
+        select(func.count())
+        .select_from(FILLS.join(ORDERS, ORDERS.c.client_order_id == FILLS.c.client_order_id))
+        .where(and_(ORDERS.c.strategy == strategy, FILLS.c.ts >= format_time(since)))
+    )
+    return int(session.execute(query).scalar_one())
+
+
+# -- positions and balances ------------------------------------------------------------
+
+
+def get_position(session: Session, venue: str, symbol: str) -> NetPosition:
+    row = session.execute(
+        select(POSITIONS).where(and_(POSITIONS.c.venue == venue, POSITIONS.c.symbol == symbol))
+    ).first()
+    if row is None:
+        return NetPosition.flat(venue, symbol)
+    return _position(dict(row._mapping))
+
+
+def _position(m: Mapping[str, Any]) -> NetPosition:
+    opened = m["opened_at"]
+    return NetPosition(
+        venue=m["venue"],
+        symbol=m["symbol"],
+        quantity=Decimal(m["quantity"]),
+        average_entry=dec(m["average_entry"]),
+        realized_pnl=Decimal(m["realized_pnl"]),
+        fees=Decimal(m["fees"]),
+        opened_at=None if opened is None else parse_time(opened),
+    )
+
+
+def list_positions(session: Session, venue: str | None = None) -> list[NetPosition]:
+    query = select(POSITIONS)
+    if venue is not None:
+        query = query.where(POSITIONS.c.venue == venue)
+    return [
+        _position(dict(row._mapping)) for row in session.execute(query.order_by(POSITIONS.c.symbol))
+    ]
+
+
+def put_position(session: Session, position: NetPosition, now: datetime) -> None:
+    row = {
+        "quantity": str(position.quantity),
+        "average_entry": text(position.average_entry),
+        "realized_pnl": str(position.realized_pnl),
+        "fees": str(position.fees),
+        "opened_at": None if position.opened_at is None else format_time(position.opened_at),
+        "updated_at": format_time(now),
+    }
+    key = {"venue": position.venue, "symbol": position.symbol}
+    if not _insert_ignore(session, POSITIONS, {**key, **row}):
+        session.execute(
+            update(POSITIONS)
+            .where(and_(POSITIONS.c.venue == key["venue"], POSITIONS.c.symbol == key["symbol"]))
+            .values(**row)
+        )
+
+
+def get_balances(session: Session, venue: str) -> dict[str, Decimal]:
+    query = select(BALANCES.c.asset, BALANCES.c.total).where(BALANCES.c.venue == venue)
+    return {str(a): Decimal(t) for a, t in session.execute(query)}
+
+
+def put_balance(session: Session, venue: str, asset: str, total: Decimal, now: datetime) -> None:
+    row = {"total": str(total), "updated_at": format_time(now)}
+    if not _insert_ignore(session, BALANCES, {"venue": venue, "asset": asset, **row}):
+        session.execute(
+            update(BALANCES)
+            .where(and_(BALANCES.c.venue == venue, BALANCES.c.asset == asset))
+            .values(**row)
+        )
+
+
+# -- switches --------------------------------------------------------------------------
+
+
+def get_switch(session: Session, name: str) -> dict[str, Any] | None:
+    row = session.execute(select(SWITCHES).where(SWITCHES.c.name == name)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def engaged_switches(session: Session) -> set[str]:
+    query = select(SWITCHES.c.name).where(SWITCHES.c.engaged.is_(True))
+    return {str(r[0]) for r in session.execute(query)}
+
+
+def put_switch(
+    session: Session, name: str, engaged: bool, actor: str, reason: str, now: datetime
+) -> None:
+    row = {
+        "engaged": engaged,
+        "actor": actor,
+        "reason": reason[:400],
+        "changed_at": format_time(now),
+    }
+    if not _insert_ignore(session, SWITCHES, {"name": name, **row}):
+        session.execute(update(SWITCHES).where(SWITCHES.c.name == name).values(**row))
