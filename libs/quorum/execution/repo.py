@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from quorum.domain import OrderState
+from quorum.errors import ConfigError
 from quorum.execution.positions import NetPosition
 from quorum.execution.records import ExecOrder, dec, text
 from quorum.journal import format_time, parse_time
@@ -54,7 +55,7 @@ def _insert_statement(table_name: str, dialect: str) -> Any:
         return postgresql.insert(table).values(values).on_conflict_do_nothing().returning(key)
     if dialect == "sqlite":
         return sqlite.insert(table).values(values).on_conflict_do_nothing().returning(key)
-    raise NotImplementedError(f"database dialect {dialect!r}: expected sqlite or postgresql")
+    raise ConfigError(f"database dialect {dialect!r}: expected sqlite or postgresql")
 
 
 def _insert_ignore(session: Session, table: Table, row: Mapping[str, Any]) -> bool:
