@@ -39,7 +39,7 @@ def run(
     history: int = typer.Option(500, help="Closed bars per timeframe in each scan."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Run the pipeline end to end on embedded defaults (offline, replayed at high speed)."""
+    """The main job on embedded defaults: replay the scan stage offline, journaled and verified."""
     symbol_list = parse_symbols(symbols)
     frames = parse_timeframes(timeframes)
     base_tf = parse_timeframes(base)[0]
