@@ -3,68 +3,12 @@
 from __future__ import annotations
 
 import os
-import select
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+from tests.chaos.line_process import LineProcess
+
 WORKER = Path(__file__).with_name("execution_chaos_worker.py")
-ENV = {**os.environ, "PYTHONPATH": f"{ROOT / 'libs'}{os.pathsep}{ROOT}"}
-
-
-class LineProcess:
-    """A child process we talk to in lines over stdin / stdout."""
-
-    def __init__(self, argv: list[str], ready: str, timeout: float = 120) -> None:
-        self.process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV
-        )
-        self.buffer = b""
-        self.first = self.expect_prefix(ready, timeout)
-
-    def lines(self, timeout: float) -> Iterator[str]:
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
-        while True:
-            while b"\n" in self.buffer:
-                line, self.buffer = self.buffer.split(b"\n", 1)
-                yield line.decode()
-            remaining = deadline - time.monotonic()
-            ready, _, _ = select.select([self.process.stdout], [], [], max(remaining, 0))
-            if not ready:
-                raise TimeoutError(f"silent for {timeout}s: {self.stderr()}")
-            chunk = os.read(self.process.stdout.fileno(), 65536)
-            if not chunk:
-                raise RuntimeError(f"exited: {self.stderr()}")
-            self.buffer += chunk
-
-    def expect_prefix(self, prefix: str, timeout: float = 30) -> str:
-        for line in self.lines(timeout):
-            if line.startswith(prefix):
-                return line
-        raise AssertionError("unreachable")
-
-    def send(self, line: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(line.encode() + b"\n")
-        self.process.stdin.flush()
-
-    def stderr(self) -> str:
-        self.process.kill()
-        _, err = self.process.communicate(timeout=10)
-        return err.decode()[-3000:]
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
 
 
 def paper_exchange(*args: str) -> tuple[LineProcess, str]:

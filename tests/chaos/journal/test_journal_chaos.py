@@ -13,54 +13,30 @@ from __future__ import annotations
 import json
 import os
 import random
-import select
 import signal
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, text
+from tests.chaos.line_process import LineProcess
 from tests.unit.journal.journal_kit import new_sqlite
 
 from quorum.journal import DirectoryCheckpointStore, Ed25519Signer, verify_journal
 
 WORKER = Path(__file__).with_name("journal_chaos_worker.py")
-ROOT = Path(__file__).resolve().parents[3]
 KILLS = 150
 SEED = bytes(range(32))
 
 
-class ForkServer:
-    def __init__(self, url: str, schema: str, checkpoints: Path) -> None:
-        env = {**os.environ, "PYTHONPATH": f"{ROOT / 'libs'}{os.pathsep}{ROOT}"}
-        self.process = subprocess.Popen(
-            [sys.executable, str(WORKER), url, schema, str(checkpoints), SEED.hex()],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-        self.buffer = b""
-        self.expect("ready", timeout=120)
+class ForkServer(LineProcess):
+    """The pre-imported parent that forks one appender per kill."""
 
-    def lines(self, timeout: float) -> Iterator[str]:
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
-        while True:
-            while b"\n" in self.buffer:
-                line, self.buffer = self.buffer.split(b"\n", 1)
-                yield line.decode()
-            remaining = deadline - time.monotonic()
-            ready, _, _ = select.select([self.process.stdout], [], [], max(remaining, 0))
-            if not ready:
-                raise TimeoutError(f"fork server silent for {timeout}s: {self.stderr()}")
-            chunk = os.read(self.process.stdout.fileno(), 4096)
-            if not chunk:
-                raise RuntimeError(f"fork server exited: {self.stderr()}")
-            self.buffer += chunk
+    def __init__(self, url: str, schema: str, checkpoints: Path) -> None:
+        super().__init__(
+            [sys.executable, str(WORKER), url, schema, str(checkpoints), SEED.hex()], "ready"
+        )
 
     def expect(self, *wanted: str, timeout: float = 30) -> None:
         missing = set(wanted)
@@ -68,11 +44,6 @@ class ForkServer:
             missing.discard(line)
             if not missing:
                 return
-
-    def send(self, line: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(line.encode() + b"\n")
-        self.process.stdin.flush()
 
     def fork(self) -> int:
         self.send("fork")
@@ -89,11 +60,6 @@ class ForkServer:
             if line.startswith(f"reaped {pid} "):
                 return int(line.split()[2])
         raise AssertionError("unreachable")
-
-    def stderr(self) -> str:
-        self.process.kill()
-        _, err = self.process.communicate(timeout=10)
-        return err.decode()[-3000:]
 
     def close(self) -> None:
         if self.process.poll() is None:
