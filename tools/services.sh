@@ -46,6 +46,13 @@ wait_for() {  # wait_for SECONDS CMD...
   done
 }
 
+ensure_tools() {  # offline validators the infra tests call (compose file, Kubernetes manifests)
+  local missing=()
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+}
+
 start_redis() {
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server redis-tools || return 1
   # The Debian package starts a system instance on 6379; we do not use or need it.
@@ -88,6 +95,7 @@ case "$cmd" in
     mkdir -p "$state"
     : >"$state/env"
     status=0
+    ensure_tools || { log "test tools unavailable"; status=1; }
     start_redis || { log "redis unavailable"; status=1; }
     start_postgres || { log "postgresql unavailable"; status=1; }
     exit $status

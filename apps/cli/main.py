@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from apps.cli.commands import analyze, bench, data, execution, flags, journal, llm, run, scan
+from apps.cli.commands import analyze, bench, data, db, execution, flags, journal, llm, run, scan
 
 app = typer.Typer(
     name="quorum",
@@ -17,6 +17,7 @@ app.command("run")(run.run)
 app.command("scan")(scan.scan)
 app.command("analyze")(analyze.analyze)
 app.add_typer(data.app, name="data")
+app.add_typer(db.app, name="db")
 app.add_typer(execution.app, name="execution")
 app.add_typer(flags.app, name="flags")
 app.add_typer(journal.app, name="journal")

@@ -1,11 +1,23 @@
 """The store: engines, sessions, the shared table metadata and Alembic migrations.
 
 ``create_engine_for(url)`` builds an engine (SQLite WAL with the write lock taken at
-BEGIN, or PostgreSQL via psycopg 3), ``session_scope`` runs one unit of work and
-``migrate(url)`` brings a database to the newest schema. Tables live in
-:mod:`quorum.store.tables`; how to add one is in ``libs/quorum/store/README.md``.
+BEGIN, or PostgreSQL via psycopg 3), ``session_scope`` runs one unit of work,
+``migrate(url)`` brings a database to the newest schema and ``backup_database`` /
+``restore_database`` copy one to a file and back (SQLite's backup API, pg_dump and
+pg_restore). Tables live in :mod:`quorum.store.tables`; how to add one is in
+``libs/quorum/store/README.md``.
 """
 
+from quorum.store.backup import (
+    BackupError,
+    BackupManifest,
+    RestoreRefused,
+    backup_database,
+    database_tables,
+    manifest_path,
+    read_manifest,
+    restore_database,
+)
 from quorum.store.base import NAMING_CONVENTION, metadata
 from quorum.store.engine import (
     BEGIN_MODE_INFO_KEY,
@@ -36,20 +48,28 @@ __all__ = [
     "MIGRATIONS_DIR",
     "NAMING_CONVENTION",
     "SQLITE_BEGIN_OPTION",
+    "BackupError",
+    "BackupManifest",
     "JournalRecord",
+    "RestoreRefused",
     "SessionFactory",
     "SqliteBegin",
     "SqliteSynchronous",
     "alembic_config",
+    "backup_database",
     "create_engine_for",
     "current_revision",
+    "database_tables",
     "downgrade",
     "head_revision",
     "journal_table",
     "make_revision",
+    "manifest_path",
     "metadata",
     "migrate",
     "normalize_url",
+    "read_manifest",
+    "restore_database",
     "session_factory",
     "session_scope",
     "sqlite_file",

@@ -1,0 +1,152 @@
+"""infra/docker-compose.yml: Compose itself validates it, and its promises hold.
+
+Validation runs ``docker compose config -q`` (the Compose v2 plugin) or, where only
+Debian's package is installed, ``docker-compose config -q`` (1.29, the Compose spec
+schema); neither needs a Docker daemon.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from quorum.config import load_settings
+
+ROOT = Path(__file__).resolve().parents[3]
+INFRA = ROOT / "infra"
+COMPOSE = INFRA / "docker-compose.yml"
+FAKE = "test-only"  # pragma: allowlist secret
+REQUIRED = {"QUORUM_POSTGRES_PASSWORD": FAKE, "GRAFANA_ADMIN_PASSWORD": FAKE}
+
+
+def compose_command() -> list[str] | None:
+    docker = shutil.which("docker")
+    if docker is not None:
+        probe = subprocess.run([docker, "compose", "version"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    return [legacy] if legacy is not None else None
+
+
+def run_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = compose_command()
+    if command is None:
+        message = "neither `docker compose` nor `docker-compose` (Debian package) is installed"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " and CI=true forbids skipping", pytrace=False)
+        pytest.skip(message)
+    return subprocess.run(
+        [*command, "-f", str(COMPOSE), "config", "-q"],
+        cwd=INFRA,
+        env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded = yaml.safe_load(COMPOSE.read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_compose_config_validates() -> None:
+    result = run_config(REQUIRED)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_config_refuses_to_run_without_the_database_password() -> None:
+    result = run_config({"GRAFANA_ADMIN_PASSWORD": FAKE})
+
+    assert result.returncode != 0
+    assert "QUORUM_POSTGRES_PASSWORD" in result.stdout + result.stderr
+
+
+def test_compose_has_every_service_with_one_worker_per_queue(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+
+    assert set(services) == {
+        "redis", "postgres", "api", "beat", "prometheus", "grafana",
+        "worker-scan", "worker-analyze", "worker-execute", "worker-monitor",
+    }  # fmt: skip
+    for queue in ("scan", "analyze", "execute", "monitor"):
+        assert services[f"worker-{queue}"]["command"] == ["worker", "--queues", queue]
+        assert f"{queue}@worker-{queue}" in " ".join(
+            services[f"worker-{queue}"]["healthcheck"]["test"]
+        )
+    assert services["beat"]["command"] == ["beat"]
+    assert services["api"]["command"] == ["api"]
+
+
+def test_redis_runs_the_shared_config_with_noeviction(compose: dict[str, Any]) -> None:
+    redis = compose["services"]["redis"]
+    mounted = {v.split(":")[0]: v.split(":")[1] for v in redis["volumes"] if v.startswith("./")}
+
+    assert mounted["./redis/redis.conf"] == redis["command"][1]
+    conf = (INFRA / "redis" / "redis.conf").read_text()
+    assert "maxmemory-policy noeviction" in conf
+    assert "--maxmemory-policy" not in redis["command"]  # nothing overrides it
+
+
+def test_grafana_provisioning_points_at_the_dashboards_directory(compose: dict[str, Any]) -> None:
+    grafana = compose["services"]["grafana"]
+    mounts = dict(
+        v.rsplit(":", 1)[0].split(":", 1) for v in grafana["volumes"] if v.startswith("./")
+    )
+    provider = yaml.safe_load((INFRA / "grafana/provisioning/dashboards/quorum.yml").read_text())
+    datasource = yaml.safe_load(
+        (INFRA / "grafana/provisioning/datasources/prometheus.yml").read_text()
+    )
+
+    assert mounts["./grafana/dashboards"] == provider["providers"][0]["options"]["path"]
+    assert mounts["./grafana/provisioning"] == "/etc/grafana/provisioning"
+    assert (INFRA / "grafana" / "dashboards").is_dir()
+    assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
+
+
+def test_prometheus_scrapes_the_api_and_loads_the_rules_directory(compose: dict[str, Any]) -> None:
+    config = yaml.safe_load((INFRA / "prometheus" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+
+    assert jobs["quorum-api"]["static_configs"][0]["targets"] == ["api:8000"]
+    assert jobs["quorum-api"]["metrics_path"] == "/metrics"
+    assert config["rule_files"] == ["/etc/prometheus/rules/*.yml"]
+    assert (
+        "./prometheus/rules:/etc/prometheus/rules:ro"
+        in compose["services"]["prometheus"]["volumes"]
+    )
+
+
+def test_every_quorum_service_loads_its_environment_as_app_settings(
+    compose: dict[str, Any],
+) -> None:
+    for name in ("api", "beat", "worker-execute"):
+        raw = compose["services"][name]["environment"]
+        env = {
+            k: str(v).replace("${QUORUM_POSTGRES_PASSWORD:?set QUORUM_POSTGRES_PASSWORD}", "pw")
+            for k, v in raw.items()
+        }
+
+        settings = load_settings(env=env)
+
+        assert settings.broker_url == "redis://redis:6379/0", name
+        url = "postgresql://quorum:pw@postgres:5432/"  # pragma: allowlist secret
+        assert settings.database.url.startswith(url), name
+        assert settings.flags.backend == "redis", name
+
+
+def test_ports_are_published_on_loopback_only(compose: dict[str, Any]) -> None:
+    published = [p for s in compose["services"].values() for p in s.get("ports", [])]
+
+    assert published
+    assert all(port.startswith("127.0.0.1:") for port in published)
