@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
@@ -35,6 +36,14 @@ from quorum.journal import (
 )
 from quorum.ports import SecretsProvider
 from quorum.store import create_engine_for, migrate
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+    from quorum.config.settings.pipeline import PipelineSettings
+    from quorum.execution import PaperVenue
+    from quorum.pipeline import Dispatcher, PipelineTasks
+    from quorum.ports import MarketData
 
 
 @dataclass(frozen=True)
@@ -123,3 +132,107 @@ def _publish_public_key(settings: AppSettings, signer: Ed25519Signer) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(pem, encoding="ascii")
     return path
+
+
+@dataclass(frozen=True)
+class PipelineParts:
+    """What :func:`build_pipeline` wired besides the tasks (the replay driver feeds them)."""
+
+    venue: PaperVenue
+    market: MarketData
+
+
+def build_pipeline(
+    runtime: Runtime,
+    dispatcher: Dispatcher,
+    *,
+    clock: Clock | None = None,
+    market: MarketData | None = None,
+    settings: PipelineSettings | None = None,
+    run_id: str = "pipeline",
+    parts: list[PipelineParts] | None = None,
+    reconcile: bool = True,
+) -> PipelineTasks:
+    """The pipeline's task bodies over this process's runtime.
+
+    Market data from ``settings.data`` (``open_source``), the LLM router from the LLM
+    settings (offline analyst when no model key resolves), the analysis checkpointer
+    (PostgreSQL when the database is, else ``var/analysis-checkpoints.sqlite``), and the
+    execution service over the in-process paper venue (fed the base bars as they close).
+    Start-up reconciliation runs here (unless ``reconcile`` is False: read-only callers such
+    as ``quorum status``), so ``execute`` is unblocked once this returns.
+    ``clock`` is the pipeline's market clock (a ReplayClock in replays; the journal keeps
+    the runtime's wall clock). ``parts`` (a list) receives the venue and market source.
+    """
+    from quorum.agents import AgentSettings
+    from quorum.domain import split_symbol
+    from quorum.execution import (
+        PAPER,
+        ExecutionService,
+        InProcessPaperBroker,
+        PaperSettings,
+        PaperVenue,
+    )
+    from quorum.llm import JournalBudgetEvents, build_llm_router
+    from quorum.market import open_source
+    from quorum.pipeline import PaperBarFeed, PipelineDeps, PipelineTasks
+    from quorum.risk import RiskSettings
+    from quorum.scoring import ScoringSettings
+    from quorum.store import session_factory
+
+    pipeline = settings or runtime.settings.pipeline
+    clock = clock or runtime.clock
+    source = market or open_source(
+        pipeline.data, clock=clock, base_timeframe=pipeline.base_timeframe
+    )
+    quotes = sorted({split_symbol(s)[1] for s in pipeline.symbols})
+    venue = PaperVenue(
+        clock, PaperSettings(initial_balances=dict.fromkeys(quotes, pipeline.paper_equity))
+    )
+    execution = ExecutionService(
+        session_factory(runtime.engine),
+        runtime.journal,
+        clock,
+        {PAPER: InProcessPaperBroker(venue)},
+        mode=lambda: str(runtime.flags.get("trading.mode")),
+    )
+    if reconcile:
+        execution.reconcile(startup=True)
+    router = build_llm_router(
+        runtime.settings.llm,
+        clock=runtime.clock,
+        secrets=runtime.secrets,
+        flags=runtime.flags,
+        engine=runtime.engine,
+        events=JournalBudgetEvents(runtime.journal, runtime.engine),
+    )
+    deps = PipelineDeps(
+        engine=runtime.engine,
+        journal=runtime.journal,
+        clock=clock,
+        flags=runtime.flags,
+        execution=execution,
+        market=source,
+        router=router,
+        checkpointer=analysis_checkpointer(runtime.settings.database.url),
+        dispatcher=dispatcher,
+        settings=pipeline,
+        risk=RiskSettings(),
+        agents=AgentSettings(),
+        scoring=ScoringSettings(),
+        quotes=PaperBarFeed(venue, source, pipeline.base_timeframe),
+        trading_mode=str(runtime.flags.get("trading.mode")),
+        run_id=run_id,
+    )
+    if parts is not None:
+        parts.append(PipelineParts(venue=venue, market=source))
+    return PipelineTasks(deps)
+
+
+def analysis_checkpointer(database_url: str) -> BaseCheckpointSaver[str]:
+    """PostgreSQL when the database is (cluster mode), else a SQLite file under var/."""
+    from quorum.agents import postgres_checkpointer, sqlite_checkpointer
+
+    if database_url.startswith("postgresql"):
+        return postgres_checkpointer(database_url)
+    return sqlite_checkpointer(Path("var") / "analysis-checkpoints.sqlite")

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from apps.cli.commands import analyze, bench, data, db, execution, flags, journal, llm, run, scan
+from apps.cli.commands import (
+    analyze,
+    bench,
+    data,
+    db,
+    execution,
+    flags,
+    journal,
+    killswitch,
+    llm,
+    run,
+    scan,
+    status,
+    worker,
+)
 
 app = typer.Typer(
     name="quorum",
@@ -16,6 +30,10 @@ app = typer.Typer(
 app.command("run")(run.run)
 app.command("scan")(scan.scan)
 app.command("analyze")(analyze.analyze)
+app.command("status")(status.status)
+app.command("kill-switch")(killswitch.kill_switch)
+app.command("worker")(worker.worker)
+app.command("beat")(worker.beat)
 app.add_typer(data.app, name="data")
 app.add_typer(db.app, name="db")
 app.add_typer(execution.app, name="execution")

@@ -1,30 +1,31 @@
-"""`quorum run`: the main job on embedded defaults.
+"""`quorum run`: the whole pipeline end to end on embedded defaults.
 
-Today the pipeline's scan stage exists, so the job replays it over synthetic data
-exactly as the beat schedule would drive it live, and reports what really ran.
+SQLite, no Redis (the in-process EmbeddedDispatcher drives the same task bodies the Celery
+workers call), the offline LLM provider, the paper exchange filled from the replayed
+bars, and synthetic data replayed at high speed with a ReplayClock: at every base-bar
+close plan → scan → analyze → execute → monitor. The summary is counted from the task
+results and the database, and the journal is verified before it is printed.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
 import time
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from apps.bootstrap import Runtime, build_runtime
+from apps.bootstrap import PipelineParts, Runtime, build_pipeline, build_runtime
 from apps.cli.options import parse_symbols, parse_time, parse_timeframes
-from quorum.analysis.scan import ScanParams
 from quorum.clock import ReplayClock
 from quorum.domain import JournalKind, Timeframe
 from quorum.errors import QuorumError
 from quorum.journal import VerifyReport
-from quorum.market import open_source
-from quorum.pipeline import ScanStage, StageJournal
-from quorum.pipeline.replay import ScanReplaySummary, replay_scans
+from quorum.store import session_scope
 
 console = Console()
 
@@ -37,145 +38,210 @@ def run(
     steps: int = typer.Option(96, min=1, help="Base bars to replay (96 × 15m = one day)."),
     base: str = typer.Option("15m", help="Base timeframe."),
     history: int = typer.Option(500, help="Closed bars per timeframe in each scan."),
+    live_data: str | None = typer.Option(
+        None,
+        "--live-data",
+        help="ccxt:EXCHANGE — paper-trade the last STEPS closed bars of real market data.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """The main job on embedded defaults: replay the scan stage offline, journaled and verified."""
+    """The whole pipeline offline: plan → scan → analyze → execute → monitor, journaled."""
     symbol_list = parse_symbols(symbols)
     frames = parse_timeframes(timeframes)
     base_tf = parse_timeframes(base)[0]
-    clock = ReplayClock(base_tf.floor(parse_time(start, "--start")))
     began = time.perf_counter()
     try:
-        # The journal records when things were written (system clock); the replayed
-        # pipeline runs on market time (the replay clock). Mixing them would make a
-        # second replay's checkpoints look older than the first's.
         runtime = build_runtime()
     except QuorumError as exc:
-        console.print(f"[red]start-up refused:[/red] {exc}")
+        console.print(f"[red]start-up refused:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     try:
-        summary, journal, report = _replay(
-            runtime, clock, data, symbol_list, frames, base_tf, steps, history, as_json
+        if live_data is not None:
+            data, first = _live_window(runtime, live_data, symbol_list, base_tf, steps)
+        else:
+            first = base_tf.floor(parse_time(start, "--start"))
+        settings = runtime.settings.pipeline.model_copy(
+            update={
+                "symbols": tuple(symbol_list),
+                "timeframes": tuple(tf.value for tf in frames),
+                "base": base_tf.value,
+                "data": data,
+                "history_bars": history,
+            }
         )
+        result = _run(runtime, settings, first, steps, as_json)
     except QuorumError as exc:
-        console.print(f"[red]run failed:[/red] {exc}")
+        console.print(f"[red]run failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     finally:
         runtime.close()
-    wall = time.perf_counter() - began
-    result = {
-        **summary.as_dict(),
-        "run_id": journal.run_id,
-        "journal": {
-            "appended": journal.appended,
-            "verified": report.ok,
-            "entries": report.count,
-            "head": report.head_hash,
-            "checkpoints_checked": report.checkpoints_checked,
-            "detail": report.detail,
-        },
-        "wall_s": round(wall, 3),
-    }
+    result["wall_s"] = round(time.perf_counter() - began, 3)
     if as_json:
-        typer.echo(json.dumps(result, indent=2))
+        typer.echo(json.dumps(result, indent=2, default=str))
     else:
-        _print_summary(summary, wall)
-        _print_journal(journal, report, runtime)
-    if not report.ok:
+        _print(result, runtime)
+    if not result["journal"]["verified"]:
         raise typer.Exit(1)
 
 
-def _replay(
-    runtime: Runtime,
-    clock: ReplayClock,
-    data: str,
-    symbols: list[str],
-    frames: list[Timeframe],
-    base: Timeframe,
-    steps: int,
-    history: int,
-    quiet: bool,
-) -> tuple[ScanReplaySummary, StageJournal, VerifyReport]:
-    head = runtime.journal.head()
-    run_id = f"run-{clock.now():%Y%m%dT%H%M%SZ}-{head.size + 1}"
-    journal = StageJournal(runtime.journal, runtime.engine, run_id, actor="quorum run")
+def _live_window(
+    runtime: Runtime, spec: str, symbols: list[str], base: Timeframe, steps: int
+) -> tuple[str, Any]:
+    """Probe the exchange once (bounded by the source's timeouts and retries) and replay
+    the last ``steps`` closed bars; refuse clearly when the network does not allow it."""
+    from quorum.clock import SystemClock
+    from quorum.errors import ConfigError
+    from quorum.market import open_source
+
+    if not spec.startswith("ccxt:") or not spec.removeprefix("ccxt:"):
+        raise ConfigError(f"--live-data: expected ccxt:EXCHANGE (got {spec!r})")
+    now = SystemClock().now()
+    end = base.floor(now)
+    first = end - base.delta * steps
+    source = open_source(spec, clock=SystemClock(), base_timeframe=base)
+    source.fetch_bars(symbols[0], base, end - base.delta * 4, end)
+    return spec, first
+
+
+def _run(runtime: Runtime, settings: Any, first: Any, steps: int, quiet: bool) -> dict[str, Any]:
+    from quorum.pipeline import EmbeddedDispatcher
+    from quorum.pipeline.driver import replay_pipeline
+    from quorum.pipeline.summary import run_counts
+
+    clock = ReplayClock(first)
+    run_id = f"run-{first:%Y%m%dT%H%M%SZ}-{runtime.journal.head().size + 1}"
     params = {
-        "symbols": symbols,
-        "timeframes": [tf.value for tf in frames],
-        "data": data,
-        "base": base.value,
+        "symbols": list(settings.symbols),
+        "timeframes": list(settings.timeframes),
+        "data": settings.data,
+        "base": settings.base,
         "steps": steps,
-        "history_bars": history,
-        "start": clock.now().isoformat(),
+        "history_bars": settings.history_bars,
+        "start": first.isoformat(),
         "trading_mode": runtime.settings.trading.mode,
     }
-    journal.record(JournalKind.RUN, {"event": "started", **params})
-    loader = open_source(data, clock=clock, base_timeframe=base)
-    stage = ScanStage(loader, base, ScanParams(history_bars=history))
+    _journal(runtime, run_id, {"event": "started", **params})
+    dispatcher = EmbeddedDispatcher()
+    parts: list[PipelineParts] = []
+    tasks = build_pipeline(
+        runtime, dispatcher, clock=clock, settings=settings, run_id=run_id, parts=parts
+    )
     with Progress(
-        TextColumn("[bold]replay[/bold] {task.description}"),
+        TextColumn("[bold]pipeline[/bold] {task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} bars"),
         TimeElapsedColumn(),
         console=console,
         disable=quiet,
     ) as progress:
-        task = progress.add_task(", ".join(symbols), total=steps)
-        summary = replay_scans(
-            stage,
-            clock,
-            symbols,
-            frames,
-            base,
-            steps,
-            timer=time.perf_counter,
-            on_step=lambda done: progress.update(task, completed=done),
-            on_scan=journal.scan,
-        )
-    journal.record(JournalKind.RUN, {"event": "completed", **summary.as_dict()})
-    runtime.journal.checkpoint()  # sign the run's end now, so the verify below covers it
-    return summary, journal, runtime.journal.verify()
+        bar = progress.add_task(", ".join(settings.symbols), total=steps)
+
+        def on_step(done: int, tally: Any) -> None:
+            analyses = tally.analyses
+            progress.update(
+                bar,
+                completed=done,
+                description=f"signals {analyses['approved'] + analyses['rejected']} "
+                f"approved {analyses['approved']} fills {tally.executions['filled']}",
+            )
+
+        tally = replay_pipeline(tasks, dispatcher, clock, steps, on_step=on_step)
+    counts = run_counts(runtime.engine, run_id)
+    status = tasks.status().model_dump(mode="json")
+    summary = {**tally.as_dict(), **counts, "run_id": run_id, "symbols": list(settings.symbols)}
+    summary["base_bars"] = steps * len(settings.symbols)
+    summary["equity"] = status["pnl"]["equity"]
+    summary["end_state"] = {
+        "safe_mode": status["safe_mode"],
+        "lockouts": status["lockouts"],
+        "kill_switch": status["kill_switch"]["engaged"],
+        "open_positions": len(status["positions"]),
+    }
+    _journal(runtime, run_id, {"event": "completed", **_scalars(summary)})
+    runtime.journal.checkpoint()
+    report = runtime.journal.verify()
+    summary["journal"] = _journal_dict(runtime, run_id, report)
+    summary["end"] = tally.end.isoformat() if tally.end else None
+    return summary
 
 
-def _print_journal(journal: StageJournal, report: VerifyReport, runtime: Runtime) -> None:
-    status = "[green]verified[/green]" if report.ok else f"[red]FAILED[/red] {report.detail}"
+def _scalars(summary: dict[str, Any]) -> dict[str, Any]:
+    keep = ("steps", "bars_scanned", "candidates", "signals", "fills", "realized_pnl")
+    return {k: summary[k] for k in keep} | {"verdicts": summary["verdicts"]}
+
+
+def _journal(runtime: Runtime, run_id: str, payload: dict[str, Any]) -> None:
+    with session_scope(runtime.engine) as session:
+        runtime.journal.append(session, JournalKind.RUN, payload, actor="quorum run", run_id=run_id)
+
+
+def _journal_dict(runtime: Runtime, run_id: str, report: VerifyReport) -> dict[str, Any]:
+    from sqlalchemy import func, select
+    from sqlmodel import SQLModel
+
+    from quorum.store import JOURNAL_TABLE_NAME
+
+    entries = SQLModel.metadata.tables[JOURNAL_TABLE_NAME]
+    with runtime.engine.connect() as conn:
+        appended = conn.execute(select(func.count()).where(entries.c.run_id == run_id)).scalar_one()
+    return {
+        "appended": int(appended),
+        "verified": report.ok,
+        "entries": report.count,
+        "head": report.head_hash,
+        "checkpoints_checked": report.checkpoints_checked,
+        "detail": report.detail,
+        "verify_command": (
+            f"quorum journal verify --db {runtime.settings.database.url} "
+            f"--checkpoints {runtime.checkpoint_dir} --public-key {runtime.public_key_path}"
+        ),
+    }
+
+
+def _print(result: dict[str, Any], runtime: Runtime) -> None:
     console.print(
-        f"Journal: run {journal.run_id} appended {journal.appended} entries; chain {status} "
-        f"({report.count} entries, head {report.head_hash[:16]}…, "
-        f"{report.checkpoints_checked} signed checkpoints checked)"
+        f"\n[bold]Pipeline run[/bold] {result['run_id']}: {result['steps']} base bars × "
+        f"{len(result['symbols'])} symbols ({result['start']} → {result['end']}) "
+        f"in {result['wall_s']:.1f}s"
+    )
+    table = Table(title="What ran")
+    table.add_column("stage")
+    table.add_column("count", justify="right")
+    table.add_column("detail")
+    verdicts = result["verdicts"]
+    table.add_row("bars scanned", str(result["bars_scanned"]), json.dumps(result["scans"]))
+    table.add_row("candidates", str(result["candidates"]), "")
+    table.add_row("analyses", str(sum(result["analyses"].values())), json.dumps(result["analyses"]))
+    table.add_row("signals", str(result["signals"]), json.dumps(verdicts))
+    table.add_row("orders", str(result["orders"]["total"]), json.dumps(result["orders"]["by_leg"]))
+    table.add_row("fills", str(result["fills"]), f"fees {result['fees']}")
+    table.add_row(
+        "closed trades",
+        str(result["wins"] + result["losses"]),
+        f"{result['wins']} won, {result['losses']} lost; realized P&L {result['realized_pnl']}",
+    )
+    llm = result["llm"]
+    table.add_row(
+        "LLM calls",
+        str(llm["calls"]),
+        f"cache hits {llm['cache_hits']}, spend ${llm['spend_usd']:.6f}",
+    )
+    console.print(table)
+    if result["rejection_reasons"]:
+        reasons = Table(title="Rejections by reason")
+        reasons.add_column("reason")
+        reasons.add_column("count", justify="right")
+        for reason, count in result["rejection_reasons"].items():
+            reasons.add_row(escape(reason[:120]), str(count))
+        console.print(reasons)
+    journal = result["journal"]
+    status = (
+        "[green]verified[/green]"
+        if journal["verified"]
+        else f"[red]FAILED[/red] {journal['detail']}"
     )
     console.print(
-        f"  verify again: quorum journal verify --db {runtime.settings.database.url} "
-        f"--checkpoints {runtime.checkpoint_dir} --public-key {runtime.public_key_path}"
+        f"Equity {result['equity']}; journal: {journal['appended']} entries this run; chain "
+        f"{status} ({journal['entries']} entries, {journal['checkpoints_checked']} checkpoints)"
     )
-
-
-def _print_summary(summary: ScanReplaySummary, wall: float) -> None:
-    console.print(
-        f"\n[bold]Replayed[/bold] {summary.steps} base bars × {len(summary.symbols)} symbols "
-        f"({summary.start.isoformat()} → {summary.end.isoformat()}) in {wall:.1f}s"
-    )
-    console.print("Stages run: scan (load → quality gates → align → indicators, patterns, regime)")
-    scans = Table(title="Scans per timeframe")
-    scans.add_column("timeframe")
-    scans.add_column("scans", justify="right")
-    scans.add_column("regimes (bull/bear/sideways)")
-    for tf, count in sorted(summary.scans.items(), key=lambda kv: Timeframe(kv[0]).seconds):
-        kinds = "/".join(
-            str(summary.regimes.get(f"{tf}:{k}", 0)) for k in ("bull", "bear", "sideways")
-        )
-        scans.add_row(tf, str(count), kinds)
-    console.print(scans)
-    patterns = Table(title="Pattern hits")
-    patterns.add_column("family:name")
-    patterns.add_column("hits", justify="right")
-    for name, count in summary.patterns.most_common():
-        patterns.add_row(name, str(count))
-    console.print(patterns)
-    if summary.scan_seconds:
-        ordered = sorted(summary.scan_seconds)
-        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-        console.print(
-            f"Scan calls: {len(ordered)}, median {statistics.median(ordered) * 1000:.1f} ms, "
-            f"p95 {p95 * 1000:.1f} ms"
-        )
+    console.print(f"  verify again: {journal['verify_command']}")

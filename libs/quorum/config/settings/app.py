@@ -5,11 +5,14 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from quorum.config.settings.api import ApiSettings
 from quorum.config.settings.flags import FlagsSettings
 from quorum.config.settings.infra import BrokerSettings, DatabaseSettings, LoggingSettings
 from quorum.config.settings.journal import JournalSettings
+from quorum.config.settings.pipeline import PipelineSettings
 from quorum.config.settings.secrets import SecretsSettings
 from quorum.config.settings.trading import TradingSettings
+from quorum.config.settings.worker import WorkerSettings
 from quorum.llm.settings import LLMSettings
 
 ENV_PREFIX = "QUORUM_"
@@ -40,6 +43,11 @@ class AppSettings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     journal: JournalSettings = Field(default_factory=JournalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    broker_url: str | None = Field(default=None, min_length=1)
+    """Celery broker (env ``QUORUM_BROKER_URL``); unset runs the pipeline in-process."""
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,59 @@
+"""What the task bodies are handed: the wired services of one process (built in bootstrap)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from sqlalchemy.engine import Engine
+
+from quorum.agents import AgentSettings
+from quorum.clock import Clock
+from quorum.config import FlagStore
+from quorum.execution import ExecutionService
+from quorum.journal import Journal
+from quorum.pipeline.settings import PipelineSettings
+from quorum.ports import LLMRouter, MarketData
+from quorum.risk import RiskSettings
+from quorum.scoring import ScoringSettings
+
+JSON = dict[str, Any]
+"""JSON-serializable only: ISO-8601 UTC strings for times, ``str`` for Decimals."""
+
+
+class Dispatcher(Protocol):
+    """Where a task body sends follow-up work. Celery: ``app.send_task``; embedded: an
+    in-process queue. ``key`` is the derived idempotency key (Celery uses it as task id)."""
+
+    def submit(self, task: str, kwargs: JSON, *, key: str) -> None: ...
+
+
+class QuoteFeed(Protocol):
+    """Brings a venue's prices up to ``as_of`` before orders are sent or positions checked
+    (the paper venue matches its resting orders against the bars it is fed)."""
+
+    def sync(self, symbol: str, as_of: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class PipelineDeps:
+    engine: Engine
+    journal: Journal
+    clock: Clock
+    flags: FlagStore
+    execution: ExecutionService
+    market: MarketData
+    router: LLMRouter
+    checkpointer: BaseCheckpointSaver[str]
+    dispatcher: Dispatcher
+    settings: PipelineSettings = field(default_factory=PipelineSettings)
+    risk: RiskSettings = field(default_factory=RiskSettings)
+    agents: AgentSettings = field(default_factory=AgentSettings)
+    scoring: ScoringSettings = field(default_factory=ScoringSettings)
+    quotes: QuoteFeed | None = None
+    trading_mode: str = "paper"
+    run_id: str = "pipeline"
+    """Journal run id and the run part of derived client order ids (stable across
+    processes, so the same decision yields the same client id in every worker)."""

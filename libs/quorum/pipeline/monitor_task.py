@@ -1,0 +1,305 @@
+"""The ``execute``, ``monitor`` and ``reconcile`` task bodies.
+
+``monitor`` brings the venue's prices up to now, advances trades from their orders, then
+runs ``quorum.risk.monitor`` over the open positions with the latest closed base bar of
+each symbol (a bar that opened before the entry is used as a quote at its close only, so
+an entry is never stopped by a range it did not live through). Its actions are applied:
+stop moves (checked by ``evaluate_exit`` never to loosen) update the trade, closes and
+reductions become risk-reducing exit intents (``evaluate_exit`` → ``store_intent`` →
+``execute`` submitted), SAFE_MODE trips and lockouts are applied to the rules state, and
+every action is journaled. Exit client ids derive from (symbol, side, leg, monitor time),
+so a repeated pass at the same time stores nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from quorum.domain import (
+    Bar,
+    Direction,
+    JournalKind,
+    OrderIntent,
+    OrderLeg,
+    OrderType,
+    Position,
+    PositionState,
+    Quote,
+)
+from quorum.errors import QuorumError
+from quorum.pipeline.accounting import commit_rules, equity, positions_now, with_rules
+from quorum.pipeline.deps import JSON, PipelineDeps
+from quorum.pipeline.lifecycle import sync_trades
+from quorum.pipeline.prices import latest_bar
+from quorum.pipeline.store import Trade, put_trade, trades
+from quorum.risk import (
+    AccountSnapshot,
+    Action,
+    Alert,
+    ClosePosition,
+    MonitoredPosition,
+    MoveStop,
+    ReducePosition,
+    Rule,
+    RulesState,
+    apply_actions,
+    evaluate_exit,
+    mark_equity,
+)
+from quorum.risk import (
+    monitor as risk_monitor,
+)
+from quorum.store import session_scope
+
+
+def execute(deps: PipelineDeps, client_order_id: str) -> JSON:
+    """Advance one stored order's state machine (idempotent: compare-and-set states)."""
+    order = deps.execution.order(client_order_id)
+    if deps.quotes is not None:
+        deps.quotes.sync(order.symbol, deps.clock.now())
+    after = deps.execution.execute(client_order_id)
+    return {
+        "status": after.state.value,
+        "client_order_id": client_order_id,
+        "symbol": after.symbol,
+        "side": after.side.value,
+        "leg": after.leg.value,
+        "quantity": str(after.quantity),
+        "filled_quantity": str(after.filled_quantity),
+        "average_price": None if after.average_price is None else str(after.average_price),
+    }
+
+
+def reconcile(deps: PipelineDeps) -> JSON:
+    startup = not deps.execution.ready
+    reports = deps.execution.reconcile(startup=startup)
+    return {
+        "status": "done",
+        "startup": startup,
+        "venues": [
+            {"venue": r.venue, "drifts": len(r.drifts), "unresolved": list(r.unresolved)}
+            for r in reports
+        ],
+    }
+
+
+def _bars(deps: PipelineDeps, symbols: set[str], now: datetime) -> dict[str, Bar]:
+    out = {}
+    for symbol in sorted(symbols):
+        bar = latest_bar(deps.market, symbol, deps.settings.base_timeframe, now)
+        if bar is not None:
+            out[symbol] = bar
+    return out
+
+
+def monitor(deps: PipelineDeps) -> JSON:
+    now = deps.clock.now()
+    with deps.engine.connect() as conn:
+        symbols = {t.symbol for t in trades(conn, states=["pending", "open"], run_id=deps.run_id)}
+    if deps.quotes is not None:
+        for symbol in sorted(symbols):
+            deps.quotes.sync(symbol, now)
+    bars = _bars(deps, symbols, now)
+    marks = {s: b.close for s, b in bars.items()}
+    lifecycle = sync_trades(deps, marks)
+    with deps.engine.connect() as conn:
+        open_trades = trades(conn, states=["open"], run_id=deps.run_id)
+    positions = {p.symbol: p for p in positions_now(deps)}
+    watched: list[tuple[Trade, MonitoredPosition]] = []
+    for trade in open_trades:
+        held = positions.get(trade.symbol)
+        if held is None or held.average_entry is None:
+            continue
+        trade = _with_best(deps, trade, bars.get(trade.symbol))
+        watched.append((trade, _monitored(deps, trade, held.quantity, held.average_entry)))
+    quotes: dict[str, Bar | Quote] = {}
+    for trade, _ in watched:
+        bar = bars.get(trade.symbol)
+        if bar is not None:
+            quotes[trade.symbol] = bar if bar.ts >= trade.opened_at else _quote(bar)
+
+    def work(session: Session, state: RulesState, version: int) -> list[Action]:
+        total, _ = equity(deps, session, list(positions.values()), marks)
+        marked = mark_equity(state, max(total, Decimal("0.01")), now, deps.risk)
+        actions = risk_monitor(
+            [mp for _, mp in watched],
+            quotes,
+            marked.state,
+            now,
+            deps.risk,
+            AccountSnapshot(equity=max(total, Decimal("0.01"))),
+        )
+        applied = apply_actions(marked.state, actions, now, deps.risk)
+        update = applied.model_copy(update={"events": (*marked.events, *applied.events)})
+        if update.events or update.state != state:
+            commit_rules(deps, session, update, version, deps.run_id)
+        return actions
+
+    actions = with_rules(deps, work)
+    done = _act(deps, actions, {t.trade_id: (t, mp) for t, mp in watched}, now)
+    return {
+        "status": "done",
+        "as_of": now.isoformat(),
+        "open_positions": len(watched),
+        "trades": lifecycle,
+        "actions": done,
+    }
+
+
+def _quote(bar: Bar) -> Quote:
+    return Quote(symbol=bar.symbol, ts=bar.close_time, bid=bar.close, ask=bar.close, last=bar.close)
+
+
+def _with_best(deps: PipelineDeps, trade: Trade, bar: Bar | None) -> Trade:
+    """Record the most favourable price seen since entry (the trailing stop's anchor)."""
+    if bar is None or bar.ts < trade.opened_at:
+        return trade
+    favourable = bar.high if trade.direction == Direction.LONG.value else bar.low
+    best = trade.best_price
+    better = best is None or (
+        favourable > best if trade.direction == Direction.LONG.value else favourable < best
+    )
+    if not better:
+        return trade
+    after = replace(trade, best_price=favourable)
+    with session_scope(deps.engine) as session:
+        if put_trade(session, trade, after):
+            return replace(after, version=trade.version + 1)
+    return trade
+
+
+def _protective(trade: Trade, entry: Decimal) -> Decimal:
+    """The position's stop of record: the initial stop, unless the fill price crossed it
+    (slippage), in which case the tightest valid stop (0.1 % from the entry)."""
+    long = trade.direction == Direction.LONG.value
+    if (trade.initial_stop < entry) if long else (trade.initial_stop > entry):
+        return trade.initial_stop
+    return entry * (Decimal("0.999") if long else Decimal("1.001"))
+
+
+def _target(trade: Trade, entry: Decimal) -> Decimal | None:
+    target = trade.take_profit
+    long = trade.direction == Direction.LONG.value
+    if target is None or ((target > entry) if long else (target < entry)):
+        return target
+    return None
+
+
+def _monitored(
+    deps: PipelineDeps, trade: Trade, quantity: Decimal, entry: Decimal
+) -> MonitoredPosition:
+    stop = _protective(trade, entry)
+    position = Position(
+        position_id=trade.trade_id,
+        run_id=deps.run_id,
+        symbol=trade.symbol,
+        direction=Direction(trade.direction),
+        state=PositionState.ACTIVE,
+        quantity=abs(quantity),
+        average_entry=entry,
+        stop_loss=stop,
+        take_profit=_target(trade, entry),
+        opened_at=trade.opened_at,
+    )
+    return MonitoredPosition(
+        position=position,
+        current_stop=trade.stop,
+        initial_stop=stop,
+        best_price=trade.best_price,
+        stop_order_active=True,
+    )
+
+
+def _act(
+    deps: PipelineDeps,
+    actions: list[Action],
+    watched: dict[str, tuple[Trade, MonitoredPosition]],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    done: list[dict[str, Any]] = []
+    for action in actions:
+        record: dict[str, Any] = {"kind": action.kind, "rule": action.rule, "reason": action.reason}
+        if isinstance(action, MoveStop | ClosePosition | ReducePosition):
+            item = watched.get(action.position_id)
+            if item is None:
+                continue
+            trade, mp = item
+            record.update(_order_action(deps, action, trade, mp, now))
+        elif isinstance(action, Alert):
+            record["symbol"] = action.symbol
+        done.append(record)
+    if done:
+        with session_scope(deps.engine) as session:
+            deps.journal.append(
+                session,
+                JournalKind.RISK_DECISION,
+                {"event": "monitor_actions", "actions": done},
+                actor=deps.settings.actor,
+                run_id=deps.run_id,
+            )
+    return done
+
+
+def _order_action(
+    deps: PipelineDeps,
+    action: MoveStop | ClosePosition | ReducePosition,
+    trade: Trade,
+    mp: MonitoredPosition,
+    now: datetime,
+) -> dict[str, Any]:
+    position = mp.position
+    exit_side = position.direction.exit_side
+    if isinstance(action, MoveStop):
+        intent = OrderIntent(
+            run_id=deps.run_id,
+            strategy=deps.settings.strategy,
+            symbol=trade.symbol,
+            signal_time=now,
+            side=exit_side,
+            leg=OrderLeg.STOP_LOSS,
+            order_type=OrderType.STOP,
+            quantity=position.quantity,
+            stop_price=action.new_stop,
+            reduce_only=True,
+        )
+        decision = evaluate_exit(intent, position, now, current_stop=trade.stop)
+        if not decision.approved:
+            return {"applied": False, "decision": decision.reason}
+        with session_scope(deps.engine) as session:
+            moved = put_trade(session, trade, replace(trade, stop=action.new_stop))
+        return {"applied": moved, "old_stop": str(trade.stop), "new_stop": str(action.new_stop)}
+    leg = OrderLeg.EXIT
+    if isinstance(action, ClosePosition) and action.rule == Rule.STOP_LOSS_HIT:
+        leg = OrderLeg.STOP_LOSS
+    elif isinstance(action, ClosePosition) and action.rule == Rule.TAKE_PROFIT_HIT:
+        leg = OrderLeg.TAKE_PROFIT
+    quantity = min(action.quantity, position.quantity)
+    intent = OrderIntent(
+        run_id=deps.run_id,
+        strategy=deps.settings.strategy,
+        symbol=trade.symbol,
+        signal_time=now,
+        side=exit_side,
+        leg=leg,
+        order_type=OrderType.MARKET,
+        quantity=quantity,
+        reduce_only=True,
+    )
+    decision = evaluate_exit(intent, position, now)
+    if not decision.approved:
+        return {"applied": False, "decision": decision.reason}
+    cid = intent.client_order_id
+    with session_scope(deps.engine) as session:
+        stored = deps.execution.store_intent(session, intent, decision)
+        if stored.status == "stored" and cid not in trade.exit_orders:
+            exits = (*trade.exit_orders, cid)
+            if not put_trade(session, trade, replace(trade, exit_orders=exits)):
+                raise QuorumError(f"trade {trade.trade_id}: changed while storing exit {cid}")
+    if stored.status != "refused":
+        deps.dispatcher.submit("execute", {"client_order_id": cid}, key=cid)
+    return {"applied": stored.status != "refused", "client_order_id": cid, "intent": stored.status}

@@ -1,0 +1,47 @@
+"""Prices the tasks act on: the latest closed bar from the market data source, and the
+paper venue's feed of those bars (the venue fills resting orders against what it is fed)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from quorum.domain import Bar, Timeframe
+from quorum.execution import PaperVenue
+from quorum.ports import MarketData
+
+
+def latest_bar(market: MarketData, symbol: str, base: Timeframe, as_of: datetime) -> Bar | None:
+    """The last base bar closed at ``as_of`` (None when the source has none recently)."""
+    end = base.floor(as_of)
+    frame = market.fetch_bars(symbol, base, end - base.delta * 4, end)
+    bars = frame.closed_at(as_of).tail(1).bars()
+    return bars[-1] if bars else None
+
+
+class PaperBarFeed:
+    """Feeds the paper venue each newly closed base bar once, oldest first.
+
+    An order stored at ``t`` is matched only against bars that open at or after the bar
+    it was fed before it (no same-bar look-ahead): the venue's quote at ``t`` is the close
+    of the bar that closed at ``t``, and resting orders see the ranges of later bars.
+    """
+
+    def __init__(self, venue: PaperVenue, market: MarketData, base: Timeframe) -> None:
+        self._venue = venue
+        self._market = market
+        self._base = base
+        self._fed: dict[str, datetime] = {}
+
+    def sync(self, symbol: str, as_of: datetime) -> None:
+        end = self._base.floor(as_of)
+        last = self._fed.get(symbol)
+        since = end - self._base.delta * 4 if last is None else last
+        if last is not None and last >= end:
+            return
+        frame = self._market.fetch_bars(symbol, self._base, since, end)
+        for bar in frame.closed_at(as_of).bars():
+            if last is not None and bar.ts < last:
+                continue
+            self._venue.on_bar(symbol, bar.open, bar.high, bar.low, bar.close)
+            self._fed[symbol] = bar.ts + self._base.delta
+            last = self._fed[symbol]

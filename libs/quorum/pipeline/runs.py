@@ -1,0 +1,108 @@
+"""Task runs keyed by idempotency key: a key is claimed in the work's own transaction.
+
+``TaskRuns.once(task, key, work)`` returns the stored result when the key was already
+claimed; otherwise it opens one transaction, lets ``work(session)`` make its state changes
+(journal entries, rows, the stored intent) in it, and inserts the key with the result in
+the same transaction (``INSERT … ON CONFLICT DO NOTHING``). When a concurrent delivery
+claimed the key first, everything ``work`` wrote is rolled back and the winner's stored
+result is returned: the effect happens once, whatever the number of deliveries.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
+
+from quorum.clock import Clock
+from quorum.errors import ConfigError
+from quorum.journal import format_time
+from quorum.store import session_scope
+from quorum.store.tables.pipeline import TASK_RUNS_TABLE
+
+JSON = dict[str, Any]
+RUNS = SQLModel.metadata.tables[TASK_RUNS_TABLE]
+_GET = select(RUNS.c.result).where(RUNS.c.key == bindparam("key"))
+
+
+@functools.cache
+def insert_ignore(table_name: str, dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING <first key column>`` for ``table_name``."""
+    table = SQLModel.metadata.tables[table_name]
+    values: dict[str, Any] = {c.name: bindparam(c.name) for c in table.columns}
+    key = next(iter(table.primary_key.columns))
+    if dialect == "postgresql":
+        return postgresql.insert(table).values(values).on_conflict_do_nothing().returning(key)
+    if dialect == "sqlite":
+        return sqlite.insert(table).values(values).on_conflict_do_nothing().returning(key)
+    raise ConfigError(f"database dialect {dialect!r}: expected sqlite or postgresql")
+
+
+def inserted(session: Session, table_name: str, row: dict[str, Any]) -> bool:
+    """Insert ``row`` unless its primary key exists; True when this call inserted it."""
+    stmt = insert_ignore(table_name, session.get_bind().dialect.name)
+    return session.execute(stmt, row).first() is not None
+
+
+class _Claimed(Exception):
+    """Raised inside the unit of work to roll it back when another delivery won the key."""
+
+
+class TaskRuns:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def get(self, key: str) -> JSON | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(_GET, {"key": key}).first()
+        if row is None:
+            return None
+        stored: JSON = json.loads(row[0])
+        return stored
+
+    def claim(self, session: Session, task: str, key: str, result: JSON, started: str) -> bool:
+        """Insert the key with its result in ``session``'s transaction; False when taken."""
+        row = {
+            "key": key,
+            "task": task,
+            "status": str(result.get("status", "done")),
+            "result": json.dumps(result, sort_keys=True),
+            "started_at": started,
+            "finished_at": format_time(self._clock.now()),
+        }
+        return inserted(session, TASK_RUNS_TABLE, row)
+
+    def once(self, task: str, key: str, work: Callable[[Session], JSON]) -> tuple[JSON, bool]:
+        """``(result, fresh)``: run ``work`` and claim ``key`` in one transaction, or return
+        the result stored by the delivery that claimed it (``fresh`` False)."""
+        stored = self.get(key)
+        if stored is not None:
+            return stored, False
+        started = format_time(self._clock.now())
+        try:
+            with session_scope(self._engine) as session:
+                result = work(session)
+                if not self.claim(session, task, key, result, started):
+                    raise _Claimed(key)
+        except _Claimed:
+            winner = self.get(key)
+            assert winner is not None
+            return winner, False
+        return result, True
+
+    def count(self, task: str | None = None) -> int:
+        from sqlalchemy import func
+
+        stmt = select(func.count()).select_from(RUNS)
+        if task is not None:
+            stmt = stmt.where(RUNS.c.task == task)
+        with self._engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())

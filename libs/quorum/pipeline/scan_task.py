@@ -1,0 +1,132 @@
+"""The ``plan`` and ``scan`` task bodies.
+
+``scan`` claims its key (``scan:<symbol>:<timeframe>:<bar close>``) in the transaction
+that journals the scan and advances the scan mark; a redelivery returns the stored result
+and sends the same follow-ups again (their keys make them no-ops), so a crash between
+commit and send loses nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from quorum.analysis.scan import ScanParams
+from quorum.domain import JournalKind, PatternFamily, RegimeKind, ScanResult, Timeframe
+from quorum.journal import format_time, parse_time
+from quorum.pipeline.deps import JSON, PipelineDeps
+from quorum.pipeline.journaling import scan_payload
+from quorum.pipeline.planning import base_volatility, due_scans
+from quorum.pipeline.runs import TaskRuns
+from quorum.pipeline.scan import ScanStage
+from quorum.pipeline.store import put_scan_mark, scan_marks
+
+
+def key_time(when: datetime) -> str:
+    return format_time(when)
+
+
+def send(deps: PipelineDeps, followups: list[dict[str, Any]]) -> None:
+    for item in followups:
+        deps.dispatcher.submit(item["task"], item["kwargs"], key=item["key"])
+
+
+def plan(deps: PipelineDeps) -> JSON:
+    """Submit a ``scan`` for every due (symbol, timeframe, bar close)."""
+    now = deps.clock.now()
+    with deps.engine.connect() as conn:
+        marks = scan_marks(conn, deps.run_id)
+    due = due_scans(now, deps.settings, marks)
+    followups = []
+    for item in due:
+        close = key_time(item.bar_close)
+        kwargs = {"symbol": item.symbol, "timeframe": item.timeframe.value, "bar_close": close}
+        key = f"scan:{deps.run_id}:{item.symbol}:{item.timeframe.value}:{close}"
+        followups.append({"task": "scan", "kwargs": kwargs, "key": key})
+    send(deps, followups)
+    return {"status": "done", "as_of": key_time(now), "due": len(followups), "scans": followups}
+
+
+def _volatility(scan: ScanResult, base: Timeframe) -> float | None:
+    item = scan.timeframes[0]
+    atr, close = item.snapshot.values.get("atr"), item.snapshot.values.get("close")
+    if not atr or not close or close <= 0:
+        return None
+    return base_volatility(atr / close, item.timeframe, base)
+
+
+def candidate_reason(scan: ScanResult, min_strength: float) -> str | None:
+    """Why the scan deserves an analysis — a pattern event (breakout, candlestick,
+    divergence; standing support/resistance levels alone are not one) or a trending regime
+    at least ``min_strength`` strong — else None."""
+    item = scan.timeframes[0]
+    events = [p for p in item.patterns if p.family is not PatternFamily.SUPPORT_RESISTANCE]
+    if events:
+        return f"{len(events)} pattern event(s): " + ", ".join(sorted({p.name for p in events}))
+    if item.regime.kind is not RegimeKind.SIDEWAYS and item.regime.strength >= min_strength:
+        return f"{item.regime.kind.value} regime, strength {item.regime.strength:.2f}"
+    return None
+
+
+def scan(deps: PipelineDeps, runs: TaskRuns, symbol: str, timeframe: str, bar_close: str) -> JSON:
+    tf = Timeframe.parse(timeframe)
+    close = parse_time(bar_close)
+    if not tf.is_on_grid(close):
+        raise ValueError(f"bar_close: {bar_close} is not a {tf} bar close")
+    key = f"scan:{deps.run_id}:{symbol}:{tf.value}:{key_time(close)}"
+    stored = runs.get(key)
+    if stored is not None:
+        send(deps, stored["followups"])
+        return stored
+    settings = deps.settings
+    stage = ScanStage(
+        deps.market, settings.base_timeframe, ScanParams(history_bars=settings.history_bars)
+    )
+    result = stage.scan(symbol, [tf], close)
+
+    def work(session: Session) -> JSON:
+        deps.journal.append(
+            session,
+            JournalKind.SCAN,
+            scan_payload(result),
+            actor=settings.actor,
+            run_id=deps.run_id,
+        )
+        put_scan_mark(
+            session,
+            deps.run_id,
+            symbol,
+            tf.value,
+            close,
+            _volatility(result, settings.base_timeframe),
+            deps.clock.now(),
+        )
+        reason = candidate_reason(result, settings.candidate_min_regime_strength)
+        followups = []
+        if reason is not None:
+            as_of = key_time(close)
+            followups.append(
+                {
+                    "task": "analyze",
+                    "kwargs": {"symbol": symbol, "as_of": as_of, "timeframe": tf.value},
+                    "key": f"analyze:{deps.run_id}:{symbol}:{tf.value}:{as_of}",
+                }
+            )
+        item = result.timeframes[0]
+        return {
+            "status": "done",
+            "symbol": symbol,
+            "timeframe": tf.value,
+            "bar_close": key_time(close),
+            "patterns": len(item.patterns),
+            "regime": item.regime.kind.value,
+            "candidate": reason is not None,
+            "reason": reason or "no pattern hit and no trending regime",
+            "followups": followups,
+        }
+
+    outcome, _fresh = runs.once("scan", key, work)
+    send(deps, outcome["followups"])
+    return outcome

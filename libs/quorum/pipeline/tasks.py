@@ -1,0 +1,103 @@
+"""The pipeline's task bodies: what Celery workers and the embedded runner call.
+
+Every body is idempotent by its key, takes and returns JSON, and is safe to redeliver:
+
+- ``scan`` / ``analyze`` claim their key in ``pipeline_task_runs`` in the same database
+  transaction as the work's state change (journal entries, signal row, stored intent,
+  risk-state version); a redelivery finds the claimed key and returns the stored result.
+- ``execute`` is idempotent by itself: the order's state machine moves by compare-and-set,
+  so a second call only advances (or reconciles) the same order.
+- ``plan``, ``monitor``, ``reconcile``, ``daily_reset`` and ``refresh`` are level-triggered:
+  they look at current state and change what is due, so running one twice changes nothing
+  the first run did not leave to do.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from quorum.pipeline import analyze_task, control, monitor_task, refresh_task, scan_task
+from quorum.pipeline.deps import JSON, Dispatcher, PipelineDeps
+from quorum.pipeline.reports import SignalRecord, StatusReport
+from quorum.pipeline.runs import TaskRuns
+from quorum.pipeline.status import build_status
+from quorum.pipeline.store import list_signals
+
+TASK_NAMES = (
+    "plan",
+    "scan",
+    "analyze",
+    "execute",
+    "monitor",
+    "reconcile",
+    "daily_reset",
+    "refresh",
+)
+TASK_QUEUES = {
+    "plan": "scan",
+    "scan": "scan",
+    "analyze": "analyze",
+    "execute": "execute",
+    "monitor": "monitor",
+    "reconcile": "monitor",
+    "daily_reset": "monitor",
+    "refresh": "analyze",
+}
+
+
+def task_key(task: str, *parts: str) -> str:
+    """The derived idempotency key of one task invocation (also the Celery task id)."""
+    if task not in TASK_NAMES:
+        raise ValueError(f"task: must be one of {', '.join(TASK_NAMES)} (got {task!r})")
+    return ":".join((task, *parts))
+
+
+class PipelineTasks:
+    """One process's task bodies over its wired services (``apps.bootstrap.build_pipeline``)."""
+
+    def __init__(self, deps: PipelineDeps) -> None:
+        self.deps = deps
+        self.runs = TaskRuns(deps.engine, deps.clock)
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return self.deps.dispatcher
+
+    def plan(self) -> JSON:
+        return scan_task.plan(self.deps)
+
+    def scan(self, symbol: str, timeframe: str, bar_close: str) -> JSON:
+        return scan_task.scan(self.deps, self.runs, symbol, timeframe, bar_close)
+
+    def analyze(self, symbol: str, as_of: str, timeframe: str) -> JSON:
+        control.sync_kill_switch(self.deps)
+        return analyze_task.analyze(self.deps, self.runs, symbol, as_of, timeframe)
+
+    def execute(self, client_order_id: str) -> JSON:
+        return monitor_task.execute(self.deps, client_order_id)
+
+    def monitor(self) -> JSON:
+        control.sync_kill_switch(self.deps)
+        return monitor_task.monitor(self.deps)
+
+    def reconcile(self) -> JSON:
+        return monitor_task.reconcile(self.deps)
+
+    def daily_reset(self) -> JSON:
+        return control.daily_reset(self.deps)
+
+    def refresh(self) -> JSON:
+        return refresh_task.refresh(self.deps)
+
+    def status(self) -> StatusReport:
+        return build_status(self.deps)
+
+    def signals(self, limit: int = 100, since: datetime | None = None) -> list[SignalRecord]:
+        return list_signals(self.deps.engine, limit=limit, since=since)
+
+    def set_kill_switch(self, engaged: bool, by: str, reason: str) -> JSON:
+        return control.set_kill_switch(self.deps, engaged, by, reason)
+
+    def close(self) -> None:
+        """Release what this process holds (the broker connections stay with their owner)."""
+        self.deps.engine.dispose()
