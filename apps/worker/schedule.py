@@ -1,0 +1,50 @@
+"""The beat schedule (run by RedBeat: one active beat, standby beats wait on its lock).
+
+``plan`` runs often and decides itself which scans are due (bar close + finalization
+delay, volatility-adaptive intervals), so the schedule stays small and static.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery.schedules import crontab
+
+from quorum.config import AppSettings
+from quorum.risk import RiskSettings
+
+
+def risk_settings(settings: AppSettings) -> RiskSettings:
+    """The risk settings the pipeline trades with (their account reset time and zone)."""
+    risk = getattr(settings, "risk", None)  # AppSettings.risk, where the pipeline adds it
+    return risk if isinstance(risk, RiskSettings) else RiskSettings()
+
+
+def beat_schedule(settings: AppSettings) -> dict[str, dict[str, Any]]:
+    """Entries by name. Interval tasks expire after one interval: when workers were down,
+    a backlog of stale ``plan`` / ``monitor`` runs is dropped instead of replayed."""
+    worker = settings.worker
+    account = risk_settings(settings).account
+    reset = account.reset_time
+
+    def every(task: str, seconds: float) -> dict[str, Any]:
+        return {
+            "task": f"quorum.{task}",
+            "schedule": timedelta(seconds=seconds),
+            "options": {"expires": seconds, "priority": worker.priorities[task]},
+        }
+
+    return {
+        "quorum.plan": every("plan", worker.plan_interval_s),
+        "quorum.monitor": every("monitor", worker.monitor_interval_s),
+        "quorum.reconcile": every("reconcile", worker.reconcile_interval_s),
+        "quorum.refresh": every("refresh", worker.refresh_interval_s),
+        # Local wall-clock time in the risk settings' zone (the Celery app's timezone).
+        # No expiry: a reset that was missed while workers were down still has to happen.
+        "quorum.daily_reset": {
+            "task": "quorum.daily_reset",
+            "schedule": crontab(minute=str(reset.minute), hour=str(reset.hour)),
+            "options": {"priority": worker.priorities["daily_reset"]},
+        },
+    }
