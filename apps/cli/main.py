@@ -6,6 +6,7 @@ import typer
 
 from apps.cli.commands import (
     analyze,
+    api,
     bench,
     data,
     db,
@@ -34,6 +35,7 @@ app.command("status")(status.status)
 app.command("kill-switch")(killswitch.kill_switch)
 app.command("worker")(worker.worker)
 app.command("beat")(worker.beat)
+app.add_typer(api.app, name="api")
 app.add_typer(data.app, name="data")
 app.add_typer(db.app, name="db")
 app.add_typer(execution.app, name="execution")
