@@ -1,9 +1,9 @@
-"""``quorum execution``: the kill switch, the strategy throttle, orders and reconciliation."""
+"""``quorum execution``: strategy throttle, orders, reconciliation (see `quorum kill-switch`)."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -52,37 +52,6 @@ def _service(db: str | None, venue: str | None) -> ExecutionService:
     if venue is not None:
         brokers[PAPER] = PaperBroker(venue)
     return ExecutionService(session_factory(engine), Journal(engine, clock), clock, brokers)
-
-
-@app.command("kill-switch")
-def kill_switch(
-    state: Annotated[Literal["on", "off"], typer.Argument(help="on: engage; off: lift.")],
-    by: ByOpt,
-    reason: Annotated[str, typer.Option("--reason", help="Why (journaled).")] = "",
-    db: DbOpt = None,
-    venue: VenueOpt = None,
-) -> None:
-    """Engage (block new orders, cancel every working order) or lift the kill switch."""
-    if not by.strip():
-        _fail("--by: the kill switch must name who changes it")
-    try:
-        service = _service(db, venue)
-        if state == "on":
-            report = service.engage_kill_switch(by, reason or "manual")
-            typer.echo(
-                f"kill switch engaged by {by}; cancels sent: {report.cancels_sent}, "
-                f"failed: {len(report.cancel_failures)}, new orders cancelled: "
-                f"{report.cancelled_locally}"
-            )
-            for failure in report.cancel_failures:
-                typer.echo(f"  not cancelled: {failure}", err=True)
-            if report.cancel_failures:
-                raise typer.Exit(1)
-        else:
-            changed = service.release_kill_switch(by, reason)
-            typer.echo(f"kill switch lifted by {by}" if changed else "kill switch was not engaged")
-    except QuorumError as exc:
-        _fail(str(exc))
 
 
 @app.command("enable-strategy")

@@ -1,4 +1,4 @@
-"""``quorum execution``: the kill switch survives the process and needs a name to lift."""
+"""``quorum execution``: orders, reconciliation and the strategy throttle."""
 
 from __future__ import annotations
 
@@ -19,22 +19,11 @@ def _app() -> typer.Typer:
     return root
 
 
-def test_kill_switch_on_then_off_is_persisted_and_journaled(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'q.db'}"
-    on = runner.invoke(_app(), ["execution", "kill-switch", "on", "--by", "alice", "--db", db])
-    again = runner.invoke(_app(), ["execution", "kill-switch", "off", "--by", "bob", "--db", db])
-    twice = runner.invoke(_app(), ["execution", "kill-switch", "off", "--by", "bob", "--db", db])
-
-    assert on.exit_code == 0, on.output
-    assert "engaged by alice" in on.output
-    assert "lifted by bob" in again.output
-    assert "was not engaged" in twice.output
-
-
-def test_kill_switch_needs_a_name(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'q.db'}"
-    result = runner.invoke(_app(), ["execution", "kill-switch", "on", "--by", " ", "--db", db])
-    assert result.exit_code == 1
+def test_the_kill_switch_is_not_an_execution_subcommand() -> None:
+    """One kill switch: `quorum kill-switch` moves the flag, execution and rules records."""
+    result = runner.invoke(_app(), ["execution", "kill-switch", "on", "--by", "alice"])
+    assert result.exit_code != 0
+    assert "No such command" in result.output
 
 
 def test_orders_lists_json(tmp_path: Path) -> None:
