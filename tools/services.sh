@@ -46,10 +46,11 @@ wait_for() {  # wait_for SECONDS CMD...
   done
 }
 
-ensure_tools() {  # offline validators the infra tests call (compose file, Kubernetes manifests)
+ensure_tools() {  # offline validators the infra tests call (compose, Kubernetes, alert rules)
   local missing=()
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
