@@ -30,7 +30,6 @@ from quorum.risk.money import (
     ZERO,
     failed,
     floor_to_step,
-    limit_pct,
     min_tradable,
     passed,
     passed_coarse,
@@ -137,7 +136,7 @@ def _signal_checks(
         stop,
         tp,
         signal.confidence,
-        costs.min_expected_value_r,
+        costs,
         entry_fee=_fee(costs.entry_liquidity, market),
         take_profit_fee=_fee(costs.take_profit_liquidity, market),
         stop_fee=market.taker_fee,
@@ -235,10 +234,12 @@ def _size(
             quantity = room
     quantity = floor_to_step(quantity, step)
     checks.extend(cap.check(quantity, resized_from.get(cap.rule)) for cap in caps)
+    shown = show(quantity)
+    worst = check_worst_case_loss(quantity * loss_per_unit, budget)
     final = (
-        _check_min_amount(quantity, market),
+        _check_min_amount(quantity, shown, market),
         _check_min_notional(quantity, entry, market),
-        check_worst_case_loss(quantity * loss_per_unit, budget),
+        worst,
     )
     if not _run(checks, final):
         return _reject(signal, as_of, checks)
@@ -246,10 +247,11 @@ def _size(
     full = floor_to_step(quantity_for_risk(full_budget, loss_per_unit), step)
     if quantity < full:
         verdict = Verdict.RESIZED
-        reason = f"resized from {show(full)} to {show(quantity)} by {', '.join(binding)}"
+        reason = f"resized from {show(full)} to {shown} by {', '.join(binding)}"
     else:
         verdict = Verdict.APPROVED
-        reason = f"approved {show(quantity)} risking {show(quantity * loss_per_unit)}"
+        # The worst-case check passed, so it measured show(quantity × loss per unit).
+        reason = f"approved {shown} risking {worst.measured}"
     return RiskDecision(
         symbol=signal.symbol,
         as_of=as_of,
@@ -285,12 +287,13 @@ def _budget(
     sizing = settings.sizing
     equity = portfolio.equity
     fraction = risk_fraction(signal.confidence, sizing)
+    fraction_text = pct(fraction)
     budget = equity * fraction
     checks.append(
         passed_coarse(
             Rule.RISK_BUDGET,
-            pct(fraction),
-            f"[{limit_pct(sizing.min_risk_fraction)}, {limit_pct(sizing.max_risk_fraction)}]",
+            fraction_text,
+            sizing.risk_budget_limit,
             f"risk {show(budget)} at confidence {signal.confidence:.3f}",
         )
     )
@@ -302,7 +305,7 @@ def _budget(
         checks.append(failed(Rule.KELLY, kelly_text, "> 0", "trade statistics show no edge"))
         return None
     if kelly >= fraction:
-        checks.append(passed_coarse(Rule.KELLY, pct(fraction), kelly_text))
+        checks.append(passed_coarse(Rule.KELLY, fraction_text, kelly_text))
         return budget, budget
     capped = equity * kelly
     room = quantity_for_risk(capped, loss_per_unit)
@@ -310,7 +313,7 @@ def _budget(
         checks.append(
             failed(
                 Rule.KELLY,
-                pct(fraction),
+                fraction_text,
                 kelly_text,
                 f"the Kelly cap {kelly_text} leaves {show(room)} units, below the minimum "
                 f"order {show(minimum)}",
@@ -318,22 +321,23 @@ def _budget(
         )
         return None
     checks.append(
-        passed_coarse(Rule.KELLY, pct(fraction), kelly_text, "risk reduced to the Kelly cap")
+        passed_coarse(Rule.KELLY, fraction_text, kelly_text, "risk reduced to the Kelly cap")
     )
     return budget, capped
 
 
-def _check_min_amount(quantity: Decimal, market: MarketInfo) -> RuleCheck:
+def _check_min_amount(quantity: Decimal, shown: str, market: MarketInfo) -> RuleCheck:
+    """``shown`` is ``show(quantity)``, formatted once by the caller."""
     limit = market.min_amount_limit
     if quantity <= 0 or quantity < market.min_amount:
         return failed(
             Rule.MIN_AMOUNT,
-            show(quantity),
+            shown,
             limit,
-            f"quantity {show(quantity)} (rounded down to step {show(market.amount_step)}) "
+            f"quantity {shown} (rounded down to step {show(market.amount_step)}) "
             f"is below the minimum amount {show(market.min_amount)}",
         )
-    return passed_once(Rule.MIN_AMOUNT, show(quantity), limit)
+    return passed_once(Rule.MIN_AMOUNT, shown, limit)
 
 
 def _check_min_notional(quantity: Decimal, entry: Decimal, market: MarketInfo) -> RuleCheck:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from quorum.domain import RuleCheck
 from quorum.risk.money import ONE, failed, passed, passed_once, show, to_decimal
 from quorum.risk.rules import Rule
+from quorum.risk.settings import ExpectancySettings
 
 
 def net_expected_value(
@@ -39,14 +40,15 @@ def check_expected_value(
     stop: Decimal,
     take_profit: Decimal | None,
     confidence: float,
-    minimum_r: Decimal,
+    costs: ExpectancySettings,
     *,
     entry_fee: Decimal,
     take_profit_fee: Decimal,
     stop_fee: Decimal,
     slippage: Decimal,
 ) -> RuleCheck:
-    limit = f"> {show(minimum_r)} R"
+    limit = costs.expected_value_limit
+    minimum_r = costs.min_expected_value_r
     if take_profit is None:
         return passed(Rule.EXPECTED_VALUE, "n/a (no take-profit)", limit)
     ev = net_expected_value(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cached_property
-from typing import Annotated, Self
+from typing import Annotated, NamedTuple, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -59,29 +59,52 @@ class Portfolio(CachedModel):
     strategy_stats: dict[str, TradeStats] = Field(default_factory=dict)
 
     @cached_property
+    def aggregates(self) -> PortfolioTotals:
+        """Total notional, total floating P&L and per-symbol sides, in one pass over the
+        exposures (each sum runs in exposure order from zero)."""
+        sides: dict[str, tuple[Decimal, Decimal, Decimal, Decimal]] = {}
+        notional = unrealized = Decimal(0)
+        empty = (ZERO, ZERO, ZERO, ZERO)
+        for e in self.exposures:
+            notional += e.notional
+            unrealized += e.unrealized_pnl
+            ln, lr, sn, sr = sides.get(e.symbol, empty)
+            if e.direction is Direction.LONG:
+                sides[e.symbol] = (ln + e.notional, lr + e.risk, sn, sr)
+            else:
+                sides[e.symbol] = (ln, lr, sn + e.notional, sr + e.risk)
+        return PortfolioTotals(notional, unrealized, sides)
+
+    @property
     def total_notional(self) -> Decimal:
-        return sum((e.notional for e in self.exposures), Decimal(0))
+        return self.aggregates.notional
 
-    @cached_property
+    @property
     def total_unrealized(self) -> Decimal:
-        return sum((e.unrealized_pnl for e in self.exposures), Decimal(0))
+        return self.aggregates.unrealized
 
-    @cached_property
+    @property
     def by_symbol_side(self) -> dict[str, tuple[Decimal, Decimal, Decimal, Decimal]]:
         """``symbol -> (long notional, long risk, short notional, short risk)``."""
-        out: dict[str, tuple[Decimal, Decimal, Decimal, Decimal]] = {}
-        for e in self.exposures:
-            ln, lr, sn, sr = out.get(e.symbol, (ZERO, ZERO, ZERO, ZERO))
-            if e.direction is Direction.LONG:
-                out[e.symbol] = (ln + e.notional, lr + e.risk, sn, sr)
-            else:
-                out[e.symbol] = (ln, lr, sn + e.notional, sr + e.risk)
-        return out
+        return self.aggregates.sides
+
+    def symbol_totals(self, symbol: str) -> tuple[Decimal, Decimal]:
+        """``(notional, risk)`` summed over the exposures in ``symbol`` (zeros when none)."""
+        side = self.aggregates.sides.get(symbol)
+        return (ZERO, ZERO) if side is None else (side[0] + side[2], side[1] + side[3])
 
     @cached_property
     def by_symbol(self) -> dict[str, tuple[Decimal, Decimal]]:
         """``symbol -> (notional, risk)`` summed over exposures in that symbol."""
         return {s: (v[0] + v[2], v[1] + v[3]) for s, v in self.by_symbol_side.items()}
+
+
+class PortfolioTotals(NamedTuple):
+    """A portfolio's aggregates (see :attr:`Portfolio.aggregates`)."""
+
+    notional: Decimal
+    unrealized: Decimal
+    sides: dict[str, tuple[Decimal, Decimal, Decimal, Decimal]]
 
 
 class MarketInfo(CachedModel):

@@ -10,14 +10,19 @@ from functools import lru_cache
 from typing import Any, cast
 
 from quorum.domain import Direction, RuleCheck
+from quorum.risk.base import trusted
+from quorum.risk.rules import Rule
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 UNLIMITED = Decimal("Infinity")
 
 
+@lru_cache(maxsize=4_096)
 def to_decimal(value: float) -> Decimal:
-    """A float (confidence, correlation, win rate) as the Decimal of its shortest repr."""
+    """A float (confidence, correlation, win rate) as the Decimal of its shortest repr.
+
+    Cached by value: equal floats have the same repr, and a Decimal is immutable."""
     return Decimal(repr(value))
 
 
@@ -93,11 +98,8 @@ def pct(value: Decimal) -> str:
 
 
 _validate_check: Any = RuleCheck.__pydantic_validator__.validate_python
-"""RuleCheck's own validator, called without ``BaseModel.__init__``'s Python frame.
-
-A fully validated RuleCheck at about half the cost of ``RuleCheck.model_construct``
-(whose per-field Python loop is the slower path on pydantic 2), so no check skips
-validation."""
+_CHECK_FIELDS = frozenset(RuleCheck.model_fields)
+_RULE_NAMES: dict[Rule, str] = {rule: rule.value for rule in Rule}
 
 
 def rule_check(rule: str, passed: bool, measured: str, limit: str, message: str) -> RuleCheck:
@@ -112,26 +114,45 @@ def rule_check(rule: str, passed: bool, measured: str, limit: str, message: str)
     return cast(RuleCheck, _validate_check(values))
 
 
+def trusted_check(rule: Rule, passed: bool, measured: str, limit: str, message: str) -> RuleCheck:
+    """The RuleCheck :func:`rule_check` would build, without running the validator again.
+
+    Only for the engine's own values, which satisfy the schema by construction: ``rule``
+    is a :class:`Rule` (the tests validate a check for each one) and the texts are ``str``
+    the engine formatted (RuleCheck puts no bound on them). Anything else goes through
+    :func:`rule_check`.
+    """
+    values = {
+        "rule": _RULE_NAMES[rule],
+        "passed": passed,
+        "measured": measured,
+        "limit": limit,
+        "message": message,
+    }
+    return trusted(RuleCheck, values, _CHECK_FIELDS)
+
+
 @lru_cache(maxsize=16_384)
-def passed(rule: str, measured: str, limit: str, message: str = "") -> RuleCheck:
+def passed(rule: Rule, measured: str, limit: str, message: str = "") -> RuleCheck:
     """A passing check. Cached: RuleCheck is frozen, and most passes repeat verbatim
-    (switches off, limits untouched), so the hot path reuses them instead of re-validating."""
-    return rule_check(rule, True, measured, limit, message)
+    (switches off, limits untouched), so the hot path reuses them instead of rebuilding."""
+    return trusted_check(rule, True, measured, limit, message)
 
 
 @lru_cache(maxsize=16_384)
-def passed_coarse(rule: str, measured: str, limit: str, message: str = "") -> RuleCheck:
+def passed_coarse(rule: Rule, measured: str, limit: str, message: str = "") -> RuleCheck:
     """A passing check whose texts tend to repeat across signals (a percentage to three
     decimals, a ratio to four, a budget set by equity and confidence). Cached apart from
     :func:`passed`, so these many values cannot evict its switches and limits; a miss
     costs only the lookup."""
-    return rule_check(rule, True, measured, limit, message)
+    return trusted_check(rule, True, measured, limit, message)
 
 
-def passed_once(rule: str, measured: str, limit: str, message: str = "") -> RuleCheck:
+def passed_once(rule: Rule, measured: str, limit: str, message: str = "") -> RuleCheck:
     """A passing check whose values are unlikely to repeat (kept out of the cache)."""
-    return rule_check(rule, True, measured, limit, message)
+    return trusted_check(rule, True, measured, limit, message)
 
 
 def failed(rule: str, measured: str, limit: str, message: str) -> RuleCheck:
+    """A failing check, always validated: rejections are rare and leave the engine."""
     return rule_check(rule, False, measured, limit, f"{rule}: {message}")

@@ -16,11 +16,11 @@ Pure and deterministic. Order of work:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from quorum.domain import Bar, Direction, Quote
+from quorum.domain import Direction
 from quorum.risk.actions import (
     Action,
     Alert,
@@ -30,34 +30,15 @@ from quorum.risk.actions import (
     ReducePosition,
     TripSafeMode,
 )
+from quorum.risk.base import trusted
 from quorum.risk.drawdown import drawdown_breach
 from quorum.risk.inputs import AccountSnapshot, MonitoredPosition
 from quorum.risk.lifecycle import refresh_state
+from quorum.risk.marking import Book, Marked, PriceUpdate, extremes, mark_all
 from quorum.risk.money import ZERO, pct, round_to_tick, show
 from quorum.risk.rules import BreachAction, Rule
 from quorum.risk.settings import RiskSettings
 from quorum.risk.state import RulesState
-
-PriceUpdate = Quote | Bar
-
-
-def _mark(direction: Direction, price: PriceUpdate) -> Decimal:
-    """The price the position would exit at: bid for a long, ask for a short, bar close."""
-    if isinstance(price, Bar):
-        return price.close
-    return price.bid if direction is Direction.LONG else price.ask
-
-
-def _extremes(direction: Direction, price: PriceUpdate, mark: Decimal) -> tuple[Decimal, Decimal]:
-    """``(worst, best)`` exit prices seen: the bar's low/high (mirrored for a short)."""
-    if isinstance(price, Bar):
-        return (price.low, price.high) if direction is Direction.LONG else (price.high, price.low)
-    return mark, mark
-
-
-def _unrealized(mp: MonitoredPosition, mark: Decimal) -> Decimal:
-    move = mark - mp.entry if mp.position.direction is Direction.LONG else mp.entry - mark
-    return move * mp.position.quantity
 
 
 def _close(
@@ -72,23 +53,6 @@ def _close(
         reason=reason,
         trigger_price=price,
     )
-
-
-class _Marked(NamedTuple):
-    """A position with its latest price, exit mark and floating P&L (None without a price)."""
-
-    mp: MonitoredPosition
-    price: PriceUpdate | None
-    mark: Decimal
-    pnl: Decimal
-
-
-def _marked(mp: MonitoredPosition, quotes: Mapping[str, PriceUpdate]) -> _Marked:
-    price = quotes.get(mp.position.symbol)
-    if price is None:
-        return _Marked(mp, None, ZERO, ZERO)
-    mark = _mark(mp.position.direction, price)
-    return _Marked(mp, price, mark, _unrealized(mp, mark))
 
 
 def monitor(
@@ -121,9 +85,11 @@ def monitor(
                     limit=breach.limit,
                 )
             )
-    rows = [_marked(mp, quotes) for mp in positions]
-    if _account_rules(rows, state, as_of, settings, actions):
+    book = mark_all(positions, quotes)
+    rows = book.rows
+    if _account_rules(book, state, as_of, settings, actions):
         return actions
+    limits = _Limits.of(state, settings)
     for row in rows:
         if row.price is None:
             p = row.mp.position
@@ -136,17 +102,17 @@ def monitor(
                 )
             )
             continue
-        _manage(row, state, as_of, settings, actions)
+        _manage(row, limits, as_of, settings, actions)
     return actions
 
 
-def _close_all(rows: Sequence[_Marked], rule: str, reason: str, actions: list[Action]) -> bool:
+def _close_all(rows: Sequence[Marked], rule: str, reason: str, actions: list[Action]) -> bool:
     actions.extend(_close(row.mp, rule, reason) for row in rows)
     return True
 
 
 def _account_breaches(
-    rows: Sequence[_Marked], state: RulesState, settings: RiskSettings
+    book: Book, state: RulesState, settings: RiskSettings
 ) -> list[tuple[Rule, BreachAction, str]]:
     """Money-limit breaches of the account rules, in evaluation order."""
     acct = settings.account
@@ -159,7 +125,7 @@ def _account_breaches(
         breaches.append((Rule.DAILY_REALIZED_LOSS, acct.daily_realized_loss_action, reason))
     limit = acct.position_unrealized_loss_fraction
     if limit is not None and acct.position_unrealized_loss_action.closes_all:
-        worst = min(rows, key=lambda row: row.pnl, default=None)
+        worst = book.worst
         loss = ZERO if worst is None else -worst.pnl / base
         if worst is not None and loss > limit:
             reason = (
@@ -169,7 +135,7 @@ def _account_breaches(
             breaches.append((Rule.POSITION_UNREALIZED_LOSS, action, reason))
     limit = acct.daily_unrealized_loss_fraction
     if limit is not None:
-        floating = -sum((row.pnl for row in rows), ZERO) / base
+        floating = -book.floating / base
         if floating > limit:
             reason = f"total floating loss {pct(floating)} exceeds {pct(limit)}"
             breaches.append((Rule.DAILY_UNREALIZED_LOSS, acct.daily_unrealized_loss_action, reason))
@@ -182,20 +148,21 @@ def _account_breaches(
 
 
 def _account_rules(
-    rows: Sequence[_Marked],
+    book: Book,
     state: RulesState,
     as_of: datetime,
     settings: RiskSettings,
     actions: list[Action],
 ) -> bool:
     """Account-level rules, first breach wins; True when every position is being closed."""
+    rows = book.rows
     if not state.account_can_trade:
         reason = "the exchange account cannot trade: close all and lock until it can"
         return _close_all(rows, Rule.ACCOUNT_CAN_TRADE, reason, actions)
     for lock in state.lockouts:
         if lock.close_positions and lock.active(as_of):
             return _close_all(rows, lock.rule, f"locked out: {lock.reason}", actions)
-    breaches = _account_breaches(rows, state, settings)
+    breaches = _account_breaches(book, state, settings)
     if not breaches:
         return False
     rule, action, reason = breaches[0]
@@ -207,9 +174,35 @@ def _account_rules(
     return False
 
 
+class _Limits(NamedTuple):
+    """What ``_manage`` compares every position against, computed once per pass."""
+
+    grace: timedelta
+    max_holding: timedelta | None
+    loss_fraction: Decimal | None
+    loss_money: Decimal
+    """``loss_fraction × start equity``: the money floor a position's loss is tested against."""
+    day_start_equity: Decimal
+    closes_position: bool
+
+    @classmethod
+    def of(cls, state: RulesState, settings: RiskSettings) -> _Limits:
+        acct = settings.account
+        limit = acct.position_unrealized_loss_fraction
+        base = state.day_start_equity
+        return cls(
+            acct.unprotected_grace,
+            settings.monitor.max_holding,
+            limit,
+            ZERO if limit is None else limit * base,
+            base,
+            acct.position_unrealized_loss_action is BreachAction.CLOSE_POSITION,
+        )
+
+
 def _manage(
-    row: _Marked,
-    state: RulesState,
+    row: Marked,
+    limits: _Limits,
     as_of: datetime,
     settings: RiskSettings,
     actions: list[Action],
@@ -219,7 +212,7 @@ def _manage(
     p = mp.position
     long = p.direction is Direction.LONG
     stop = mp.stop
-    worst, best = _extremes(p.direction, price, mark)
+    worst, best = extremes(p.direction, price, mark)
     if (worst <= stop) if long else (worst >= stop):
         actions.append(_close(mp, Rule.STOP_LOSS_HIT, f"stop {show(stop)} touched", stop))
         return
@@ -227,25 +220,22 @@ def _manage(
     if tp is not None and ((best >= tp) if long else (best <= tp)):
         actions.append(_close(mp, Rule.TAKE_PROFIT_HIT, f"take-profit {show(tp)} touched", tp))
         return
-    acct = settings.account
     if not mp.stop_order_active:
         since = mp.unprotected_since or p.opened_at
-        if as_of - since > acct.unprotected_grace:
-            reason = (
-                f"no protective stop since {since.isoformat()} (grace {acct.unprotected_grace})"
-            )
+        if as_of - since > limits.grace:
+            reason = f"no protective stop since {since.isoformat()} (grace {limits.grace})"
             actions.append(_close(mp, Rule.UNPROTECTED_POSITION, reason))
             return
-    held = settings.monitor.max_holding
+    held = limits.max_holding
     if held is not None and as_of - p.opened_at >= held:
         actions.append(_close(mp, Rule.TIME_EXIT, f"held {as_of - p.opened_at} (max {held})"))
         return
-    limit = acct.position_unrealized_loss_fraction
-    if limit is not None and -pnl > limit * state.day_start_equity:
-        loss = -pnl / state.day_start_equity
+    limit = limits.loss_fraction
+    if limit is not None and -pnl > limits.loss_money:
+        loss = -pnl / limits.day_start_equity
         if loss > limit:
             reason = f"floating loss {pct(loss)} of start equity exceeds {pct(limit)}"
-            if acct.position_unrealized_loss_action is BreachAction.CLOSE_POSITION:
+            if limits.closes_position:
                 actions.append(_close(mp, Rule.POSITION_UNREALIZED_LOSS, reason))
                 return
             actions.append(
@@ -258,8 +248,9 @@ def _manage(
                     limit=pct(limit),
                 )
             )
-    _liquidation_guard(mp, mark, pnl, settings, actions)
-    _move_stop(mp, mark, best, settings, actions)
+    if mp.collateral is not None:
+        _liquidation_guard(mp, mark, pnl, settings, actions)
+    _move_stop(mp, long, mark, best, settings, actions)
 
 
 def margin_usage(mp: MonitoredPosition, mark: Decimal, pnl: Decimal) -> Decimal | None:
@@ -312,18 +303,18 @@ def _liquidation_guard(
 
 def _move_stop(
     mp: MonitoredPosition,
+    long: bool,
     mark: Decimal,
     best: Decimal,
     settings: RiskSettings,
     actions: list[Action],
 ) -> None:
-    p = mp.position
     m = settings.monitor
-    long = p.direction is Direction.LONG
     entry = mp.entry
     move = (mark - entry) if long else (entry - mark)
     if move < m.breakeven_after_r * mp.one_r:
         return
+    p = mp.position
     profit_r = move / mp.one_r
     if mp.best_price is not None:
         best = max(best, mp.best_price) if long else min(best, mp.best_price)
@@ -349,13 +340,40 @@ def _move_stop(
             why = f"ATR trail {show(m.trail_atr_multiple)}x{show(atr)} after {profit_r:.2f} R"
         else:
             rule, why = Rule.BREAKEVEN, f"breakeven after {profit_r:.2f} R"
-        actions.append(
-            MoveStop(
-                position_id=p.position_id,
-                symbol=p.symbol,
-                old_stop=current,
-                new_stop=target,
-                rule=rule,
-                reason=why,
+        if len(why) <= _MAX_REASON:
+            actions.append(_move(p.position_id, p.symbol, current, target, rule, why))
+        else:  # an absurd price can format past the limit: let validation refuse it
+            actions.append(
+                MoveStop(
+                    position_id=p.position_id,
+                    symbol=p.symbol,
+                    old_stop=current,
+                    new_stop=target,
+                    rule=rule,
+                    reason=why,
+                )
             )
-        )
+
+
+_MAX_REASON = 400
+"""``Action.reason``'s length limit."""
+_MOVE_FIELDS = frozenset(("rule", "reason", "position_id", "symbol", "old_stop", "new_stop"))
+
+
+def _move(
+    position_id: str, symbol: str, old: Decimal, new: Decimal, rule: Rule, reason: str
+) -> MoveStop:
+    """The MoveStop ``MoveStop(...)`` would validate, built directly: the id and symbol come
+    from a validated Position, ``old`` is its validated stop, ``new`` is a finite price the
+    caller checked to be > 0, ``rule`` is a :class:`Rule` and the caller checked the length
+    of ``reason``."""
+    values = {
+        "rule": rule.value,
+        "reason": reason,
+        "kind": "move_stop",
+        "position_id": position_id,
+        "symbol": symbol,
+        "old_stop": old,
+        "new_stop": new,
+    }
+    return trusted(MoveStop, values, _MOVE_FIELDS)

@@ -9,7 +9,7 @@ for the exchange's minimum order.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from quorum.domain import Direction, RuleCheck
 from quorum.risk.inputs import MarketInfo, Portfolio
@@ -68,13 +68,6 @@ class Cap(NamedTuple):
             f"{self.what} already at {used} of {self.limit_text}; room for "
             f"{show(max(room, ZERO))} units is below the minimum order {show(minimum)}",
         )
-
-
-def share_cap(
-    rule: Rule, used: Decimal, per_unit: Decimal, fraction: Decimal, equity: Decimal, what: str
-) -> Cap:
-    """A cap at ``fraction`` of ``equity``, shown in percent."""
-    return Cap(rule, used, per_unit, equity * fraction, equity, limit_pct(fraction), what)
 
 
 def amount_cap(rule: Rule, used: Decimal, per_unit: Decimal, limit: Decimal, what: str) -> Cap:
@@ -145,33 +138,58 @@ def check_leverage(leverage: Decimal, settings: PortfolioSettings) -> RuleCheck:
     return passed(Rule.LEVERAGE, f"{show(leverage)}x", limit)
 
 
-class _Held(NamedTuple):
-    """What a new position in one market and direction stacks on: its own symbol's open
-    exposure and its correlation bucket (with the bucket's description)."""
+class _Plan(NamedTuple):
+    """Everything about a new position's portfolio caps that does not depend on the signal's
+    prices: open exposure it stacks on, the limits in money and their texts."""
 
     own_notional: Decimal
     own_risk: Decimal
     bucket: Bucket
-    members: str
+    risk_what: str
+    notional_what: str
+    risk_limit: Decimal
+    notional_limit: Decimal
+    total_limit: Decimal
+    risk_text: str
+    notional_text: str
+    total_text: str
+    margin_text: str
 
 
-_HELD: IdentityMemo[_Held] = IdentityMemo(maxsize=1_024)
+_PLANS: IdentityMemo[_Plan] = IdentityMemo(maxsize=1_024)
 
 
-def _held(
+def _plan(
     portfolio: Portfolio, market: MarketInfo, direction: Direction, settings: PortfolioSettings
-) -> _Held:
-    """``_Held`` for one (portfolio, market, direction, settings), computed once per combination."""
+) -> _Plan:
+    """``_Plan`` for one (portfolio, market, direction, settings), computed once per combination."""
     key = (id(portfolio), id(market), direction, id(settings))
-    held = _HELD.get(key)
-    if held is None:
-        own_notional, own_risk = portfolio.by_symbol.get(market.symbol, (ZERO, ZERO))
+    plan = _PLANS.get(key)
+    if plan is None:
+        equity = portfolio.equity
+        own_notional, own_risk = portfolio.symbol_totals(market.symbol)
         bucket = correlation_bucket(portfolio, market, direction, settings)
         members = f"{bucket.members} positions, max corr {bucket.max_correlation:.2f}"
-        held = _HELD.put(
-            key, (portfolio, market, settings), _Held(own_notional, own_risk, bucket, members)
+        margin = portfolio.margin_available
+        plan = _PLANS.put(
+            key,
+            (portfolio, market, settings),
+            _Plan(
+                own_notional,
+                own_risk,
+                bucket,
+                f"correlated risk ({members})",
+                f"correlated notional ({members})",
+                equity * settings.max_position_risk_fraction,
+                equity * settings.max_position_notional_fraction,
+                equity * settings.max_total_exposure_fraction,
+                limit_pct(settings.max_position_risk_fraction),
+                limit_pct(settings.max_position_notional_fraction),
+                limit_pct(settings.max_total_exposure_fraction),
+                "unlimited" if margin.is_infinite() else show(margin),
+            ),
         )
-    return held
+    return plan
 
 
 def portfolio_caps(
@@ -185,54 +203,76 @@ def portfolio_caps(
 ) -> tuple[Cap, ...]:
     """Position risk, position notional, correlation bucket, total exposure and margin caps."""
     equity = portfolio.equity
-    risk_share = settings.max_position_risk_fraction
-    notional_share = settings.max_position_notional_fraction
-    own_notional, own_risk, bucket, members = _held(portfolio, market, direction, settings)
+    plan = _plan(portfolio, market, direction, settings)
+    bucket = plan.bucket
+    risk_limit, notional_limit = plan.risk_limit, plan.notional_limit
     # The bucket binds through whichever of its two limits leaves less room.
-    by_risk = (equity * risk_share - bucket.risk) / loss_per_unit
-    by_notional = (equity * notional_share - bucket.notional) / entry
+    by_risk = (risk_limit - bucket.risk) / loss_per_unit
+    by_notional = (notional_limit - bucket.notional) / entry
+    # Caps are built with ``tuple.__new__`` (``Cap(*fields)`` minus its Python frame).
     if by_risk < by_notional:
-        bucket_cap = share_cap(
-            Rule.CORRELATION,
-            bucket.risk,
-            loss_per_unit,
-            risk_share,
-            equity,
-            f"correlated risk ({members})",
-        )
+        correlated = (bucket.risk, loss_per_unit, risk_limit, plan.risk_text, plan.risk_what)
     else:
-        bucket_cap = share_cap(
-            Rule.CORRELATION,
+        correlated = (
             bucket.notional,
             entry,
-            notional_share,
-            equity,
-            f"correlated notional ({members})",
+            notional_limit,
+            plan.notional_text,
+            plan.notional_what,
         )
+    used, per_unit, limit, text, what = correlated
+    risk, notional = plan.risk_text, plan.notional_text
     return (
-        share_cap(Rule.POSITION_RISK, own_risk, loss_per_unit, risk_share, equity, "position risk"),
-        share_cap(
-            Rule.POSITION_NOTIONAL,
-            own_notional,
-            entry,
-            notional_share,
-            equity,
-            "position notional",
+        _tuple_new(
+            Cap,
+            (
+                Rule.POSITION_RISK,
+                plan.own_risk,
+                loss_per_unit,
+                risk_limit,
+                equity,
+                risk,
+                "position risk",
+            ),
         ),
-        bucket_cap,
-        share_cap(
-            Rule.TOTAL_EXPOSURE,
-            portfolio.total_notional,
-            entry,
-            settings.max_total_exposure_fraction,
-            equity,
-            "total exposure",
+        _tuple_new(
+            Cap,
+            (
+                Rule.POSITION_NOTIONAL,
+                plan.own_notional,
+                entry,
+                notional_limit,
+                equity,
+                notional,
+                "position notional",
+            ),
         ),
-        amount_cap(
-            Rule.MARGIN,
-            ZERO,
-            entry / leverage * settings.margin_buffer,
-            portfolio.margin_available,
-            settings.margin_what,
+        _tuple_new(Cap, (Rule.CORRELATION, used, per_unit, limit, equity, text, what)),
+        _tuple_new(
+            Cap,
+            (
+                Rule.TOTAL_EXPOSURE,
+                portfolio.total_notional,
+                entry,
+                plan.total_limit,
+                equity,
+                plan.total_text,
+                "total exposure",
+            ),
+        ),
+        _tuple_new(
+            Cap,
+            (
+                Rule.MARGIN,
+                ZERO,
+                entry / leverage * settings.margin_buffer,
+                portfolio.margin_available,
+                None,
+                plan.margin_text,
+                settings.margin_what,
+            ),
         ),
     )
+
+
+_tuple_new: Any = tuple.__new__

@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 from quorum.domain import MAX_STOP_FRACTION, MIN_STOP_FRACTION, DomainModel, Liquidity
 from quorum.risk.base import CachedModel
 from quorum.risk.calendar import TradingSession, zone
-from quorum.risk.money import show
+from quorum.risk.money import limit_pct, show
 from quorum.risk.rules import BreachAction
 
 Fraction = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]
@@ -60,6 +60,11 @@ class SizingSettings(CachedModel):
         """``(confidence_at_min, confidence_at_max)`` as Decimals."""
         return Decimal(repr(self.confidence_at_min)), Decimal(repr(self.confidence_at_max))
 
+    @cached_property
+    def risk_budget_limit(self) -> str:
+        """The risk-budget check's limit text, formatted once."""
+        return f"[{limit_pct(self.min_risk_fraction)}, {limit_pct(self.max_risk_fraction)}]"
+
 
 class StopSettings(CachedModel):
     """Stop sanity: distance band, take-profit, reward:risk and the stop-slippage buffer."""
@@ -84,14 +89,24 @@ class StopSettings(CachedModel):
         """The reward:risk check's limit text, formatted once."""
         return f">= {show(self.min_reward_risk)}"
 
+    @cached_property
+    def stop_distance_limit(self) -> str:
+        """The stop-distance check's limit text, formatted once."""
+        return f"[{limit_pct(self.min_stop_fraction)}, {limit_pct(self.max_stop_fraction)}]"
 
-class ExpectancySettings(DomainModel):
+
+class ExpectancySettings(CachedModel):
     """Which side of the fee schedule each leg pays, and the minimum net edge."""
 
     entry_liquidity: Liquidity = Liquidity.TAKER
     take_profit_liquidity: Liquidity = Liquidity.MAKER
     min_expected_value_r: Decimal = Field(default=Decimal(0), ge=0, allow_inf_nan=False)
     """Net expected value per unit, in R (stop distances), must be strictly above this."""
+
+    @cached_property
+    def expected_value_limit(self) -> str:
+        """The expected-value check's limit text, formatted once."""
+        return f"> {show(self.min_expected_value_r)} R"
 
 
 class PortfolioSettings(CachedModel):

@@ -12,7 +12,6 @@ from decimal import Decimal
 from quorum.domain import Direction, RuleCheck
 from quorum.risk.money import (
     failed,
-    limit_pct,
     passed,
     passed_coarse,
     passed_once,
@@ -34,7 +33,7 @@ def check_stop_distance(
     direction: Direction, entry: Decimal, stop: Decimal, settings: StopSettings
 ) -> RuleCheck:
     distance = stop_fraction(direction, entry, stop)
-    limit = f"[{limit_pct(settings.min_stop_fraction)}, {limit_pct(settings.max_stop_fraction)}]"
+    limit = settings.stop_distance_limit
     if distance <= 0:
         side = "below" if direction is Direction.LONG else "above"
         return failed(

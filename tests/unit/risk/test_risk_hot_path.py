@@ -21,12 +21,13 @@ from tests.unit.risk.risk_kit import (
 )
 
 from quorum.domain import Direction, RuleCheck
-from quorum.risk import Rule, TradingSession, evaluate, set_kill_switch
+from quorum.risk import MoveStop, Rule, TradingSession, evaluate, monitor, set_kill_switch
 from quorum.risk.calendar import _inside
 from quorum.risk.memo import IdentityMemo
 from quorum.risk.money import failed, passed, passed_coarse, passed_once, rule_check, show
 from quorum.risk.monitor import margin_usage
 from quorum.risk.settings import PortfolioSettings, StopSettings, VenueSettings
+from quorum.testing import make_quote
 
 
 def test_rule_check_builders_validate_and_equal_the_constructor() -> None:
@@ -143,3 +144,39 @@ def test_margin_usage_uses_the_same_collateral() -> None:
     expected = mark * mp.position.quantity * mp.maintenance_margin_rate / (collateral + pnl)
     assert margin_usage(mp, mark, pnl) == expected
     assert margin_usage(monitored(open_position()), mark, pnl) is None
+
+
+def test_move_stops_built_without_revalidation_equal_validated_ones() -> None:
+    # Longs from 100 with stop 98 (1 R = 2) and ATR 1: breakeven at 102, trailing at 105.
+    marks = {"S0/USDT": Decimal(102), "S1/USDT": Decimal(105), "S2/USDT": Decimal("106.37")}
+    positions = [
+        monitored(
+            open_position(position_id=f"p{k}", symbol=symbol, take_profit=Decimal(110)),
+            atr=Decimal(1),
+        )
+        for k, symbol in enumerate(marks)
+    ]
+    quotes = {s: make_quote(symbol=s, bid=m, ask=m, last=m) for s, m in marks.items()}
+    s = settings()
+    actions = monitor(positions, quotes, state(s), T0, s)
+    moves = [a for a in actions if isinstance(a, MoveStop)]
+    assert {m.rule for m in moves} == {Rule.BREAKEVEN, Rule.TRAILING_STOP}
+    for move in moves:
+        validated = MoveStop(**{k: getattr(move, k) for k in move.model_fields_set})
+        assert move == validated
+        assert move.model_fields_set == validated.model_fields_set
+        assert move.model_dump_json() == validated.model_dump_json()
+        assert type(move.rule) is str
+        assert MoveStop.model_validate(move.model_dump()) == move
+
+
+def test_every_check_of_a_full_decision_revalidates_to_itself() -> None:
+    s = settings(portfolio={"max_position_notional_fraction": "0.5"})
+    folio = portfolio(exposure("ETH/USDT", notional=Decimal(4_000), risk=Decimal(200)))
+    decision = evaluate(signal(), folio, market(correlations={"ETH/USDT": 0.9}), state(s), T0, s)
+    assert decision.approved
+    assert len(decision.checks) > 30
+    for check in decision.checks:
+        assert type(check.rule) is str
+        assert RuleCheck.model_validate(check.model_dump()) == check
+    assert type(decision).model_validate_json(decision.model_dump_json()) == decision

@@ -5,5 +5,5 @@ def test_every_rule_name_is_a_valid_rule_check_rule() -> None:
     from quorum.risk.money import passed_once
 
     for rule in Rule:
-        built = passed_once(rule.value, "1", "2")
+        built = passed_once(rule, "1", "2")
         assert RuleCheck.model_validate(built.model_dump()) == built
