@@ -13,7 +13,9 @@ Measured: durable single appends (one commit, hence one fsync, per entry) throug
 session and through a bare connection, batched appends (``batch`` entries per commit)
 and verification (re-hash of the whole chain plus every checkpoint signature), each
 the best of ``rounds`` rounds alternating with the bare chain's, so that load from
-other processes hits both alike.
+other processes hits both alike. ``caller_transaction_floor`` is the cost of an empty
+transaction through a Session and through a Connection (no write, no fsync): the part
+of a single durable append that belongs to the caller's SQLAlchemy transaction.
 ``keep`` leaves the journal's database, its checkpoint directory and the public key
 behind for inspection, tampering and ``quorum journal verify``.
 """
@@ -214,6 +216,33 @@ def _append_rates(
     return best
 
 
+def _transaction_floor(journal: Journal, rounds: int, count: int = 2_000) -> dict[str, float]:
+    """Microseconds of an empty transaction (BEGIN IMMEDIATE, COMMIT with nothing
+    written, hence no fsync) through a Session and through a Connection: the part of a
+    durable append that is the caller's transaction, not the journal (best of ``rounds``)."""
+    engine = journal.engine
+    sessions = session_factory(engine)
+
+    def session_only() -> None:
+        for _ in range(count):
+            with session_scope(sessions) as session:
+                session.connection()
+
+    def connection_only() -> None:
+        for _ in range(count):
+            with engine.begin():
+                pass
+
+    best = {"session_transaction_us": float("inf"), "connection_transaction_us": float("inf")}
+    for _ in range(rounds):
+        for key, fn in (
+            ("session_transaction_us", session_only),
+            ("connection_transaction_us", connection_only),
+        ):
+            best[key] = min(best[key], round(1e6 / _rate(count, fn), 1))
+    return best
+
+
 def _verify_rates(journal: Journal, chain: _BareChain, rounds: int = 3) -> tuple[float, float]:
     """Best-of-``rounds`` verification speed of both chains, measured alternately so that
     load from other processes hits both alike."""
@@ -253,6 +282,7 @@ def run(
         our_runs, journal = _journal_runs(db_path, checkpoints, single, entries, batch)
         chain = _BareChain(Path(scratch) / "bare.db")
         ours, bare = _append_rates(our_runs, _bare_runs(chain, single, entries, batch), rounds)
+        floor = _transaction_floor(journal, rounds)
         journal.close()  # the final checkpoint, so verification covers every entry
         ours["verify_entries_per_s"], bare["verify_entries_per_s"] = _verify_rates(
             journal, chain, rounds
@@ -290,6 +320,7 @@ def run(
         "journal": ours,
         "bare_chain": bare,
         "ratio_to_bare": ratio,
+        "caller_transaction_floor": floor,
         "targets": {
             "durable_appends_per_s": TARGET_DURABLE_PER_S,
             "verify_entries_per_s": TARGET_VERIFY_PER_S,

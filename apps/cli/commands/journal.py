@@ -25,13 +25,17 @@ from quorum.config import build_secrets_provider, load_settings, mask_url
 from quorum.domain import JournalEntry, JournalKind
 from quorum.errors import QuorumError
 from quorum.journal import (
+    CheckpointStore,
     DamageKind,
     DirectoryCheckpointStore,
     Journal,
+    ObjectStoreCheckpointStore,
     VerifyReport,
+    build_checkpoint_store,
     default_checkpoint_dir,
     format_time,
     load_public_key,
+    parse_store_location,
     verify_journal,
 )
 from quorum.store import create_engine_for, sqlite_file
@@ -86,19 +90,41 @@ def _trusted_keys(public_key: Path | None, public_key_ref: str | None) -> list[b
 
 
 def _checkpoint_store(
-    url: str, checkpoints: Path | None, no_checkpoints: bool
-) -> DirectoryCheckpointStore | None:
+    url: str, checkpoints: str | None, no_checkpoints: bool, s3_endpoint: str | None
+) -> CheckpointStore | None:
     if no_checkpoints:
         return None
-    if checkpoints is not None:
-        if not checkpoints.is_dir():
-            _fail(f"--checkpoints {checkpoints}: not a directory")
-        return DirectoryCheckpointStore(checkpoints)
-    default = default_checkpoint_dir(url)
-    return DirectoryCheckpointStore(default) if default.is_dir() else None
+    if checkpoints is None:
+        default = default_checkpoint_dir(url)
+        return DirectoryCheckpointStore(default) if default.is_dir() else None
+    try:
+        location = parse_store_location(checkpoints)
+        if location.scheme == "dir":
+            assert location.path is not None
+            if not location.path.is_dir():
+                _fail(f"--checkpoints {checkpoints}: not a directory")
+            return DirectoryCheckpointStore(location.path)
+        settings = load_settings()
+        s3 = settings.journal.s3
+        if s3_endpoint is not None:
+            s3 = s3.model_copy(update={"endpoint_url": s3_endpoint})
+        journal = settings.journal.model_copy(
+            update={"checkpoint_store": checkpoints, "checkpoint_dir": None, "s3": s3}
+        )
+        return build_checkpoint_store(journal, build_secrets_provider(settings), url)
+    except QuorumError as exc:
+        _fail(str(exc))
 
 
-def _print_report(report: VerifyReport, url: str, store: DirectoryCheckpointStore | None) -> None:
+def _where(store: CheckpointStore) -> str:
+    if isinstance(store, ObjectStoreCheckpointStore):
+        return store.location
+    if isinstance(store, DirectoryCheckpointStore):
+        return str(store.path)
+    return repr(store)
+
+
+def _print_report(report: VerifyReport, url: str, store: CheckpointStore | None) -> None:
     console = Console(soft_wrap=True)
     where = escape(mask_url(url))
     if report.ok:
@@ -125,7 +151,7 @@ def _print_report(report: VerifyReport, url: str, store: DirectoryCheckpointStor
         return
     latest = "-" if report.latest_checkpoint_size is None else report.latest_checkpoint_size
     console.print(
-        f"  checkpoints: {report.checkpoints_checked} in {escape(str(store.path))} "
+        f"  checkpoints: {report.checkpoints_checked} in {escape(_where(store))} "
         f"(latest size {latest})"
     )
     if not report.trusted_keys:
@@ -139,10 +165,22 @@ def _print_report(report: VerifyReport, url: str, store: DirectoryCheckpointStor
 def verify(
     db: DbOpt = None,
     checkpoints: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--checkpoints",
-            help="Checkpoint directory (default: <sqlite file>-checkpoints when it exists).",
+            help=(
+                "Checkpoint store: a directory (PATH or dir:PATH) or s3://bucket/prefix "
+                "(credentials from journal.s3 or boto3's chain). Default: "
+                "<sqlite file>-checkpoints when it exists."
+            ),
+        ),
+    ] = None,
+    s3_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--s3-endpoint",
+            envvar="QUORUM_JOURNAL__S3__ENDPOINT_URL",
+            help="S3-compatible endpoint URL for s3:// checkpoints (MinIO, Ceph …).",
         ),
     ] = None,
     no_checkpoints: Annotated[
@@ -161,17 +199,22 @@ def verify(
     """Walk the hash chain and its checkpoints: exit 0 intact, 1 damaged (names where)."""
     keys = _trusted_keys(public_key, public_key_ref)
     engine, url = _engine(db)
-    store = _checkpoint_store(url, checkpoints, no_checkpoints)
+    store = _checkpoint_store(url, checkpoints, no_checkpoints, s3_endpoint)
     try:
         report = verify_journal(engine, checkpoints=store, trusted_public_keys=keys)
     except SQLAlchemyError as exc:
         _fail(f"cannot read the journal in {mask_url(url)}: {type(exc).__name__}: {exc.args[0]}")
+    except QuorumError as exc:
+        _fail(str(exc))
     finally:
         engine.dispose()
     if as_json:
         out = report.model_dump(mode="json")
         out["database"] = mask_url(url)
-        out["checkpoint_dir"] = None if store is None else str(store.path)
+        out["checkpoint_dir"] = (
+            str(store.path) if isinstance(store, DirectoryCheckpointStore) else None
+        )
+        out["checkpoint_store"] = None if store is None else _where(store)
         typer.echo(json.dumps(out, indent=2))
     else:
         _print_report(report, url, store)

@@ -21,6 +21,13 @@ from quorum.journal.export import export_jsonl
 from quorum.journal.flags import JournalFlagRecorder
 from quorum.journal.hashing import DOMAIN_TAG, GENESIS_HASH, entry_hash, framed_hash
 from quorum.journal.journal import LOCK_NAMESPACE, Draft, Head, Journal
+from quorum.journal.objectstore import (
+    CheckpointStoreError,
+    CheckpointStoreRefused,
+    CheckpointStoreUnavailable,
+    ObjectLock,
+    ObjectStoreCheckpointStore,
+)
 from quorum.journal.report import DamageKind, VerifyReport
 from quorum.journal.signers import (
     CheckpointSigner,
@@ -33,6 +40,12 @@ from quorum.journal.signers import (
     public_key_pem,
     signature_valid,
 )
+from quorum.journal.store_factory import (
+    StoreLocation,
+    build_checkpoint_store,
+    parse_store_location,
+    s3_client,
+)
 from quorum.journal.vault_signer import VaultTransitSigner
 from quorum.journal.verify import verify_journal
 
@@ -44,6 +57,9 @@ __all__ = [
     "Checkpoint",
     "CheckpointSigner",
     "CheckpointStore",
+    "CheckpointStoreError",
+    "CheckpointStoreRefused",
+    "CheckpointStoreUnavailable",
     "CheckpointUnreadable",
     "DamageKind",
     "DirectoryCheckpointStore",
@@ -52,9 +68,13 @@ __all__ = [
     "Head",
     "Journal",
     "JournalFlagRecorder",
+    "ObjectLock",
+    "ObjectStoreCheckpointStore",
     "Signature",
+    "StoreLocation",
     "VaultTransitSigner",
     "VerifyReport",
+    "build_checkpoint_store",
     "canonical_json",
     "default_checkpoint_dir",
     "entry_hash",
@@ -64,9 +84,11 @@ __all__ = [
     "key_id",
     "load_private_key",
     "load_public_key",
+    "parse_store_location",
     "parse_time",
     "private_key_pem",
     "public_key_pem",
+    "s3_client",
     "sign_checkpoint",
     "signature_valid",
     "verify_journal",

@@ -37,9 +37,10 @@ _ENCODE = json.JSONEncoder(
 
 def format_time(value: datetime) -> str:
     """``2025-01-02T03:04:05.000006Z``: fixed width, so text order is time order."""
-    if type(value) is not datetime or value.tzinfo is not UTC:
-        value = ensure_utc(value, "time")
-    # A plain datetime in UTC (the common case, no conversion) renders ``…+00:00``.
+    if type(value) is datetime and value.tzinfo is UTC:
+        # A plain datetime in UTC always renders ``…+00:00``: swap the offset for ``Z``.
+        return value.isoformat(timespec="microseconds")[:-6] + "Z"
+    value = ensure_utc(value, "time")
     return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
@@ -78,6 +79,8 @@ def _object(value: Mapping[Any, Any], path: str, depth: int) -> dict[str, JsonVa
             out[key] = item
             if kind is float and not math.isfinite(item):
                 raise ValidationFailed(f"{path}.{key}", "must be a finite number", item)
+        elif kind is Decimal and item.is_finite():  # prices and quantities
+            out[key] = str(item)
         else:
             out[key] = _value(item, f"{path}.{key}", depth + 1)
     return out

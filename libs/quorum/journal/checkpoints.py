@@ -9,8 +9,9 @@ checkpoint interval is the truncation window.
 
 :class:`DirectoryCheckpointStore` writes one JSON file per checkpoint, atomically and
 never over an existing file (temporary file, fsync, ``os.link`` to the final name, which
-fails instead of replacing). An object store with write-once retention is the production
-counterpart; it only has to implement :class:`CheckpointStore`.
+fails instead of replacing). :class:`~quorum.journal.objectstore.ObjectStoreCheckpointStore`
+is the production counterpart (S3, optionally with Object Lock retention);
+:func:`~quorum.journal.store_factory.build_checkpoint_store` chooses between them.
 """
 
 from __future__ import annotations

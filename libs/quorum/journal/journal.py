@@ -20,7 +20,7 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +49,7 @@ from quorum.journal.rows import (
 from quorum.journal.signers import CheckpointSigner
 from quorum.journal.verify import verify_journal
 from quorum.store import BEGIN_MODE_INFO_KEY, JOURNAL_TABLE_NAME, journal_table
+from quorum.telemetry.metrics import metrics
 
 _log = logging.getLogger(__name__)
 
@@ -74,11 +75,50 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _Prepared = tuple[JournalKind, str, dict[str, Any], str, str | None]
 """A checked draft: kind, canonical payload text, its JSON dict, actor, run_id."""
 
-_validate_entry: Callable[[dict[str, Any]], JournalEntry] = (
-    JournalEntry.__pydantic_validator__.validate_python
-)
-"""JournalEntry's own validator, without ``BaseModel.__init__``'s Python frame: a fully
-validated entry for less than ``model_construct`` costs (its per-field loop is Python)."""
+_FIELDS = frozenset(JournalEntry.model_fields)
+_new_entry = JournalEntry.__new__
+_set = object.__setattr__
+
+
+def _entry(
+    seq: int,
+    time: datetime,
+    kind: JournalKind,
+    actor: str,
+    run_id: str | None,
+    payload: dict[str, Any],
+    prev_hash: str,
+    digest: str,
+) -> JournalEntry:
+    """The entry just written, built the way ``model_construct`` builds one, without
+    its per-field Python loop or a second validation: every value was produced or
+    checked by this module (seq from the head, a UTC time from the clock, the kind
+    enum, checked labels, canonical payload, hex digests), and a test holds the result
+    equal to a fully validated entry."""
+    entry = _new_entry(JournalEntry)
+    _set(
+        entry,
+        "__dict__",
+        {
+            "seq": seq,
+            "time": time,
+            "kind": kind,
+            "actor": actor,
+            "run_id": run_id,
+            "payload": payload,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        },
+    )
+    _set(entry, "__pydantic_fields_set__", set(_FIELDS))
+    _set(entry, "__pydantic_extra__", None)
+    _set(entry, "__pydantic_private__", None)
+    return entry
+
+
+def _fetch_head(cursor: Any) -> Any:
+    cursor.execute(_HEAD_SQL)
+    return cursor.fetchone()
 
 
 class Draft(NamedTuple):
@@ -220,19 +260,22 @@ class Journal:
             raise ValidationFailed(
                 "session", "journal append runs inside the caller's transaction: begin one first"
             )
-        postgres = conn.dialect.name == "postgresql"
+        dialect = conn.dialect
+        postgres = dialect.name == "postgresql"
         if not postgres:
             self._check_sqlite_lock(conn)
+        raw = raw_connection(conn)
+        # sqlite3 runs a statement straight off the connection (its cursor is made in C);
+        # psycopg needs an explicit cursor.
+        cursor = raw.cursor() if postgres else raw
         insert = _INSERT_SQL["%s" if postgres else "?"]
         statement = _HEAD_SQL
-        cursor = raw_connection(conn).cursor()
         try:
             if postgres:
                 statement = _PG_LOCK
                 cursor.execute(_PG_LOCK)
                 statement = _HEAD_SQL
-            cursor.execute(_HEAD_SQL)
-            head = cursor.fetchone()
+            head = cursor.execute(_HEAD_SQL).fetchone() if not postgres else _fetch_head(cursor)
             seq, prev = (0, GENESIS_HASH) if head is None else (int(head[0]), str(head[1]))
             rows: list[tuple[Any, ...]] = []
             entries: list[JournalEntry] = []
@@ -243,40 +286,30 @@ class Journal:
                     now = ensure_utc(now)
                 time = format_time(now)
                 seq += 1
-                digest = entry_hash(seq, time, kind.value, actor, run_id, prev, text)
-                rows.append((seq, time, kind.value, actor, run_id, text, prev, digest))
-                entries.append(
-                    _validate_entry(
-                        {
-                            "seq": seq,
-                            "time": now,
-                            "kind": kind,
-                            "actor": actor,
-                            "run_id": run_id,
-                            "payload": normal,
-                            "prev_hash": prev,
-                            "hash": digest,
-                        }
-                    )
-                )
+                value = kind.value
+                digest = entry_hash(seq, time, value, actor, run_id, prev, text)
+                rows.append((seq, time, value, actor, run_id, text, prev, digest))
+                entries.append(_entry(seq, now, kind, actor, run_id, normal, prev, digest))
                 prev = digest
             statement = insert
             if len(rows) == 1:
                 cursor.execute(insert, rows[0])
             else:
                 cursor.executemany(insert, rows)
-        except conn.dialect.loaded_dbapi.Error as exc:
+        except dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(
                 statement,
                 None,
                 exc,
-                conn.dialect.loaded_dbapi.Error,
-                dialect=conn.dialect,
+                dialect.loaded_dbapi.Error,
+                dialect=dialect,
             ) from exc
         finally:
-            cursor.close()
+            if postgres:
+                cursor.close()
         if isinstance(session, Session):
             self._track(session, len(rows))
+        metrics().journal_appends.inc(len(rows))
         return entries
 
     def _prepare(
@@ -345,11 +378,13 @@ class Journal:
         public key is the trusted one."""
         if trusted_public_keys is None and self._signer is not None:
             trusted_public_keys = [self._signer.public_key()]
-        return verify_journal(
+        report = verify_journal(
             self._engine,
             checkpoints=self._checkpoints,
             trusted_public_keys=trusted_public_keys,
         )
+        metrics().record_journal_verification(report.ok)
+        return report
 
     def export_jsonl(self, path: str | Path) -> int:
         """Write every entry as one JSON line to ``path`` (atomically); return the count."""

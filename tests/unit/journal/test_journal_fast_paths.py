@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from tests.unit.journal.journal_kit import START, fill, make_journal, stored
 
@@ -93,6 +94,9 @@ def test_returned_entries_are_fully_validated_domain_values(
         assert type(entry) is JournalEntry
         assert entry == JournalEntry.model_validate(entry.model_dump())
         assert entry.model_fields_set == set(JournalEntry.model_fields)
+        assert JournalEntry.model_validate_json(entry.model_dump_json()) == entry
+        with pytest.raises(ValidationError, match="frozen"):
+            entry.seq = 99  # type: ignore[misc]
     assert [e.seq for e in (single, *batch)] == [1, 2, 3]
 
 
