@@ -42,6 +42,6 @@ class PaperBarFeed:
         for bar in frame.closed_at(as_of).bars():
             if last is not None and bar.ts < last:
                 continue
-            self._venue.on_bar(symbol, bar.open, bar.high, bar.low, bar.close)
+            self._venue.on_bar(symbol, bar.open, bar.high, bar.low, bar.close, ts=bar.ts)
             self._fed[symbol] = bar.ts + self._base.delta
             last = self._fed[symbol]

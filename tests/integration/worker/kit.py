@@ -142,10 +142,12 @@ class Cluster:
         self.procs.append(proc)
         return proc
 
-    def worker(self, queues: str, name: str, concurrency: int = 1) -> subprocess.Popen[bytes]:
+    def worker(
+        self, queues: str, name: str, concurrency: int = 1, pool: str = "prefork"
+    ) -> subprocess.Popen[bytes]:
         from apps.cli.commands.worker import worker_argv
 
-        argv = worker_argv(tuple(queues.split(",")), concurrency, "INFO", "prefork", name)
+        argv = worker_argv(tuple(queues.split(",")), concurrency, "INFO", pool, name)
         return self._spawn(argv, f"worker-{name.split('@')[0]}.log")
 
     def beat(self, name: str) -> subprocess.Popen[bytes]:

@@ -1,7 +1,9 @@
-"""The paper exchange: a matching engine, fault injection, an HTTP server and its clients."""
+"""The paper exchange: a matching engine (in memory, or shared through the database), fault
+injection, an HTTP server and its clients."""
 
-from quorum.execution.paper.faults import AMBIGUOUS_KINDS, Faults, FaultSettings
+from quorum.execution.paper.faults import AMBIGUOUS_KINDS, Faults, FaultSettings, StoredFaults
 from quorum.execution.paper.inprocess import InProcessPaperBroker
+from quorum.execution.paper.stored import PaperClockBehind, StoredPaperVenue
 from quorum.execution.paper.venue import PaperSettings, PaperVenue, VenueStats
 
 __all__ = [
@@ -9,7 +11,10 @@ __all__ = [
     "FaultSettings",
     "Faults",
     "InProcessPaperBroker",
+    "PaperClockBehind",
     "PaperSettings",
     "PaperVenue",
+    "StoredFaults",
+    "StoredPaperVenue",
     "VenueStats",
 ]

@@ -18,7 +18,8 @@ class InProcessPaperBroker:
 
     Faults apply as over the wire: an outage refuses requests before the venue sees them
     (``BrokerTransient``); an ambiguous reply is given *after* the venue accepted the
-    order (``OrderStatusUnknown``); latency is slept through the injected ``sleep``.
+    order (``OrderStatusUnknown``); latency (before the venue) and a submit's reply delay
+    (after it accepted) are slept through the injected ``sleep``.
     """
 
     def __init__(
@@ -52,6 +53,9 @@ class InProcessPaperBroker:
     def submit(self, request: OrderRequest) -> BrokerOrder:
         self._enter(f"submit({request.client_order_id})")
         order = self.venue.submit(request)
+        delay = self.faults.settings.submit_reply_delay_s
+        if delay:
+            self._sleep(delay)
         kind = self.faults.ambiguous()
         if kind is not None:
             raise OrderStatusUnknown(

@@ -12,102 +12,33 @@ Fills: market orders take the quote (ask for buys, bid for sells) plus ``slippag
 marketable limit takes the quote too (taker), a resting limit fills at its price when the
 market trades through it (maker); a stop triggers on ``last`` (or a bar's range) and then
 fills as a market order. ``partial_fill_ratio`` < 1 fills that fraction of the remainder
-per match. Fees are in the quote currency. Thread-safe (one lock).
+per match. Fees are in the quote currency. A bar fed with its open time (``ts``) is applied
+once: a bar at or before the last one applied for its symbol is ignored. Thread-safe (one
+lock). This engine keeps its state in memory; :mod:`quorum.execution.paper.stored` shares
+it through the database.
 """
 
 from __future__ import annotations
 
-import bisect
 import random
 import threading
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from quorum.clock import Clock
 from quorum.domain import Liquidity, OrderType, Side, split_symbol
 from quorum.execution.errors import DuplicateClientOrderId, OrderNotFound, OrderRejected
+from quorum.execution.paper.model import (
+    ZERO,
+    Book,
+    PaperOrder,
+    PaperSettings,
+    Quote,
+    VenueStats,
+)
 from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
 
-ZERO = Decimal(0)
-
-
-class PaperSettings(BaseModel):
-    """How the paper venue matches and charges."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    maker_fee: Decimal = Field(default=Decimal("0.001"), ge=0, lt=1)
-    taker_fee: Decimal = Field(default=Decimal("0.001"), ge=0, lt=1)
-    slippage: Decimal = Field(default=ZERO, ge=0, lt=1)
-    """Fraction of price a market fill pays beyond the quote."""
-    partial_fill_ratio: Decimal = Field(default=Decimal(1), gt=0, le=1)
-    reject_probability: float = Field(default=0.0, ge=0, le=1)
-    recv_window_s: float = Field(default=5.0, gt=0)
-    query_lag_s: float = Field(default=0.0, ge=0)
-    amount_step: Decimal = Field(default=Decimal("0.00000001"), gt=0)
-    max_quantity: Decimal | None = Field(default=None, gt=0)
-    initial_balances: dict[str, Decimal] = Field(default_factory=lambda: {"USDT": Decimal(10**7)})
-    seed: int = 0
-
-
-@dataclass
-class _Order:
-    venue_order_id: str
-    client_order_id: str
-    symbol: str
-    side: Side
-    order_type: OrderType
-    quantity: Decimal
-    price: Decimal | None
-    stop_price: Decimal | None
-    created_at: datetime
-    updated_at: datetime
-    status: str = "open"
-    filled: Decimal = ZERO
-    cost: Decimal = ZERO
-    triggered: bool = False
-
-    def view(self) -> BrokerOrder:
-        return BrokerOrder(
-            client_order_id=self.client_order_id,
-            venue_order_id=self.venue_order_id,
-            symbol=self.symbol,
-            side=self.side,
-            order_type=self.order_type,
-            status=self.status,
-            quantity=self.quantity,
-            filled=self.filled,
-            average_price=None if self.filled == 0 else self.cost / self.filled,
-            price=self.price,
-            updated_at=self.updated_at,
-        )
-
-
-@dataclass
-class _Quote:
-    bid: Decimal
-    ask: Decimal
-    last: Decimal
-
-
-@dataclass
-class _Book:
-    quantity: Decimal = ZERO
-    entry: Decimal | None = None
-
-
-@dataclass
-class VenueStats:
-    """What the venue saw: accepted submits per client id (a duplicate shows as > 1)."""
-
-    accepted: Counter[str] = field(default_factory=Counter)
-    duplicates_refused: int = 0
-    late_refused: int = 0
-    submits: int = 0
+__all__ = ["PaperSettings", "PaperVenue", "VenueStats"]
 
 
 class PaperVenue:
@@ -118,16 +49,20 @@ class PaperVenue:
         self._clock = clock
         self._rng = random.Random(self.settings.seed)  # noqa: S311 - simulation, not crypto
         self._lock = threading.RLock()
-        self._orders: dict[str, _Order] = {}
+        self._orders: dict[str, PaperOrder] = {}
         self._by_client: dict[str, list[str]] = {}
         self._open_by_client: dict[str, str] = {}
-        self._quotes: dict[str, _Quote] = {}
+        self._quotes: dict[str, Quote] = {}
         self._trades: list[BrokerTrade] = []
-        self._trade_times: list[datetime] = []
-        self._books: dict[str, _Book] = {}
+        self._books: dict[str, Book] = {}
         self._balances: dict[str, Decimal] = dict(self.settings.initial_balances)
         self._next_id = 0
-        self.stats = VenueStats()
+        self._last_bar: dict[str, datetime] = {}
+        self._stats = VenueStats()
+
+    @property
+    def stats(self) -> VenueStats:
+        return self._stats
 
     # -- market data ---------------------------------------------------------------------
 
@@ -138,40 +73,62 @@ class PaperVenue:
         if not (0 < bid <= ask):
             raise ValueError(f"quote {symbol}: need 0 < bid <= ask (got bid={bid}, ask={ask})")
         with self._lock:
-            quote = _Quote(bid, ask, last if last is not None else (bid + ask) / 2)
+            quote = Quote(bid, ask, last if last is not None else (bid + ask) / 2)
             self._quotes[symbol] = quote
             for order in self._open(symbol):
                 self._match(order, quote, quote.last, quote.last)
 
     def on_bar(
-        self, symbol: str, open_: Decimal, high: Decimal, low: Decimal, close: Decimal
-    ) -> None:
-        """Match resting orders against a bar's range; the close becomes the quote."""
+        self,
+        symbol: str,
+        open_: Decimal,
+        high: Decimal,
+        low: Decimal,
+        close: Decimal,
+        *,
+        ts: datetime | None = None,
+    ) -> bool:
+        """Match resting orders against a bar's range; the close becomes the quote.
+
+        With ``ts`` (the bar's open time) feeding is idempotent: a bar at or before the
+        last one applied for ``symbol`` is ignored and False is returned.
+        """
         with self._lock:
-            quote = _Quote(close, close, close)
+            if ts is not None:
+                last = self._last_bar.get(symbol)
+                if last is not None and ts <= last:
+                    return False
+                self._last_bar[symbol] = ts
+            quote = Quote(close, close, close)
             self._quotes[symbol] = quote
             for order in self._open(symbol):
-                self._match(order, _Quote(open_, open_, open_), low, high)
+                self._match(order, Quote(open_, open_, open_), low, high)
+            return True
 
-    def _open(self, symbol: str) -> list[_Order]:
+    def last_bar(self, symbol: str) -> datetime | None:
+        """The open time of the last bar applied for ``symbol`` (bars fed with ``ts``)."""
+        with self._lock:
+            return self._last_bar.get(symbol)
+
+    def _open(self, symbol: str) -> list[PaperOrder]:
         ids = [v for v in self._open_by_client.values() if self._orders[v].symbol == symbol]
-        return [self._orders[v] for v in sorted(ids)]
+        return sorted((self._orders[v] for v in ids), key=lambda o: o.seq)
 
     # -- orders --------------------------------------------------------------------------
 
     def submit(self, request: OrderRequest) -> BrokerOrder:
         with self._lock:
             now = self._clock.now()
-            self.stats.submits += 1
+            self._stats.submits += 1
             cid = request.client_order_id
             if (now - request.sent_at).total_seconds() > self.settings.recv_window_s:
-                self.stats.late_refused += 1
+                self._stats.late_refused += 1
                 raise OrderRejected(
                     f"paper: order {cid} arrived {(now - request.sent_at).total_seconds():.3f} s "
                     f"after sending; expected within recvWindow {self.settings.recv_window_s} s"
                 )
             if cid in self._open_by_client:
-                self.stats.duplicates_refused += 1
+                self._stats.duplicates_refused += 1
                 raise DuplicateClientOrderId(
                     f"paper: client order id {cid} is already used by an open order"
                 )
@@ -179,7 +136,7 @@ class PaperVenue:
             if self._rng.random() < self.settings.reject_probability:
                 raise OrderRejected(f"paper: order {cid} rejected (simulated rejection)")
             self._next_id += 1
-            order = _Order(
+            order = PaperOrder(
                 venue_order_id=f"P{self._next_id}",
                 client_order_id=cid,
                 symbol=request.symbol,
@@ -194,7 +151,7 @@ class PaperVenue:
             self._orders[order.venue_order_id] = order
             self._by_client.setdefault(cid, []).append(order.venue_order_id)
             self._open_by_client[cid] = order.venue_order_id
-            self.stats.accepted[cid] += 1
+            self._stats.accepted[cid] += 1
             quote = self._quotes[request.symbol]
             self._match(order, quote, quote.last, quote.last)
             return order.view()
@@ -232,8 +189,11 @@ class PaperVenue:
 
     def trades(self, symbol: str | None = None, since: datetime | None = None) -> list[BrokerTrade]:
         with self._lock:
-            start = 0 if since is None else bisect.bisect_left(self._trade_times, since)
-            return [t for t in self._trades[start:] if symbol is None or t.symbol == symbol]
+            return [
+                t
+                for t in self._trades
+                if (symbol is None or t.symbol == symbol) and (since is None or t.ts >= since)
+            ]
 
     def cancel(self, client_order_id: str) -> BrokerOrder:
         with self._lock:
@@ -259,14 +219,14 @@ class PaperVenue:
 
     # -- matching ------------------------------------------------------------------------
 
-    def _match(self, order: _Order, quote: _Quote, low: Decimal, high: Decimal) -> None:
+    def _match(self, order: PaperOrder, quote: Quote, low: Decimal, high: Decimal) -> None:
         buy = order.side is Side.BUY
         if order.order_type is OrderType.STOP and not order.triggered:
             stop = order.stop_price
             assert stop is not None
             if (buy and high >= stop) or (not buy and low <= stop):
                 order.triggered = True
-                quote = _Quote(min(stop, quote.bid), max(stop, quote.ask), stop)
+                quote = Quote(min(stop, quote.bid), max(stop, quote.ask), stop)
             else:
                 return
         if order.order_type is OrderType.LIMIT:
@@ -282,7 +242,7 @@ class PaperVenue:
         slip = self.settings.slippage
         self._fill(order, touch * (1 + slip) if buy else touch * (1 - slip), Liquidity.TAKER)
 
-    def _fill(self, order: _Order, price: Decimal, liquidity: Liquidity) -> None:
+    def _fill(self, order: PaperOrder, price: Decimal, liquidity: Liquidity) -> None:
         remaining = order.quantity - order.filled
         quantity = remaining
         if self.settings.partial_fill_ratio < 1:
@@ -301,7 +261,6 @@ class PaperVenue:
             order.status = "closed"
             self._open_by_client.pop(order.client_order_id, None)
         _, quote_ccy = split_symbol(order.symbol)
-        self._trade_times.append(now)
         self._trades.append(
             BrokerTrade(
                 venue_trade_id=f"T{len(self._trades) + 1}",
@@ -328,7 +287,7 @@ class PaperVenue:
         self._balances[quote_ccy] = (
             self._balances.get(quote_ccy, ZERO) - sign * quantity * price - fee
         )
-        book = self._books.setdefault(symbol, _Book())
+        book = self._books.setdefault(symbol, Book())
         signed = sign * quantity
         if book.quantity == 0 or (book.quantity > 0) == (signed > 0):
             size = abs(book.quantity) + quantity
