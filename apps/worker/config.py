@@ -10,7 +10,6 @@ from typing import Any
 
 from kombu.entity import Queue
 
-from apps.worker.schedule import risk_settings
 from quorum.config import AppSettings
 from quorum.config.settings.worker import QUEUES, WorkerSettings
 from quorum.errors import ConfigError
@@ -112,7 +111,7 @@ def celery_config(settings: AppSettings) -> dict[str, Any]:
         # Times are UTC on the wire; crontab entries (the daily reset) are computed in the
         # risk settings' time zone, so the reset happens at local wall-clock time across DST.
         "enable_utc": True,
-        "timezone": risk_settings(settings).account.timezone,
+        "timezone": settings.risk.account.timezone,
         "worker_send_task_events": False,
         # RedBeat: one active beat, a short lock so a standby takes over quickly.
         "beat_scheduler": "redbeat.RedBeatScheduler",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Celery
 from celery.signals import (
+    setup_logging,
     worker_init,
     worker_process_init,
     worker_process_shutdown,
@@ -17,6 +19,7 @@ from apps.worker.process import ProcessPipeline, preload
 from apps.worker.schedule import beat_schedule
 from apps.worker.tasks import register_tasks
 from quorum.config import AppSettings, load_settings
+from quorum.telemetry import configure_logging
 
 
 def create_app(settings: AppSettings | None = None) -> Celery:
@@ -43,6 +46,14 @@ def create_app(settings: AppSettings | None = None) -> Celery:
     def on_shutdown(**_: Any) -> None:
         process.close()
 
+    def on_setup_logging(loglevel: int | str | None = None, **_: Any) -> None:
+        # Connected, this replaces Celery's own root-logger set-up: worker and beat log
+        # through ours (JSON when logging.json is set), so lines carry trace/span ids.
+        # --loglevel on the command line wins over logging.level.
+        level = logging.getLevelName(loglevel) if isinstance(loglevel, int) else loglevel
+        configure_logging(level or settings.logging.level, settings.logging.json_lines)
+
+    setup_logging.connect(on_setup_logging, weak=False)
     worker_init.connect(on_worker_init, weak=False)
     worker_process_init.connect(on_process_init, weak=False)
     worker_process_shutdown.connect(on_shutdown, weak=False)

@@ -12,20 +12,13 @@ from typing import Any
 from celery.schedules import crontab
 
 from quorum.config import AppSettings
-from quorum.risk import RiskSettings
-
-
-def risk_settings(settings: AppSettings) -> RiskSettings:
-    """The risk settings the pipeline trades with (their account reset time and zone)."""
-    risk = getattr(settings, "risk", None)  # AppSettings.risk, where the pipeline adds it
-    return risk if isinstance(risk, RiskSettings) else RiskSettings()
 
 
 def beat_schedule(settings: AppSettings) -> dict[str, dict[str, Any]]:
     """Entries by name. Interval tasks expire after one interval: when workers were down,
     a backlog of stale ``plan`` / ``monitor`` runs is dropped instead of replayed."""
     worker = settings.worker
-    account = risk_settings(settings).account
+    account = settings.risk.account  # the reset time and zone the pipeline trades with
     reset = account.reset_time
 
     def every(task: str, seconds: float) -> dict[str, Any]:

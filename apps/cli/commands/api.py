@@ -53,11 +53,15 @@ def serve(host: HostOpt = None, port: PortOpt = None) -> None:
         settings = load_settings()
     except QuorumError as exc:
         _fail(str(exc))
+    from quorum.telemetry import configure_logging
+
+    configure_logging(settings.logging.level, settings.logging.json_lines)
     uvicorn.run(
         create_app(settings=settings),
         host=host or settings.api.host,
         port=port or settings.api.port,
         proxy_headers=False,
+        log_config=None,  # uvicorn's loggers propagate to ours (trace/span ids, JSON)
     )
 
 

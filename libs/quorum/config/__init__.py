@@ -45,7 +45,6 @@ from quorum.config.secrets import (
 from quorum.config.settings import (
     CONFIG_PATH_VARIABLE,
     AppSettings,
-    BrokerSettings,
     ComponentSettings,
     DatabaseSettings,
     ExchangeSettings,
@@ -77,7 +76,6 @@ __all__ = [
     "FLAG_SPECS",
     "REDACTED",
     "AppSettings",
-    "BrokerSettings",
     "ComponentSettings",
     "DatabaseSettings",
     "EnvSecretRef",

@@ -5,15 +5,19 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
-import numpy as np
-import pandas as pd
 from pydantic import AfterValidator, model_validator
 
 from quorum.domain.base import DomainModel, NonNegativeDecimal, Price, UtcDatetime
 from quorum.domain.timeframe import Timeframe
 from quorum.errors import DataQualityError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# numpy and pandas are imported where they are used, so that the domain's values (and the
+# settings models built on them) load without them.
 
 _SYMBOL = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}(:[A-Z0-9]{1,20})?$")
 
@@ -159,6 +163,8 @@ class BarFrame:
         """Only the bars whose close is at or before ``as_of`` (no look-ahead)."""
         if as_of.tzinfo is None:
             raise ValueError(f"as_of: must be timezone-aware (got {as_of.isoformat()})")
+        import pandas as pd  # lazy: see the note at the imports
+
         cutoff = pd.Timestamp(as_of) - pd.Timedelta(seconds=self.timeframe.seconds)
         end = int(self._df.index.searchsorted(cutoff, side="right"))
         return BarFrame._slice_of_valid(self, self._df.iloc[:end])
@@ -196,6 +202,9 @@ def first_bar_violation(df: pd.DataFrame, timeframe: Timeframe) -> tuple[str, st
     strictly increasing timestamps (no duplicates); on the timeframe grid;
     prices > 0; volume >= 0; low <= open, close <= high.
     """
+    import numpy as np  # lazy: see the note at the imports
+    import pandas as pd
+
     missing = [c for c in BAR_COLUMNS if c not in df.columns]
     if missing:
         return "header", f"missing columns {missing}; expected {list(BAR_COLUMNS)}"

@@ -159,7 +159,10 @@ def test_daily_reset_runs_at_the_risk_reset_time_in_its_time_zone(tmp_path: Path
     schedule.app = app
     # Across the March DST change the reset stays at 17:30 local time.
     last = datetime(2025, 3, 8, 17, 30, tzinfo=ZoneInfo("America/New_York"))
-    due = last + schedule.remaining_estimate(last)
+    # remaining_delta gives (start, delta, now); the next run is start + delta, which
+    # does not depend on the machine's clock (remaining_estimate subtracts "now").
+    start, delta, _now = schedule.remaining_delta(last)
+    due = start + delta
     assert due.astimezone(ZoneInfo("America/New_York")).replace(tzinfo=None) == datetime(
         2025, 3, 9, 17, 30
     )

@@ -4,7 +4,6 @@ from quorum.config.settings.app import ENV_NESTED_DELIMITER, ENV_PREFIX, AppSett
 from quorum.config.settings.base import ComponentSettings
 from quorum.config.settings.flags import FlagsSettings
 from quorum.config.settings.infra import (
-    BrokerSettings,
     DatabaseSettings,
     LoggingSettings,
     LogLevel,
@@ -19,7 +18,6 @@ __all__ = [
     "ENV_NESTED_DELIMITER",
     "ENV_PREFIX",
     "AppSettings",
-    "BrokerSettings",
     "ComponentSettings",
     "DatabaseSettings",
     "ExchangeSettings",

@@ -5,15 +5,19 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from quorum.agents.settings import AgentSettings
 from quorum.config.settings.api import ApiSettings
 from quorum.config.settings.flags import FlagsSettings
-from quorum.config.settings.infra import BrokerSettings, DatabaseSettings, LoggingSettings
+from quorum.config.settings.infra import DatabaseSettings, LoggingSettings
 from quorum.config.settings.journal import JournalSettings
 from quorum.config.settings.pipeline import PipelineSettings
 from quorum.config.settings.secrets import SecretsSettings
 from quorum.config.settings.trading import TradingSettings
 from quorum.config.settings.worker import WorkerSettings
+from quorum.execution.settings import ExecutionSettings
 from quorum.llm.settings import LLMSettings
+from quorum.risk.settings import RiskSettings
+from quorum.scoring.settings import ScoringSettings
 
 ENV_PREFIX = "QUORUM_"
 ENV_NESTED_DELIMITER = "__"
@@ -21,6 +25,10 @@ ENV_NESTED_DELIMITER = "__"
 
 class AppSettings(BaseSettings):
     """All settings. Add a component by adding one field here with its own model.
+
+    The domain packages' models (risk, execution, agents, scoring) come from their
+    ``settings`` modules, which import only pydantic and the domain values: the packages
+    load their heavy parts (pandas, ccxt, LangGraph) lazily, on first use of a name.
 
     Build it with :func:`quorum.config.load_settings` (env over YAML file); calling
     ``AppSettings()`` directly reads only init arguments and ``QUORUM_*`` variables.
@@ -37,7 +45,6 @@ class AppSettings(BaseSettings):
 
     trading: TradingSettings = Field(default_factory=TradingSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    broker: BrokerSettings = Field(default_factory=BrokerSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     flags: FlagsSettings = Field(default_factory=FlagsSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
@@ -46,6 +53,14 @@ class AppSettings(BaseSettings):
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
+    """The risk gate's limits, the daily reset time and zone (``quorum.risk``)."""
+    execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
+    """Order sending, resolution, reconciliation and throttle (``quorum.execution``)."""
+    agents: AgentSettings = Field(default_factory=AgentSettings)
+    """The analysis graph: prefilter, debate, LLM roles, context, retries (``quorum.agents``)."""
+    scoring: ScoringSettings = Field(default_factory=ScoringSettings)
+    """The confluence score's static weights (``quorum.scoring``)."""
     broker_url: str | None = Field(default=None, min_length=1)
     """Celery broker (env ``QUORUM_BROKER_URL``); unset runs the pipeline in-process."""
 

@@ -17,12 +17,6 @@ class DatabaseSettings(ComponentSettings):
     url: str = Field(default="sqlite:///var/quorum.db", min_length=1)
 
 
-class BrokerSettings(ComponentSettings):
-    """Celery broker URL; ``None`` runs tasks in-process (embedded mode)."""
-
-    url: str | None = Field(default=None, min_length=1)
-
-
 class LoggingSettings(ComponentSettings):
     """Log level and whether lines are JSON (key ``json``)."""
 
