@@ -86,6 +86,10 @@ def create_app(
     app.add_middleware(SlowAPIMiddleware)
     app.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)  # type: ignore[arg-type]
     app.add_exception_handler(QuorumError, _quorum_error)
+    from quorum.telemetry.tracing import configure_tracing, instrument_libraries
+
+    if configure_tracing("quorum-api") is not None:  # only when OTEL_* variables ask for it
+        instrument_libraries(app=app)
     # Routes go on the app itself, not through include_router: FastAPI 0.165 keeps an
     # included router as one lazy entry, where slowapi's middleware finds no endpoint and
     # would skip the limit (tests/unit/api/test_api_rate_limit.py holds this).

@@ -9,8 +9,9 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from celery import Celery
+from celery import Celery, signals
 
+from apps.worker import metrics as worker_metrics
 from apps.worker.dispatcher import CeleryDispatcher
 from apps.worker.reload import ConfigReloader
 from quorum.config import CONFIG_PATH_VARIABLE, AppSettings, load_settings
@@ -57,11 +58,28 @@ class ProcessPipeline:
         self._runtime: Runtime | None = None
         self._pipeline: PipelineTasks | None = None
         self._reloader: ConfigReloader | None = None
+        worker_metrics.connect_task_signals()
+        signals.worker_init.connect(
+            self._serve_metrics, weak=False, dispatch_uid="quorum.worker.metrics.exporter"
+        )
+
+    def _serve_metrics(self, **_: object) -> None:
+        """``worker_init`` (pool parent): the multiprocess exporter, when configured."""
+        from apps.worker.config import PRIORITY_STEPS
+        from quorum.config.settings.worker import QUEUES
+
+        worker_metrics.start_exporter(self.settings.broker_url, QUEUES, PRIORITY_STEPS)
 
     def after_fork(self) -> None:
-        """``worker_process_init``: drop anything inherited. The pipeline is built by the first
-        task, not here: the pool parent gives a new process only a few seconds to report."""
+        """``worker_process_init``: drop anything inherited; start tracing in this process
+        (an exporter thread does not survive a fork) when OTEL_* variables ask for it. The
+        pipeline is built by the first task, not here: the pool parent gives a new process
+        only a few seconds to report."""
         self._forget_inherited()
+        from quorum.telemetry.tracing import configure_tracing, instrument_libraries
+
+        if configure_tracing("quorum-worker") is not None:
+            instrument_libraries(celery=True)
 
     def start(self) -> None:
         """Build the pipeline for this process if it has none."""
@@ -91,6 +109,7 @@ class ProcessPipeline:
         """Release the database and write the journal's shutdown checkpoint."""
         if self._pid == os.getpid():
             self._close_current()
+        worker_metrics.process_exited()
 
     def _build(self, settings: AppSettings) -> None:
         from apps.bootstrap import build_pipeline, build_runtime

@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Query, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AwareDatetime
 
 from apps.api.context import ApiContext, context
@@ -17,6 +17,7 @@ from apps.api.security import Viewer
 from quorum.domain import OrderState
 from quorum.llm.ledger import spend_by
 from quorum.pipeline import SignalRecord, StatusReport
+from quorum.telemetry.metrics import exposition_registry
 
 Ctx = Annotated[ApiContext, Depends(context)]
 
@@ -78,8 +79,9 @@ def llm_spend(
 
 
 def metrics(_: Viewer) -> Response:
-    """Prometheus exposition of the process's default registry."""
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus exposition: the process's default registry, or every process's samples
+    merged when ``PROMETHEUS_MULTIPROC_DIR`` is set (several API workers)."""
+    return Response(generate_latest(exposition_registry()), media_type=CONTENT_TYPE_LATEST)
 
 
 def install(app: FastAPI) -> None:

@@ -39,8 +39,18 @@ from quorum.execution.sync import OrderSync
 from quorum.journal import Journal
 from quorum.ports import BrokerOrder, BrokerTrade
 from quorum.store import SQLITE_BEGIN_OPTION, SessionFactory, session_scope
+from quorum.telemetry.metrics import metrics
+from quorum.telemetry.tracing import span
 
 _log = logging.getLogger(__name__)
+
+
+def observe_submit(venue: str, outcome: str, seconds: float, broker: GuardedBroker) -> None:
+    m = metrics()
+    m.submit_ack.labels(venue, outcome).observe(seconds)
+    m.breaker_open.labels(venue).set(1 if broker.breaker.state is BreakerState.OPEN else 0)
+
+
 _S = OrderState
 _ROUNDS = 8
 
@@ -198,6 +208,7 @@ class Executor:
             return self.transition(order, _S.CANCELLED, f"not sent: {reason}", last_error=reason)
         broker = self.ctx.broker(order.venue)
         if broker.breaker.state is BreakerState.OPEN:
+            metrics().breaker_open.labels(order.venue).set(1)
             raise TradingBlocked(
                 f"order {order.client_order_id}: venue {order.venue} circuit breaker is open; "
                 "the order stays new"
@@ -230,9 +241,13 @@ class Executor:
 
     def _send(self, order: ExecOrder, broker: GuardedBroker, sent_at: datetime) -> ExecOrder:
         assert order.submit_deadline is not None
+        started, outcome = time.perf_counter(), "error"
         try:
-            seen = broker.submit(order.request(sent_at))
+            with span("quorum.execution.submit", **{"quorum.venue": order.venue}):
+                seen = broker.submit(order.request(sent_at))
+            outcome = "ack"
         except OrderRejected as exc:
+            outcome = "rejected"
             done = self.transition(order, _S.REJECTED, "venue rejected", last_error=str(exc)[:400])
             return done or self.load(order.client_order_id)
         except Exception as exc:
@@ -249,6 +264,8 @@ class Executor:
             if isinstance(exc, OrderStatusUnknown):
                 return self.resolve(unknown)
             return unknown
+        finally:
+            observe_submit(order.venue, outcome, time.perf_counter() - started, broker)
         return self.apply(order, seen, self.trades_for(order, seen), "submit acknowledged")
 
     def resolve(self, order: ExecOrder, allow_resend: bool = True) -> ExecOrder:

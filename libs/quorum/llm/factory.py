@@ -89,6 +89,7 @@ def build_llm_router(
     flags: FlagStore | None,
     engine: Engine | None = None,
     metrics_registry: CollectorRegistry | None = None,
+    metrics: LLMMetrics | None = None,
     events: BudgetEventSink | None = None,
     budget: BudgetLedger | None = None,
     cache: ResponseCache | None = None,
@@ -98,12 +99,16 @@ def build_llm_router(
     ``flags``: paid models are used only while the ``llm.allow_paid`` flag is on (its
     default is off); ``None`` means no flag gate (tests, benchmarks).
 
+    ``metrics`` (an existing :class:`LLMMetrics`, e.g. the process-wide one from
+    ``quorum.telemetry.metrics.llm_metrics``) wins over ``metrics_registry``.
+
     ``engine`` (the store's, migrated) holds the ledger, the SQL budget and cache and the
     accuracy scores; without it nothing is written (tests, benchmarks). ``budget`` and
     ``cache`` replace the configured backends.
     """
     registry = ModelRegistry.build(settings, secrets)
-    metrics = LLMMetrics(metrics_registry) if metrics_registry is not None else None
+    if metrics is None and metrics_registry is not None:
+        metrics = LLMMetrics(metrics_registry)
     stats = StatsBoard(settings.stats_window)
     ledger = None
     if engine is not None:

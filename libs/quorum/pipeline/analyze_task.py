@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +50,8 @@ from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
 from quorum.pipeline.store import Trade, insert_signal, insert_trade, trades
 from quorum.risk import MarketInfo, Portfolio, evaluate, record_order
+from quorum.telemetry.metrics import metrics
+from quorum.telemetry.tracing import TracedRouter, span, timed
 
 
 def analyze_key(run_id: str, symbol: str, timeframe: Timeframe, as_of: str) -> str:
@@ -62,6 +65,20 @@ def _send(deps: PipelineDeps, result: JSON) -> None:
 
 
 def analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timeframe: str) -> JSON:
+    """One analysis inside the decision's trace, timed and counted by decision and reason."""
+    attributes = {"quorum.symbol": symbol, "quorum.timeframe": timeframe, "quorum.as_of": as_of}
+    with span("quorum.analyze", **attributes) as current:
+        started = time.perf_counter()
+        result = _analyze(deps, runs, symbol, as_of, timeframe)
+        m = metrics()
+        m.analysis_latency.observe(time.perf_counter() - started)
+        decision = str(result.get("status"))
+        current.set_attribute("quorum.decision", decision)
+        m.signals.labels(decision, result.get("rule") or m.reasons(result.get("reason"))).inc()
+        return result
+
+
+def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timeframe: str) -> JSON:
     tf = Timeframe.parse(timeframe)
     at = parse_time(as_of)
     key = analyze_key(deps.run_id, symbol, tf, format_time(at))
@@ -96,10 +113,11 @@ def analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefra
         calibrator, weights = learned_scoring(conn)
     market = market_info(deps, scan, tf)
     journal = StageJournal(deps.journal, deps.engine, deps.run_id, actor=settings.actor)
+    gate = PortfolioRiskGate(account, market, state, deps.risk)
     services = AnalysisServices(
-        router=deps.router,
+        router=TracedRouter(deps.router),
         journal=journal,
-        risk_gate=PortfolioRiskGate(account, market, state, deps.risk),
+        risk_gate=timed(gate, "quorum.risk.evaluate", metrics().risk_latency.observe),
         run_id=deps.run_id,
         calibrator=calibrator,
         scoring=deps.scoring,
@@ -108,15 +126,17 @@ def analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefra
         stop_settings=deps.risk,
     )
     graph = build_analysis_graph(services, deps.checkpointer)
-    outcome = run_graph(graph, scan, at, thread_id=key)
+    with span("quorum.agents"):
+        outcome = run_graph(graph, scan, at, thread_id=key)
     proposed = outcome.signal or _candidate(graph, key)
     for attempt in range(5):
         try:
-            result, _fresh = runs.once(
-                "analyze",
-                key,
-                lambda s: _commit(deps, s, key, outcome, proposed, account, market, version),
-            )
+            with span("quorum.commit", **{"quorum.attempt": attempt}):
+                result, _fresh = runs.once(
+                    "analyze",
+                    key,
+                    lambda s: _commit(deps, s, key, outcome, proposed, account, market, version),
+                )
             break
         except RulesConflict:
             if attempt == 4:

@@ -33,6 +33,7 @@ from quorum.risk import RulesState
 from quorum.risk import daily_reset as risk_daily_reset
 from quorum.risk import set_kill_switch as risk_switch
 from quorum.store import session_scope
+from quorum.telemetry.metrics import metrics
 
 FLAG = "kill_switch"
 _log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ def set_kill_switch(deps: PipelineDeps, engaged: bool, by: str, reason: str) -> 
             actor=by,
             run_id=deps.run_id,
         )
+    metrics().kill_switch.set(1 if engaged else 0)
     return {"by": by, "reason": reason, **result}
 
 

@@ -4,8 +4,9 @@ A priority queue that always drains ``execute`` before ``monitor`` / ``reconcile
 ``daily_reset``, those before ``analyze`` / ``refresh``, and those before ``plan`` /
 ``scan`` — so an approved order is sent before the next analysis starts and execution is
 never starved by a burst of scans. Within a priority, first in first out. A key already
-waiting is not queued twice. ``drain`` runs the tasks through a handler (the same task
-bodies the Celery tasks call).
+waiting is not queued twice. A task runs in the trace context it was submitted in (as the
+Celery instrumentation carries it in message headers). ``drain`` runs the tasks through a
+handler (the same task bodies the Celery tasks call).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from quorum.pipeline.deps import JSON
 from quorum.pipeline.tasks import TASK_NAMES
+from quorum.telemetry.tracing import attached, capture_context
 
 PRIORITY = {
     "execute": 0,
@@ -38,6 +40,7 @@ class EmbeddedDispatcher:
         self._order = itertools.count()
         self.submitted: Counter[str] = Counter()
         self.ran: Counter[str] = Counter()
+        self._contexts: dict[str, dict[str, str]] = {}  # key → trace context at submit
 
     def submit(self, task: str, kwargs: JSON, *, key: str) -> None:
         if task not in TASK_NAMES:
@@ -46,6 +49,7 @@ class EmbeddedDispatcher:
         if key in self._waiting:
             return
         self._waiting.add(key)
+        self._contexts[key] = capture_context()
         heapq.heappush(self._heap, (PRIORITY[task], next(self._order), task, key, dict(kwargs)))
 
     def __len__(self) -> int:
@@ -70,8 +74,9 @@ class EmbeddedDispatcher:
             item = self.pop()
             if item is None:
                 return ran
-            task, _key, kwargs = item
-            result = handler(task, kwargs)
+            task, key, kwargs = item
+            with attached(self._contexts.pop(key, None)):
+                result = handler(task, kwargs)
             self.ran[task] += 1
             ran += 1
             if on_result is not None:

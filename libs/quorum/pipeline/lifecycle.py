@@ -20,6 +20,7 @@ from quorum.pipeline.accounting import commit_rules, equity, trade_pnl, with_rul
 from quorum.pipeline.deps import PipelineDeps
 from quorum.pipeline.store import Trade, put_trade, trades
 from quorum.risk import RulesState, on_fill, on_trade_closed
+from quorum.telemetry.metrics import metrics
 
 _DEAD = {OrderState.CANCELLED, OrderState.REJECTED, OrderState.EXPIRED}
 
@@ -132,3 +133,4 @@ def _apply(
         actor=deps.settings.actor,
         run_id=deps.run_id,
     )
+    metrics().trades_closed.labels("win" if pnl > 0 else "loss").inc()

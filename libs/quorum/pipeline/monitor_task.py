@@ -35,6 +35,7 @@ from quorum.errors import QuorumError
 from quorum.pipeline.accounting import commit_rules, equity, positions_now, with_rules
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.lifecycle import sync_trades
+from quorum.pipeline.observe import publish_trading
 from quorum.pipeline.prices import latest_bar
 from quorum.pipeline.store import Trade, put_trade, trades
 from quorum.risk import (
@@ -55,14 +56,21 @@ from quorum.risk import (
     monitor as risk_monitor,
 )
 from quorum.store import session_scope
+from quorum.telemetry.metrics import metrics
+from quorum.telemetry.tracing import span
 
 
 def execute(deps: PipelineDeps, client_order_id: str) -> JSON:
     """Advance one stored order's state machine (idempotent: compare-and-set states)."""
-    order = deps.execution.order(client_order_id)
-    if deps.quotes is not None:
-        deps.quotes.sync(order.symbol, deps.clock.now())
-    after = deps.execution.execute(client_order_id)
+    with span("quorum.execute", **{"quorum.client_order_id": client_order_id}) as current:
+        order = deps.execution.order(client_order_id)
+        current.set_attribute("quorum.symbol", order.symbol)
+        if deps.quotes is not None:
+            deps.quotes.sync(order.symbol, deps.clock.now())
+        after = deps.execution.execute(client_order_id)
+        current.set_attribute("quorum.order_state", after.state.value)
+    if after.filled_quantity > order.filled_quantity:
+        metrics().fills.labels(after.venue, after.leg.value).inc()
     return {
         "status": after.state.value,
         "client_order_id": client_order_id,
@@ -142,6 +150,7 @@ def monitor(deps: PipelineDeps) -> JSON:
 
     actions = with_rules(deps, work)
     done = _act(deps, actions, {t.trade_id: (t, mp) for t, mp in watched}, now)
+    publish_trading(deps)
     return {
         "status": "done",
         "as_of": now.isoformat(),

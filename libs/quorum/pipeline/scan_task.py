@@ -8,6 +8,7 @@ commit and send loses nothing.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from quorum.analysis.scan import ScanParams
 from quorum.domain import JournalKind, PatternFamily, RegimeKind, ScanResult, Timeframe
+from quorum.errors import DataQualityError
 from quorum.journal import format_time, parse_time
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import scan_payload
@@ -22,6 +24,8 @@ from quorum.pipeline.planning import base_volatility, due_scans
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
 from quorum.pipeline.store import put_scan_mark, scan_marks
+from quorum.telemetry.metrics import metrics
+from quorum.telemetry.tracing import decision_span
 
 
 def key_time(when: datetime) -> str:
@@ -71,13 +75,28 @@ def candidate_reason(scan: ScanResult, min_strength: float) -> str | None:
 
 
 def scan(deps: PipelineDeps, runs: TaskRuns, symbol: str, timeframe: str, bar_close: str) -> JSON:
+    """One scan, in its own trace (the decision's root span) and timed per timeframe."""
     tf = Timeframe.parse(timeframe)
+    attributes = {"quorum.symbol": symbol, "quorum.timeframe": tf.value, "quorum.bar": bar_close}
+    with decision_span("quorum.scan", **attributes):
+        started = time.perf_counter()
+        try:
+            outcome = _scan(deps, runs, symbol, tf, bar_close)
+        except DataQualityError:
+            metrics().data_rejections.labels(tf.value).inc()
+            raise
+        metrics().scan_latency.labels(tf.value).observe(time.perf_counter() - started)
+        return outcome
+
+
+def _scan(deps: PipelineDeps, runs: TaskRuns, symbol: str, tf: Timeframe, bar_close: str) -> JSON:
     close = parse_time(bar_close)
     if not tf.is_on_grid(close):
         raise ValueError(f"bar_close: {bar_close} is not a {tf} bar close")
     key = f"scan:{deps.run_id}:{symbol}:{tf.value}:{key_time(close)}"
     stored = runs.get(key)
     if stored is not None:
+        metrics().scans.labels(tf.value, "repeat").inc()
         send(deps, stored["followups"])
         return stored
     settings = deps.settings
@@ -127,6 +146,8 @@ def scan(deps: PipelineDeps, runs: TaskRuns, symbol: str, timeframe: str, bar_cl
             "followups": followups,
         }
 
-    outcome, _fresh = runs.once("scan", key, work)
+    outcome, fresh = runs.once("scan", key, work)
+    result_label = "repeat" if not fresh else "candidate" if outcome["candidate"] else "none"
+    metrics().scans.labels(tf.value, result_label).inc()
     send(deps, outcome["followups"])
     return outcome

@@ -16,13 +16,16 @@ from typing import Any
 import pytest
 import yaml
 
+from apps.worker.metrics import PORT_ENV
 from quorum.config import load_settings
+from quorum.telemetry.metrics import MULTIPROC_ENV
 
 ROOT = Path(__file__).resolve().parents[3]
 INFRA = ROOT / "infra"
 COMPOSE = INFRA / "docker-compose.yml"
 FAKE = "test-only"  # pragma: allowlist secret
 REQUIRED = {"QUORUM_POSTGRES_PASSWORD": FAKE, "GRAFANA_ADMIN_PASSWORD": FAKE}
+WORKERS = ("worker-scan", "worker-analyze", "worker-execute", "worker-monitor")
 
 
 def compose_command() -> list[str] | None:
@@ -150,3 +153,62 @@ def test_ports_are_published_on_loopback_only(compose: dict[str, Any]) -> None:
 
     assert published
     assert all(port.startswith("127.0.0.1:") for port in published)
+
+
+def prometheus_jobs() -> dict[str, dict[str, Any]]:
+    config = yaml.safe_load((INFRA / "prometheus" / "prometheus.yml").read_text())
+    return {job["job_name"]: job for job in config["scrape_configs"]}
+
+
+def test_every_worker_serves_multiprocess_metrics_from_its_own_tmpfs(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+
+    for name in WORKERS:
+        env = services[name]["environment"]
+        directory = env[MULTIPROC_ENV]
+        port = str(env[PORT_ENV])
+        # a tmpfs of this container: empty at every start, never shared with another worker
+        assert directory in services[name]["tmpfs"], name
+        assert not any(v.split(":")[1] == directory for v in services[name]["volumes"]), name
+        assert port.isdigit(), name
+        assert port in [str(p) for p in services[name]["expose"]], name
+        assert not any(str(p).endswith(f":{port}") for p in services[name].get("ports", []))
+    for name in ("beat", "api"):  # beat runs no pool; the API serves /metrics itself
+        assert PORT_ENV not in services[name]["environment"], name
+
+
+def test_prometheus_scrapes_each_worker_on_its_metrics_port(compose: dict[str, Any]) -> None:
+    job = prometheus_jobs()["quorum-worker"]
+    targets = {t for group in job["static_configs"] for t in group["targets"]}
+    services = {group["labels"]["service"]: group["targets"] for group in job["static_configs"]}
+
+    expected = {f"{name}:{compose['services'][name]['environment'][PORT_ENV]}" for name in WORKERS}
+    assert targets == expected
+    assert set(services) == set(WORKERS)
+    assert all(t.startswith(f"{name}:") for name, ts in services.items() for t in ts)
+    assert "queue" not in {k for g in job["static_configs"] for k in g.get("labels", {})}
+
+
+def test_promtool_accepts_the_prometheus_configuration() -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("promtool is missing and CI=true forbids skipping", pytrace=False)
+        pytest.skip("promtool is not installed (apt-get install prometheus)")
+    # --syntax-only: the API token file exists only on a deployed host
+    result = subprocess.run(
+        [
+            promtool,
+            "check",
+            "config",
+            "--syntax-only",
+            str(INFRA / "prometheus" / "prometheus.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -21,11 +21,14 @@ from typing import Any, NoReturn
 import pytest
 import yaml
 
+from apps.worker.metrics import PORT_ENV
 from quorum.config import AppSettings, load_settings
 from quorum.risk.settings import RiskSettings
+from quorum.telemetry.metrics import MULTIPROC_ENV
 
 ROOT = Path(__file__).resolve().parents[3]
 OVERLAY = ROOT / "infra" / "k8s" / "overlays" / "production"
+SCRAPE = ROOT / "infra" / "k8s" / "prometheus-scrape.yml"
 QUEUES = ("scan", "analyze", "execute", "monitor")
 _PRIMITIVES: dict[str, tuple[type, ...]] = {
     "str": (str,),
@@ -344,4 +347,95 @@ def test_canary_settings_load_as_app_settings(
 
     settings = load_settings(env={}, config_path=str(canary))
 
-    assert settings.risk.sizing.max_risk_fraction == Decimal("0.005")  # type: ignore[attr-defined]
+    assert settings.risk.sizing.max_risk_fraction == Decimal("0.005")
+
+
+# --------------------------------------------------------------------------- worker metrics
+
+
+def worker_deployments(rendered: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        name: d
+        for name, d in of_kind(rendered, "Deployment").items()
+        if d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component")
+        == "worker"
+    }
+
+
+def test_every_worker_serves_multiprocess_metrics_from_a_memory_volume(
+    rendered: list[dict[str, Any]],
+) -> None:
+    workers = worker_deployments(rendered)
+
+    assert len(workers) == 2 * len(QUEUES)
+    for name, deployment in workers.items():
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        env = pod_env(deployment)
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+        notes = deployment["spec"]["template"]["metadata"]["annotations"]
+
+        volume = volumes[mounts[env[MULTIPROC_ENV]]]
+        assert volume["emptyDir"]["medium"] == "Memory", name  # per pod, never a shared PVC
+        assert ports["metrics"] == int(env[PORT_ENV]), name
+        assert notes["prometheus.io/scrape"] == "true", name
+        assert notes["prometheus.io/port"] == env[PORT_ENV], name
+    for name, deployment in of_kind(rendered, "Deployment").items():
+        if name not in workers:  # the API serves /metrics itself; beat runs no pool
+            assert PORT_ENV not in pod_env(deployment), name
+
+
+def metrics_services(rendered: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in of_kind(rendered, "Service").items() if "-metrics-" in n}
+
+
+def test_each_worker_deployment_has_one_headless_metrics_service(
+    rendered: list[dict[str, Any]],
+) -> None:
+    services = metrics_services(rendered)
+
+    for name, deployment in worker_deployments(rendered).items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        selecting = [
+            s for s, svc in services.items() if svc["spec"]["selector"].items() <= labels.items()
+        ]
+        queue, colour = labels["quorum.io/queue"], labels["quorum.io/colour"]
+        assert selecting == [f"quorum-worker-{queue}-metrics-{colour}"], name
+        (service,) = (services[s] for s in selecting)
+        assert service["spec"]["clusterIP"] == "None"  # headless: DNS lists the pod IPs
+        (port,) = service["spec"]["ports"]
+        assert port["targetPort"] == "metrics"
+        assert str(port["port"]) == pod_env(deployment)[PORT_ENV]
+
+
+def test_the_prometheus_scrape_config_resolves_every_metrics_service(
+    rendered: list[dict[str, Any]],
+) -> None:
+    config = yaml.safe_load(SCRAPE.read_text())
+    (job,) = config["scrape_configs"]
+    namespaces = {s["metadata"]["namespace"] for s in metrics_services(rendered).values()}
+    (namespace,) = namespaces
+
+    names = {n for sd in job["dns_sd_configs"] for n in sd["names"]}
+    expected = {f"{s}.{namespace}.svc" for s in metrics_services(rendered)}
+    assert len(expected) == 2 * len(QUEUES)
+    assert names == expected
+    ports = {sd["port"] for sd in job["dns_sd_configs"]}
+    assert ports == {int(pod_env(d)[PORT_ENV]) for d in worker_deployments(rendered).values()}
+    assert job["job_name"] == "quorum-worker"
+
+
+def test_promtool_accepts_the_kubernetes_scrape_config() -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        _needed("promtool (Debian package prometheus)")
+    result = subprocess.run(
+        [promtool, "check", "config", "--syntax-only", str(SCRAPE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
