@@ -30,7 +30,8 @@ from quorum.journal import (
     Ed25519Signer,
     Journal,
     JournalFlagRecorder,
-    default_checkpoint_dir,
+    ObjectStoreCheckpointStore,
+    build_checkpoint_store,
     load_private_key,
     public_key_pem,
 )
@@ -56,7 +57,8 @@ class Runtime:
     engine: Engine
     journal: Journal
     flags: FlagStore
-    checkpoint_dir: Path
+    checkpoints: str
+    """Where checkpoints go: a directory, or ``s3://bucket/prefix`` (for verify commands)."""
     public_key_pem: str
     public_key_path: Path
 
@@ -73,15 +75,17 @@ def build_runtime(settings: AppSettings | None = None, clock: Clock | None = Non
     check_live_allowed(settings, secrets)
     engine = create_engine_for(settings.database.url)
     migrate(engine)
+    from quorum.telemetry.tracing import configure_tracing, instrument_libraries
+
+    if configure_tracing("quorum") is not None:  # only when OTEL_* variables ask for it
+        instrument_libraries(engine=engine)
     signer = _signer(settings, secrets)
-    checkpoint_dir = Path(
-        settings.journal.checkpoint_dir or default_checkpoint_dir(settings.database.url)
-    )
+    store = build_checkpoint_store(settings.journal, secrets, settings.database.url, clock=clock)
     journal = Journal(
         engine,
         clock,
         signer=signer,
-        checkpoint_store=DirectoryCheckpointStore(checkpoint_dir),
+        checkpoint_store=store,
         checkpoint_every_n=settings.journal.checkpoint_every_n,
         checkpoint_every_s=settings.journal.checkpoint_every_s,
     )
@@ -98,10 +102,18 @@ def build_runtime(settings: AppSettings | None = None, clock: Clock | None = Non
         engine=engine,
         journal=journal,
         flags=flags,
-        checkpoint_dir=checkpoint_dir,
+        checkpoints=_location(store),
         public_key_pem=public_key_pem(signer.public_key()),
         public_key_path=_publish_public_key(settings, signer),
     )
+
+
+def _location(store: object) -> str:
+    if isinstance(store, DirectoryCheckpointStore):
+        return str(store.path)
+    if isinstance(store, ObjectStoreCheckpointStore):
+        return store.location
+    return repr(store)
 
 
 def _signer(settings: AppSettings, secrets: SecretsProvider) -> Ed25519Signer:
@@ -158,27 +170,26 @@ def build_pipeline(
     Market data from ``settings.data`` (``open_source``), the LLM router from the LLM
     settings (offline analyst when no model key resolves), the analysis checkpointer
     (PostgreSQL when the database is, else ``var/analysis-checkpoints.sqlite``), and the
-    execution service over the in-process paper venue (fed the base bars as they close).
+    execution service over the paper venue stored in the database (one venue shared by every
+    process on it, surviving restarts; fed the base bars as they close).
     Start-up reconciliation runs here (unless ``reconcile`` is False: read-only callers such
     as ``quorum status``), so ``execute`` is unblocked once this returns.
     ``clock`` is the pipeline's market clock (a ReplayClock in replays; the journal keeps
     the runtime's wall clock). ``parts`` (a list) receives the venue and market source.
     """
-    from quorum.agents import AgentSettings
     from quorum.domain import split_symbol
-    from quorum.execution import (
-        PAPER,
-        ExecutionService,
+    from quorum.execution import PAPER, ExecutionService
+    from quorum.execution.paper import (
         InProcessPaperBroker,
         PaperSettings,
-        PaperVenue,
+        StoredFaults,
+        StoredPaperVenue,
     )
     from quorum.llm import JournalBudgetEvents, build_llm_router
     from quorum.market import open_source
     from quorum.pipeline import PaperBarFeed, PipelineDeps, PipelineTasks
-    from quorum.risk import RiskSettings
-    from quorum.scoring import ScoringSettings
     from quorum.store import session_factory
+    from quorum.telemetry.metrics import llm_metrics
 
     pipeline = settings or runtime.settings.pipeline
     clock = clock or runtime.clock
@@ -186,14 +197,18 @@ def build_pipeline(
         pipeline.data, clock=clock, base_timeframe=pipeline.base_timeframe
     )
     quotes = sorted({split_symbol(s)[1] for s in pipeline.symbols})
-    venue = PaperVenue(
-        clock, PaperSettings(initial_balances=dict.fromkeys(quotes, pipeline.paper_equity))
+    venue = StoredPaperVenue(
+        runtime.engine,
+        clock,
+        PaperSettings(initial_balances=dict.fromkeys(quotes, pipeline.paper_equity)),
+        name=PAPER,
     )
     execution = ExecutionService(
         session_factory(runtime.engine),
         runtime.journal,
         clock,
-        {PAPER: InProcessPaperBroker(venue)},
+        {PAPER: InProcessPaperBroker(venue, faults=StoredFaults(venue))},
+        settings=runtime.settings.execution,
         mode=lambda: str(runtime.flags.get("trading.mode")),
     )
     if reconcile:
@@ -204,6 +219,7 @@ def build_pipeline(
         secrets=runtime.secrets,
         flags=runtime.flags,
         engine=runtime.engine,
+        metrics=llm_metrics(),
         events=JournalBudgetEvents(runtime.journal, runtime.engine),
     )
     deps = PipelineDeps(
@@ -217,9 +233,9 @@ def build_pipeline(
         checkpointer=analysis_checkpointer(runtime.settings.database.url),
         dispatcher=dispatcher,
         settings=pipeline,
-        risk=RiskSettings(),
-        agents=AgentSettings(),
-        scoring=ScoringSettings(),
+        risk=runtime.settings.risk,
+        agents=runtime.settings.agents,
+        scoring=runtime.settings.scoring,
         quotes=PaperBarFeed(venue, source, pipeline.base_timeframe),
         trading_mode=str(runtime.flags.get("trading.mode")),
         run_id=run_id,

@@ -5,12 +5,19 @@ workers call), the offline LLM provider, the paper exchange filled from the repl
 bars, and synthetic data replayed at high speed with a ReplayClock: at every base-bar
 close plan → scan → analyze → execute → monitor. The summary is counted from the task
 results and the database, and the journal is verified before it is printed.
+
+Each run is its own paper account on its own SQLite file (``var/runs/<run id>.db``)
+unless ``--db`` names one: the paper venue lives in the database, and a replay over a
+window that database has already traded through would fill on stale prices (the venue
+refuses it). Point ``QUORUM_DATABASE__URL`` at the printed file to inspect the run with
+``quorum status`` or ``quorum journal show``.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -22,6 +29,7 @@ from rich.table import Table
 from apps.bootstrap import PipelineParts, Runtime, build_pipeline, build_runtime
 from apps.cli.options import parse_symbols, parse_time, parse_timeframes
 from quorum.clock import ReplayClock
+from quorum.config import AppSettings, load_settings
 from quorum.domain import JournalKind, Timeframe
 from quorum.errors import QuorumError
 from quorum.journal import VerifyReport
@@ -43,6 +51,9 @@ def run(
         "--live-data",
         help="ccxt:EXCHANGE — paper-trade the last STEPS closed bars of real market data.",
     ),
+    db: str | None = typer.Option(
+        None, "--db", help="Database URL (default: a new var/runs/<run id>.db per run)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """The whole pipeline offline: plan → scan → analyze → execute → monitor, journaled."""
@@ -51,7 +62,7 @@ def run(
     base_tf = parse_timeframes(base)[0]
     began = time.perf_counter()
     try:
-        runtime = build_runtime()
+        runtime = build_runtime(_run_settings(db, start if live_data is None else None))
     except QuorumError as exc:
         console.print(f"[red]start-up refused:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
@@ -84,6 +95,21 @@ def run(
         raise typer.Exit(1)
 
 
+def _run_settings(db: str | None, start: str | None) -> AppSettings:
+    """The loaded settings with this run's database: ``--db``, else a new per-run file."""
+    settings = load_settings()
+    if db is None:
+        stamp = f"{parse_time(start, '--start'):%Y%m%dT%H%M%SZ}" if start else "live"
+        runs = Path("var") / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        n = 1
+        while (runs / f"run-{stamp}-{n}.db").exists():
+            n += 1
+        db = f"sqlite:///{runs / f'run-{stamp}-{n}.db'}"
+    database = settings.database.model_copy(update={"url": db})
+    return settings.model_copy(update={"database": database})
+
+
 def _live_window(
     runtime: Runtime, spec: str, symbols: list[str], base: Timeframe, steps: int
 ) -> tuple[str, Any]:
@@ -109,7 +135,7 @@ def _run(runtime: Runtime, settings: Any, first: Any, steps: int, quiet: bool) -
     from quorum.pipeline.summary import run_counts
 
     clock = ReplayClock(first)
-    run_id = f"run-{first:%Y%m%dT%H%M%SZ}-{runtime.journal.head().size + 1}"
+    run_id = _run_id(runtime, first)
     params = {
         "symbols": list(settings.symbols),
         "timeframes": list(settings.timeframes),
@@ -148,7 +174,13 @@ def _run(runtime: Runtime, settings: Any, first: Any, steps: int, quiet: bool) -
         tally = replay_pipeline(tasks, dispatcher, clock, steps, on_step=on_step)
     counts = run_counts(runtime.engine, run_id)
     status = tasks.status().model_dump(mode="json")
-    summary = {**tally.as_dict(), **counts, "run_id": run_id, "symbols": list(settings.symbols)}
+    summary = {
+        **tally.as_dict(),
+        **counts,
+        "run_id": run_id,
+        "symbols": list(settings.symbols),
+        "database": runtime.settings.database.url,
+    }
     summary["base_bars"] = steps * len(settings.symbols)
     summary["equity"] = status["pnl"]["equity"]
     summary["end_state"] = {
@@ -168,6 +200,14 @@ def _run(runtime: Runtime, settings: Any, first: Any, steps: int, quiet: bool) -
 def _scalars(summary: dict[str, Any]) -> dict[str, Any]:
     keep = ("steps", "bars_scanned", "candidates", "signals", "fills", "realized_pnl")
     return {k: summary[k] for k in keep} | {"verdicts": summary["verdicts"]}
+
+
+def _run_id(runtime: Runtime, first: Any) -> str:
+    """The per-run file's name when the database is one, else start time + journal size."""
+    url = runtime.settings.database.url
+    if url.startswith("sqlite:///") and Path(url.removeprefix("sqlite:///")).parent.name == "runs":
+        return Path(url.removeprefix("sqlite:///")).stem
+    return f"run-{first:%Y%m%dT%H%M%SZ}-{runtime.journal.head().size + 1}"
 
 
 def _journal(runtime: Runtime, run_id: str, payload: dict[str, Any]) -> None:
@@ -193,7 +233,7 @@ def _journal_dict(runtime: Runtime, run_id: str, report: VerifyReport) -> dict[s
         "detail": report.detail,
         "verify_command": (
             f"quorum journal verify --db {runtime.settings.database.url} "
-            f"--checkpoints {runtime.checkpoint_dir} --public-key {runtime.public_key_path}"
+            f"--checkpoints {runtime.checkpoints} --public-key {runtime.public_key_path}"
         ),
     }
 
@@ -204,6 +244,7 @@ def _print(result: dict[str, Any], runtime: Runtime) -> None:
         f"{len(result['symbols'])} symbols ({result['start']} → {result['end']}) "
         f"in {result['wall_s']:.1f}s"
     )
+    console.print(f"database: {escape(result['database'])}")
     table = Table(title="What ran")
     table.add_column("stage")
     table.add_column("count", justify="right")

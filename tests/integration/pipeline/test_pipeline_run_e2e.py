@@ -33,7 +33,9 @@ def test_quorum_run_defaults_trade_and_the_summary_matches_the_database(tmp_path
     run_id = summary["run_id"]
     assert summary["verdicts"].get("approved", 0) >= 1
     assert summary["fills"] >= 1
-    with sqlite3.connect(tmp_path / "var" / "quorum.db") as db:
+    database = tmp_path / summary["database"].removeprefix("sqlite:///")
+    assert database.parent == tmp_path / "var" / "runs"  # each run is its own account
+    with sqlite3.connect(database) as db:
         orders = db.execute("SELECT count(*) FROM execution_orders WHERE run_id = ?", (run_id,))
         fills = db.execute(
             "SELECT count(*) FROM execution_fills WHERE client_order_id IN "

@@ -31,7 +31,7 @@ def test_run_drives_the_pipeline_and_its_summary_agrees_with_the_database(
     assert summary["tasks"]["plan"] == 8
     assert summary["end"] == "2025-01-01T02:00:00+00:00"
     assert summary["journal"]["verified"] is True
-    with sqlite3.connect(tmp_path / "var" / "quorum.db") as db:
+    with sqlite3.connect(tmp_path / summary["database"].removeprefix("sqlite:///")) as db:
         kinds = dict(
             db.execute(
                 "SELECT kind, count(*) FROM journal_entries WHERE run_id = ? GROUP BY kind",
@@ -47,18 +47,24 @@ def test_run_drives_the_pipeline_and_its_summary_agrees_with_the_database(
     assert summary["journal"]["checkpoints_checked"] >= 1
 
 
-def test_a_second_run_extends_the_same_verified_chain(
+def test_a_second_run_is_its_own_account_unless_a_database_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     args = ["run", "--steps", "2", "--symbols", "BTC/USDT", "--timeframes", "15m", "--json"]
     first = json.loads(runner.invoke(app, args).output)
     second = json.loads(runner.invoke(app, args).output)
-    assert first["run_id"] != second["run_id"]
-    assert second["journal"]["verified"] is True
-    assert second["journal"]["entries"] > first["journal"]["entries"]
-    # each run is its own account: the second scanned the same bars again
+    # by default every run gets its own database: same bars, same account size
+    assert first["database"] != second["database"]
     assert second["bars_scanned"] == first["bars_scanned"] > 0
+    assert first["journal"]["entries"] == second["journal"]["entries"]
+    # a named database is shared: a later window extends the same verified chain
+    shared = ["--db", f"sqlite:///{tmp_path / 'shared.db'}"]
+    one = json.loads(runner.invoke(app, [*args, *shared]).output)
+    later = ["--start", "2025-01-01T01:00:00Z"]
+    two = json.loads(runner.invoke(app, [*args, *shared, *later]).output)
+    assert two["journal"]["verified"] is True
+    assert two["journal"]["entries"] > one["journal"]["entries"]
 
 
 def test_run_refuses_a_start_without_utc_offset() -> None:
