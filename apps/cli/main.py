@@ -7,6 +7,7 @@ import typer
 from apps.cli.commands import (
     analyze,
     api,
+    backtest,
     bench,
     data,
     db,
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.command("run")(run.run)
 app.command("scan")(scan.scan)
 app.command("analyze")(analyze.analyze)
+app.command("backtest")(backtest.backtest)
 app.command("status")(status.status)
 app.command("kill-switch")(killswitch.kill_switch)
 app.command("worker")(worker.worker)

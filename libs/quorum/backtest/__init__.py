@@ -1,1 +1,34 @@
-"""Quorum backtest package (see docs/ARCHITECTURE.md)."""
+"""Backtests: the real pipeline replayed over recorded bars (see docs/ARCHITECTURE.md).
+
+``run_backtest(BacktestSpec(...), services)`` replays the window and returns a
+:class:`BacktestOutcome` whose ``result`` (a :class:`BacktestResult`) feeds
+``quorum.backtest.report.write_report``.
+"""
+
+from quorum.backtest.engine import BacktestOutcome, leakage, load_frames, result_hash, run_backtest
+from quorum.backtest.gate import Gate, GateLimits, judge, load_gate
+from quorum.backtest.records import get_run, list_runs
+from quorum.backtest.results import BacktestResult
+from quorum.backtest.spec import BacktestSpec, EmaCross, parse_strategy
+from quorum.backtest.venue import ExitLevels, ReplayVenue, touched
+
+__all__ = [
+    "BacktestOutcome",
+    "BacktestResult",
+    "BacktestSpec",
+    "EmaCross",
+    "ExitLevels",
+    "Gate",
+    "GateLimits",
+    "ReplayVenue",
+    "get_run",
+    "judge",
+    "leakage",
+    "list_runs",
+    "load_frames",
+    "load_gate",
+    "parse_strategy",
+    "result_hash",
+    "run_backtest",
+    "touched",
+]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
@@ -94,6 +95,11 @@ class ModelSpec(LLMComponentSettings):
     accuracy: float = Field(ge=0.0, le=1.0, allow_inf_nan=False)
     timeout_s: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     response_format: ResponseFormat = "none"
+    training_cutoff: date | None = Field(
+        default=None,
+        description="last date of the model's training data; a backtest window starting "
+        "before it marks the model's opinions as possibly contaminated (unset: assumed so)",
+    )
     mock_response: str | None = Field(
         default=None, description="litellm mock_response: no network (tests, benchmarks)"
     )
