@@ -24,7 +24,12 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, An
     def fake_run(app: object, **kw: Any) -> None:
         calls.append({"app": app, **kw})
 
+    def fake_logging(level: str, json: bool) -> None:
+        # the real one would leave a root handler on CliRunner's (soon closed) stderr
+        calls.append({"logging": (level, json)})
+
     monkeypatch.setattr("uvicorn.run", fake_run)
+    monkeypatch.setattr("quorum.telemetry.configure_logging", fake_logging)
     return calls
 
 
@@ -32,9 +37,11 @@ def test_serving_binds_to_loopback_port_8000_by_default(served: list[dict[str, A
     result = runner.invoke(api_cli.app, [])
 
     assert result.exit_code == 0, result.output
-    [call] = served
+    logging_call, call = served
+    assert logging_call == {"logging": ("INFO", False)}  # our handler, before uvicorn starts
     assert (call["host"], call["port"]) == ("127.0.0.1", 8000)
     assert type(call["app"]).__name__ == "FastAPI"
+    assert call["log_config"] is None  # uvicorn's loggers propagate to ours
 
 
 def test_serving_uses_the_configured_host_and_port(
@@ -46,7 +53,7 @@ def test_serving_uses_the_configured_host_and_port(
     result = runner.invoke(api_cli.app, ["serve"])
 
     assert result.exit_code == 0, result.output
-    assert (served[0]["host"], served[0]["port"]) == ("0.0.0.0", 9100)
+    assert (served[1]["host"], served[1]["port"]) == ("0.0.0.0", 9100)
 
 
 def test_token_prints_a_jwt_with_the_role_subject_and_ttl(
