@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any, TypeVar
 
 import ccxt
@@ -83,7 +83,11 @@ class CcxtBroker:
     def _call(self, context: str, fn: Callable[[], T], *, submit: bool = False) -> T:
         self.exchange.last_response_headers = None
         try:
-            return fn()
+            # ccxt's decimal_to_precision sets the thread's Decimal context (rounding
+            # HALF_UP, Underflow trapped) and never restores it; in a local copy that
+            # cannot leak into the risk engine's money math on the same thread.
+            with localcontext():
+                return fn()
         except ccxt.BaseError as exc:
             headers = getattr(self.exchange, "last_response_headers", None)
             raise translate_order_error(

@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import localcontext
 from typing import Any
 
 import ccxt
@@ -183,7 +184,8 @@ class CcxtSource:
         if hasattr(self._exchange, "last_response_headers"):
             self._exchange.last_response_headers = None  # never read a stale Retry-After
         try:
-            raw = self._exchange.fetch_ohlcv(symbol, tf, since=cursor, limit=self._page_limit)
+            with localcontext():  # ccxt may change the thread's Decimal context; keep it local
+                raw = self._exchange.fetch_ohlcv(symbol, tf, since=cursor, limit=self._page_limit)
         except ccxt.BaseError as exc:
             headers = getattr(self._exchange, "last_response_headers", None)
             raise translate_ccxt_error(

@@ -7,6 +7,7 @@ Binance's exchangeInfo bodies come from the recorded cassette used by the market
 
 from __future__ import annotations
 
+import decimal
 import json
 import socket
 import struct
@@ -219,6 +220,20 @@ def test_submit_sends_our_client_id_and_the_venues_precision_as_strings(binance:
     assert sent["price"] == "42000.12"  # rounded to the 0.01 tick
     assert order.status == "closed"
     assert order.filled == Decimal("0.12345")
+
+
+def test_ccxt_precision_calls_leave_the_threads_decimal_context_alone(binance: Binance) -> None:
+    """ccxt's decimal_to_precision sets rounding HALF_UP and traps Underflow on the
+    thread's context; the risk engine's money math on the same thread must not change."""
+    before = decimal.getcontext().copy()
+    broker = _broker(binance, ReplayClock(T0))
+
+    broker.submit(_request("0.123456789", "42000.123"))
+
+    after = decimal.getcontext()
+    assert after.rounding == before.rounding == decimal.ROUND_HALF_EVEN
+    assert after.traps[decimal.Underflow] == before.traps[decimal.Underflow]
+    assert Decimal("2.5").quantize(Decimal("1")) == Decimal("2")  # banker's rounding holds
 
 
 def _service(
