@@ -1,10 +1,16 @@
 """The replay loop: the pipeline's task bodies driven bar by bar on a ReplayClock.
 
-At every base-bar close (plus the finalization delay): the closed bar of every symbol is
-fed to the :class:`ReplayVenue` (resting orders fill at its open), working orders are
-re-executed (their fills recorded), then ``plan`` → ``scan`` → ``analyze`` → ``execute``
-(or the rule strategy's signals), ``monitor``, ``daily_reset`` at midnight and ``refresh``
-every ``refresh_every`` bars (when the spec allows learning). At the end open positions are
+At every base-bar close (plus the finalization delay), in the order things happen in the
+market: the closed bar of every symbol is fed to the :class:`ReplayVenue` (resting orders
+fill at its open) and working orders are re-executed (their fills recorded); ``monitor``
+moves trades from their fills (an entry filled at the open is open, a position flattened
+at the open is closed) and takes the stops and targets this bar touched (from its high /
+low, the entry's own bar included; filled at the level, see :mod:`quorum.backtest.venue`);
+the trades follow those exits; only then are the decisions at this close taken —
+``plan`` → ``scan`` → ``analyze`` → ``execute`` (or the rule strategy's signals) — so they
+see the book as it stands at the close (a position flattened during the bar can be
+re-entered at its close). Then ``daily_reset`` at midnight and ``refresh`` every
+``refresh_every`` bars (when the spec allows learning). At the end open positions are
 flattened and filled at the last close. Nothing here reads wall time.
 """
 
@@ -24,6 +30,7 @@ from quorum.pipeline import run_task
 from quorum.pipeline.accounting import equity, positions_now
 from quorum.pipeline.control import flatten_all
 from quorum.pipeline.driver import ReplayTally
+from quorum.pipeline.lifecycle import sync_trades
 
 WORKING = {OrderState.NEW, OrderState.ACKNOWLEDGED, OrderState.PARTIALLY_FILLED}
 
@@ -67,13 +74,14 @@ def replay(
             if bar is not None:
                 venue.feed(bar)
         execute_working()
+        dispatcher.submit("monitor", {}, key=f"monitor:{run_id}:{format_time(close)}")
+        drain()
+        sync_trades(deps, fed_closes(wired))
         if rule is None:
             dispatcher.submit("plan", {}, key=f"plan:{run_id}:{format_time(close)}")
         else:
             for item in rule.on_close(close):
                 tally.record("analyze", item)
-        drain()
-        dispatcher.submit("monitor", {}, key=f"monitor:{run_id}:{format_time(close)}")
         drain()
         if close == close.replace(hour=0, minute=0, second=0, microsecond=0):
             dispatcher.submit("daily_reset", {}, key=f"daily_reset:{run_id}:{format_time(close)}")
@@ -98,6 +106,16 @@ def replay(
     if curve:
         curve[-1] = (curve[-1][0], mark_equity(wired))
     return tally, curve
+
+
+def fed_closes(wired: Wired) -> dict[str, Decimal]:
+    """The close of the last bar fed per symbol (the marks the monitor would use)."""
+    out = {}
+    for symbol in wired.tasks.deps.settings.symbols:
+        bar = wired.venue.last_fed_bar(symbol)
+        if bar is not None:
+            out[symbol] = bar.close
+    return out
 
 
 def mark_equity(wired: Wired) -> Decimal:

@@ -6,7 +6,9 @@ above EMA(SLOW) — ``fast[-2] < slow[-2] and fast[-1] > slow[-1]``, as backtest
 stop STOP below it) goes through ``quorum.risk.evaluate`` and, approved, becomes a stored
 market intent (journaled, then executed: it fills at the next bar's open). At a close
 where EMA(FAST) crosses below EMA(SLOW) an open long gets a reduce-only market exit
-(``evaluate_exit``), filled at the next open unless that bar had touched the stop.
+(``evaluate_exit``), filled at the next open unless that bar had touched the stop. A
+position flattened at a bar's open (stop, target or exit) is already closed when that bar's
+close is evaluated, so a golden cross there re-enters.
 EMA is ``pandas.Series.ewm(span=N, adjust=False).mean()`` over the closes from the run's
 first bar (causal: the value at a bar depends on that bar and earlier ones only).
 """

@@ -6,18 +6,23 @@ replay fill rules:
 - **Next-bar fills.** A market order is accepted when it is sent (at a bar close) and rests;
   it fills at the *open of the next bar* fed to the venue, plus slippage against the
   order, plus the taker fee. Nothing fills at the close the decision was taken on.
-- **Stops and targets intrabar.** A reduce-only market exit sent for a position whose
-  protective stop (or take-profit) the last fed bar touched is filled at that level,
-  from the bar's high / low: a long's stop at ``min(stop, open)`` (a gap through the stop
-  fills at the open), its target at ``max(target, open)``; mirrored for a short. Stops pay
-  slippage and the taker fee, targets fill as resting limits (maker fee, no slippage).
+- **Stops and targets intrabar, from the entry bar on.** Every bar from the one whose open
+  filled the entry (that bar's whole range: the position lived through it) is checked
+  against the stop and target from its high / low: the pipeline monitor sees the entry's
+  market time through :meth:`ReplayVenue.fill_time` (``PipelineDeps.fill_time``), and the
+  replay loop advances trades from their fills before the bar's decisions. A reduce-only
+  market exit sent for a position whose protective stop (or take-profit) the last fed bar
+  touched is filled at that level and stamped with that bar: a long's stop at
+  ``min(stop, open)`` (a gap through the stop fills at the open), its target at
+  ``max(target, open)``; mirrored for a short. Stops pay slippage and the taker fee,
+  targets fill as resting limits (maker fee, no slippage).
 - **Pessimistic rule.** When one bar touches both the stop and the target, the stop is
   taken (the worse outcome; the risk monitor applies the same rule when it decides).
 - **End of run.** :meth:`settle_at_close` fills what still rests at the last close.
 
 Every fill is stamped with the venue clock (the replay time it became known, so the
 execution service's trade queries stay ordered) and its *market* time is kept in
-:attr:`fill_times` (bar open for next-bar fills, bar open of the touching bar for stops
+:attr:`fill_notes` (bar open for next-bar fills, bar open of the touching bar for stops
 and targets, the last close at the end) for the report.
 """
 
@@ -83,12 +88,19 @@ class ReplayVenue(PaperVenue):
         self._rule = "next_open"
         self.fill_notes: dict[str, FillNote] = {}
         """Venue trade id → market time, fill rule and slippage paid."""
+        self._first_fill: dict[str, datetime] = {}
 
     def set_levels(self, levels: Callable[[str], ExitLevels | None]) -> None:
         self._levels = levels
 
     def last_fed_bar(self, symbol: str) -> Bar | None:
         return self._bar.get(symbol)
+
+    def fill_time(self, client_order_id: str) -> datetime | None:
+        """The market time of the order's first fill (None before it fills): the pipeline
+        monitor's ``fill_time``, so an entry filled at a bar's open lives that whole bar."""
+        with self._lock:
+            return self._first_fill.get(client_order_id)
 
     def feed(self, bar: Bar) -> None:
         """Match resting orders against ``bar`` (market orders at its open)."""
@@ -172,3 +184,5 @@ class ReplayVenue(PaperVenue):
             cost = abs(price - base) * trade.quantity
         when = self._market_time or self._clock.now()
         self.fill_notes[trade.venue_trade_id] = FillNote(when, self._rule, cost)
+        if trade.client_order_id is not None:
+            self._first_fill.setdefault(trade.client_order_id, when)

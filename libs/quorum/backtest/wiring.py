@@ -147,6 +147,7 @@ def wire(
         quotes=None,
         trading_mode=PAPER,
         run_id=run_id,
+        fill_time=venue.fill_time,
     )
 
     def levels(symbol: str) -> ExitLevels | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -57,3 +58,7 @@ class PipelineDeps:
     run_id: str = "pipeline"
     """Journal run id and the run part of derived client order ids (stable across
     processes, so the same decision yields the same client id in every worker)."""
+    fill_time: Callable[[str], datetime | None] | None = None
+    """The market time of an order's first fill (by client order id) when the venue knows
+    it better than the time the fill was recorded: a replay venue fills at the open of a bar
+    it is fed after that bar closed. None (or an unknown order): the recorded time."""

@@ -3,7 +3,9 @@
 ``monitor`` brings the venue's prices up to now, advances trades from their orders, then
 runs ``quorum.risk.monitor`` over the open positions with the latest closed base bar of
 each symbol (a bar that opened before the entry is used as a quote at its close only, so
-an entry is never stopped by a range it did not live through). Its actions are applied:
+an entry is never stopped by a range it did not live through; the entry's time is its
+fill's market time when ``deps.fill_time`` knows it, so an entry filled at a bar's open
+lives through that whole bar, else when the fill was recorded). Its actions are applied:
 stop moves (checked by ``evaluate_exit`` never to loosen) update the trade, closes and
 reductions become risk-reducing exit intents (``evaluate_exit`` → ``store_intent`` →
 ``execute`` submitted), SAFE_MODE trips and lockouts are applied to the rules state, and
@@ -119,17 +121,17 @@ def monitor(deps: PipelineDeps) -> JSON:
         open_trades = trades(conn, states=["open"], run_id=deps.run_id)
     positions = {p.symbol: p for p in positions_now(deps)}
     watched: list[tuple[Trade, MonitoredPosition]] = []
+    quotes: dict[str, Bar | Quote] = {}
     for trade in open_trades:
         held = positions.get(trade.symbol)
         if held is None or held.average_entry is None:
             continue
-        trade = _with_best(deps, trade, bars.get(trade.symbol))
+        entered = _entered(deps, trade)
+        trade = _with_best(deps, trade, bars.get(trade.symbol), entered)
         watched.append((trade, _monitored(deps, trade, held.quantity, held.average_entry)))
-    quotes: dict[str, Bar | Quote] = {}
-    for trade, _ in watched:
         bar = bars.get(trade.symbol)
         if bar is not None:
-            quotes[trade.symbol] = bar if bar.ts >= trade.opened_at else _quote(bar)
+            quotes[trade.symbol] = bar if bar.ts >= entered else _quote(bar)
 
     def work(session: Session, state: RulesState, version: int) -> list[Action]:
         total, _ = equity(deps, session, list(positions.values()), marks)
@@ -164,9 +166,15 @@ def _quote(bar: Bar) -> Quote:
     return Quote(symbol=bar.symbol, ts=bar.close_time, bid=bar.close, ask=bar.close, last=bar.close)
 
 
-def _with_best(deps: PipelineDeps, trade: Trade, bar: Bar | None) -> Trade:
+def _entered(deps: PipelineDeps, trade: Trade) -> datetime:
+    """When the position began to live through prices (see module doc)."""
+    known = None if deps.fill_time is None else deps.fill_time(trade.trade_id)
+    return trade.opened_at if known is None else min(known, trade.opened_at)
+
+
+def _with_best(deps: PipelineDeps, trade: Trade, bar: Bar | None, entered: datetime) -> Trade:
     """Record the most favourable price seen since entry (the trailing stop's anchor)."""
-    if bar is None or bar.ts < trade.opened_at:
+    if bar is None or bar.ts < entered:
         return trade
     favourable = bar.high if trade.direction == Direction.LONG.value else bar.low
     best = trade.best_price

@@ -104,22 +104,6 @@ def _run_pair(symbol: str, tmp: Path) -> Pair:
     return Pair(spec, ours, theirs, comparison)
 
 
-KNOWN_DEVIATIONS = {
-    ("AAPL/USD", "exits"): "engine misses a stop touched on the entry bar (2001-06-27) or the bar "
-    "after it (2000-03-24, 2002-03-06) and exits at a later touch",
-    ("EUR/USD", "entries"): "engine skips the re-entry at 2017-06-07 10:00: the exit filled at the "
-    "09:00 open is not yet applied when the 09:00 bar's golden cross is evaluated",
-}
-"""Differences reported to the engine; strict xfail, so a fix turns them into failures
-that ask for this table to shrink."""
-
-
-def _known_deviation(request: pytest.FixtureRequest, pair: Pair, aspect: str) -> None:
-    reason = KNOWN_DEVIATIONS.get((pair.spec.symbols[0], aspect))
-    if reason is not None:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
-
 @pytest.fixture(scope="module", params=sorted(CASES))
 def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Pair:
     symbol = request.param
@@ -131,16 +115,16 @@ def test_real_data_run_trades_often_enough_to_mean_something(pair: Pair) -> None
     assert pair.ours.data_quality.bars_processed > 500
 
 
-def test_entries_are_equal_to_backtesting_py(pair: Pair, request: pytest.FixtureRequest) -> None:
-    _known_deviation(request, pair, "entries")
+def test_entries_are_equal_to_backtesting_py(pair: Pair) -> None:
+    """Including a re-entry at the close of the bar whose open flattened the position."""
     cmp = pair.comparison
     assert cmp.only_ours == ()
     assert cmp.only_theirs == ()
     assert len(cmp.matches) == cmp.ours == cmp.theirs
 
 
-def test_exits_are_equal_to_backtesting_py(pair: Pair, request: pytest.FixtureRequest) -> None:
-    _known_deviation(request, pair, "exits")
+def test_exits_are_equal_to_backtesting_py(pair: Pair) -> None:
+    """Stops and targets from the entry bar on: an entry filled at the open lives that bar."""
     different = [(m.entry_time, m.ours_exit, m.theirs_exit) for m in pair.comparison.matches
                  if not m.exit_equal]  # fmt: skip
     assert different == []
