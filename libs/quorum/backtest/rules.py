@@ -16,7 +16,6 @@ first bar (causal: the value at a bar depends on that bar and earlier ones only)
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -42,6 +41,7 @@ from quorum.domain import (
 from quorum.journal import format_time
 from quorum.pipeline import PipelineTasks
 from quorum.pipeline.accounting import commit_rules, portfolio, positions_now, rules_state
+from quorum.pipeline.analyze_task import pending_trade, signal_row
 from quorum.pipeline.store import Trade, insert_signal, insert_trade, put_trade, trades
 from quorum.risk import MarketInfo, evaluate, evaluate_exit, record_order
 from quorum.store import session_scope
@@ -186,10 +186,10 @@ class EmaCrossStrategy:
                     version,
                     deps.run_id,
                 )
-                insert_trade(session, _trade(signal, cid, sid, deps.run_id))
+                insert_trade(session, pending_trade(signal, cid, sid, "paper", deps.run_id))
         insert_signal(
             session,
-            _signal_row(
+            signal_row(
                 deps.run_id, sid, key, signal, decision, status, reason, cid, deps.clock.now()
             ),
         )
@@ -252,61 +252,3 @@ class EmaCrossStrategy:
 
 def _tick(price: Decimal) -> Decimal:
     return Decimal(1).scaleb(price.adjusted() - 6)
-
-
-def _trade(signal: Signal, cid: str, sid: str, run_id: str) -> Trade:
-    return Trade(
-        trade_id=cid,
-        run_id=run_id,
-        venue="paper",
-        symbol=signal.symbol,
-        direction=signal.direction.value,
-        signal_id=sid,
-        state="pending",
-        stop=signal.stop_loss,
-        initial_stop=signal.stop_loss,
-        take_profit=signal.take_profit,
-        best_price=None,
-        exit_orders=(),
-        pnl=None,
-        r_multiple=None,
-        learned=False,
-        opened_at=signal.as_of,
-        closed_at=None,
-        version=1,
-    )
-
-
-def _signal_row(
-    run_id: str,
-    sid: str,
-    key: str,
-    signal: Signal,
-    decision: RiskDecision,
-    status: str,
-    reason: str,
-    cid: str | None,
-    now: datetime,
-) -> dict[str, object]:
-    return {
-        "signal_id": sid,
-        "run_id": run_id,
-        "task_key": key,
-        "symbol": signal.symbol,
-        "timeframe": signal.timeframe.value,
-        "as_of": format_time(signal.as_of),
-        "direction": signal.direction.value,
-        "entry": str(signal.entry),
-        "stop_loss": str(signal.stop_loss),
-        "take_profit": None if signal.take_profit is None else str(signal.take_profit),
-        "confidence": signal.confidence,
-        "score": None,
-        "probability": None,
-        "components": json.dumps([]),
-        "explanation": signal.explanation,
-        "verdict": status,
-        "quantity": str(decision.quantity),
-        "reason": reason,
-        "client_order_id": cid,
-        "created_at": format_time(now),
-    }

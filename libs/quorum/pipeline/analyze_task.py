@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -208,8 +209,11 @@ def _commit(
             update = record_order(state, cid, deps.clock.now(), deps.risk)
             commit_rules(deps, session, update, version, deps.run_id)
             venue = stored.order.venue if stored.order is not None else deps.trading_mode
-            insert_trade(session, _trade(signal, cid, sid, venue, deps.run_id))
-    insert_signal(session, _signal_row(deps, sid, key, signal, decision, status, reason, cid))
+            insert_trade(session, pending_trade(signal, cid, sid, venue, deps.run_id))
+    insert_signal(
+        session,
+        signal_row(deps.run_id, sid, key, signal, decision, status, reason, cid, deps.clock.now()),
+    )
     return {
         **base,
         "status": status,
@@ -242,7 +246,8 @@ def _intent(deps: PipelineDeps, signal: Signal, decision: RiskDecision) -> Order
     )
 
 
-def _trade(signal: Signal, cid: str, sid: str, venue: str, run_id: str) -> Trade:
+def pending_trade(signal: Signal, cid: str, sid: str, venue: str, run_id: str) -> Trade:
+    """The trade row an approved signal opens (pending until its entry fills)."""
     return Trade(
         trade_id=cid,
         run_id=run_id,
@@ -265,8 +270,8 @@ def _trade(signal: Signal, cid: str, sid: str, venue: str, run_id: str) -> Trade
     )
 
 
-def _signal_row(
-    deps: PipelineDeps,
+def signal_row(
+    run_id: str,
     sid: str,
     key: str,
     signal: Signal,
@@ -274,12 +279,14 @@ def _signal_row(
     status: str,
     reason: str,
     cid: str | None,
+    now: datetime,
 ) -> dict[str, object]:
+    """The stored signal with its score breakdown, explanation and risk verdict."""
     score = signal.score
     components = [] if score is None else [c.model_dump(mode="json") for c in score.components]
     return {
         "signal_id": sid,
-        "run_id": deps.run_id,
+        "run_id": run_id,
         "task_key": key,
         "symbol": signal.symbol,
         "timeframe": signal.timeframe.value,
@@ -297,8 +304,8 @@ def _signal_row(
         "quantity": str(decision.quantity),
         "reason": reason,
         "client_order_id": cid,
-        "created_at": format_time(deps.clock.now()),
+        "created_at": format_time(now),
     }
 
 
-__all__ = ["analyze", "analyze_key", "signal_id"]
+__all__ = ["analyze", "analyze_key", "pending_trade", "signal_id", "signal_row"]
