@@ -9,22 +9,20 @@ caller learns from the row count whether it won.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from quorum.domain import OrderState
-from quorum.errors import ConfigError
 from quorum.execution.positions import NetPosition
 from quorum.execution.records import ExecOrder, dec, text
 from quorum.journal import format_time, parse_time
+from quorum.store import insert_ignore
 from quorum.store.tables.execution import (
     BALANCES_TABLE,
     FILLS_TABLE,
@@ -45,24 +43,9 @@ BALANCES = _table(BALANCES_TABLE)
 SWITCHES = _table(SWITCHES_TABLE)
 
 
-@functools.cache
-def _insert_statement(table_name: str, dialect: str) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` with a bound parameter per column, built once."""
-    table = SQLModel.metadata.tables[table_name]
-    values: dict[str, Any] = {c.name: bindparam(c.name) for c in table.columns}
-    key = next(iter(table.primary_key.columns))
-    if dialect == "postgresql":
-        return postgresql.insert(table).values(values).on_conflict_do_nothing().returning(key)
-    if dialect == "sqlite":
-        return sqlite.insert(table).values(values).on_conflict_do_nothing().returning(key)
-    raise ConfigError(f"database dialect {dialect!r}: expected sqlite or postgresql")
-
-
 def _insert_ignore(session: Session, table: Table, row: Mapping[str, Any]) -> bool:
     """Insert ``row`` unless its primary key exists; True when a row was inserted."""
-    stmt = _insert_statement(table.name, session.get_bind().dialect.name)
-    # RETURNING yields the row only when it was inserted (rowcount is unreliable here)
-    return session.execute(stmt, dict(row)).first() is not None
+    return insert_ignore(session, table.name, row)
 
 
 # -- orders ----------------------------------------------------------------------------

@@ -10,21 +10,18 @@ result is returned: the effect happens once, whatever the number of deliveries.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from quorum.clock import Clock
-from quorum.errors import ConfigError
 from quorum.journal import format_time
-from quorum.store import session_scope
+from quorum.store import insert_ignore, session_scope
 from quorum.store.tables.pipeline import TASK_RUNS_TABLE
 
 JSON = dict[str, Any]
@@ -32,23 +29,9 @@ RUNS = SQLModel.metadata.tables[TASK_RUNS_TABLE]
 _GET = select(RUNS.c.result).where(RUNS.c.key == bindparam("key"))
 
 
-@functools.cache
-def insert_ignore(table_name: str, dialect: str) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING <first key column>`` for ``table_name``."""
-    table = SQLModel.metadata.tables[table_name]
-    values: dict[str, Any] = {c.name: bindparam(c.name) for c in table.columns}
-    key = next(iter(table.primary_key.columns))
-    if dialect == "postgresql":
-        return postgresql.insert(table).values(values).on_conflict_do_nothing().returning(key)
-    if dialect == "sqlite":
-        return sqlite.insert(table).values(values).on_conflict_do_nothing().returning(key)
-    raise ConfigError(f"database dialect {dialect!r}: expected sqlite or postgresql")
-
-
 def inserted(session: Session, table_name: str, row: dict[str, Any]) -> bool:
     """Insert ``row`` unless its primary key exists; True when this call inserted it."""
-    stmt = insert_ignore(table_name, session.get_bind().dialect.name)
-    return session.execute(stmt, row).first() is not None
+    return insert_ignore(session, table_name, row)
 
 
 class _Claimed(Exception):

@@ -40,6 +40,7 @@ from quorum.store.schema import (
 )
 from quorum.store.session import SessionFactory, session_factory, session_scope
 from quorum.store.tables import JOURNAL_TABLE_NAME, JournalRecord, journal_table
+from quorum.store.upsert import insert_ignore, insert_ignore_statement
 
 __all__ = [
     "BEGIN_MODE_INFO_KEY",
@@ -62,6 +63,8 @@ __all__ = [
     "database_tables",
     "downgrade",
     "head_revision",
+    "insert_ignore",
+    "insert_ignore_statement",
     "journal_table",
     "make_revision",
     "manifest_path",
