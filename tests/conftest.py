@@ -132,3 +132,33 @@ def live_order_guard() -> Iterator[LiveOrderGuard]:
         if hook in sys.meta_path:
             sys.meta_path.remove(hook)
     assert guard.denied == [], f"live order endpoints were called: {guard.denied[:5]}"
+
+
+_LITELLM_HOOK_LISTS = (
+    "callbacks",
+    "success_callback",
+    "failure_callback",
+    "input_callback",
+    "service_callback",
+    "_async_success_callback",
+    "_async_failure_callback",
+)
+
+
+@pytest.fixture(autouse=True)
+def litellm_global_hooks() -> Iterator[None]:
+    """Undo what a test's litellm Routers hooked into litellm's process-wide callback lists.
+
+    Tests build routers without closing them (production closes them: QuorumRouter.close);
+    without this, past litellm's MAX_CALLBACKS every later router build warns on stderr.
+    """
+    import sys
+
+    litellm = sys.modules.get("litellm")
+    if litellm is None:  # not loaded yet: nothing to compare against (its first hooks stay)
+        yield
+        return
+    saved = {name: list(getattr(litellm, name)) for name in _LITELLM_HOOK_LISTS}
+    yield
+    for name, hooks in saved.items():
+        getattr(litellm, name)[:] = hooks

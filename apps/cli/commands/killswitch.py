@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Callable
 
 import typer
 from rich.console import Console
@@ -33,13 +34,17 @@ def kill_switch(
     except QuorumError as exc:
         console.print(f"[red]start-up refused:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
+    closers: list[Callable[[], None]] = []
     try:
         tasks = build_pipeline(runtime, EmbeddedDispatcher(), reconcile=False)
+        closers.append(tasks.close)
         result = tasks.set_kill_switch(state == "on", by=caller, reason=reason)
     except (QuorumError, ValueError) as exc:
         console.print(f"[red]kill switch failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     finally:
+        for close in closers:
+            close()
         runtime.close()
     if as_json:
         typer.echo(json.dumps(result, indent=2, default=str))

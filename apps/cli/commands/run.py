@@ -174,6 +174,7 @@ def _run(runtime: Runtime, settings: Any, first: Any, steps: int, quiet: bool) -
         tally = replay_pipeline(tasks, dispatcher, clock, steps, on_step=on_step)
     counts = run_counts(runtime.engine, run_id)
     status = tasks.status().model_dump(mode="json")
+    tasks.close()
     summary = {
         **tally.as_dict(),
         **counts,

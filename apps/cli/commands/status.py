@@ -4,6 +4,7 @@ and the kill switch, read from the database (nothing is reconciled or sent)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import typer
 from rich.console import Console
@@ -24,13 +25,17 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print the report 
     except QuorumError as exc:
         console.print(f"[red]start-up refused:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
+    closers: list[Callable[[], None]] = []
     try:
         tasks = build_pipeline(runtime, EmbeddedDispatcher(), reconcile=False)
+        closers.append(tasks.close)
         report = tasks.status()
     except QuorumError as exc:
         console.print(f"[red]status failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     finally:
+        for close in closers:
+            close()
         runtime.close()
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))

@@ -166,6 +166,14 @@ class LiteLLMBackend:
         )
         self._default_strategy = settings.group_strategy
 
+    def close(self) -> None:
+        """Unhook the litellm.Router's callbacks from litellm's global lists.
+
+        Every Router adds its deployment callbacks to process-wide lists and never removes
+        them; a process that rebuilds its router (config hot reload, tests) would keep the
+        old ones alive and, past litellm's MAX_CALLBACKS, warn on every new router."""
+        self.router.discard()  # type: ignore[no-untyped-call]  # litellm leaves it untyped
+
     def cooling_down(self) -> frozenset[str]:
         """Model groups whose every deployment is in litellm's cooldown right now."""
         cooled = set(get_cooldown_deployments(self.router, None))

@@ -75,6 +75,10 @@ class QuorumRouter:
         self.paid_allowed = paid_allowed
         """Reads the ``llm.allow_paid`` flag (None: no gate); paid models are skipped when off."""
 
+    def close(self) -> None:
+        """Release the litellm router's process-wide callbacks (see LiteLLMBackend.close)."""
+        self.backend.close()
+
     # -- the port ------------------------------------------------------------------
 
     def complete[T: BaseModel](self, request: LLMRequest[T]) -> LLMResult[T]:

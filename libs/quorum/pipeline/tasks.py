@@ -100,4 +100,7 @@ class PipelineTasks:
 
     def close(self) -> None:
         """Release what this process holds (the broker connections stay with their owner)."""
+        close_router = getattr(self.deps.router, "close", None)
+        if callable(close_router):  # the LLMRouter port itself has no close
+            close_router()
         self.deps.engine.dispose()

@@ -285,3 +285,23 @@ def test_paid_models_wait_for_the_allow_paid_flag(tmp_path: Path) -> None:
 class _NoRecorder:
     def record(self, change: object) -> None:
         return None
+
+
+def test_closing_the_router_unhooks_litellms_global_callbacks() -> None:
+    """litellm.Router adds its deployment callbacks to process-wide lists and never removes
+    them; a process that rebuilds its router (hot reload) must not accumulate them."""
+    import litellm
+
+    def hooked() -> int:
+        lists = (litellm.callbacks, litellm.success_callback, litellm.failure_callback)
+        return sum(len(x) for x in (*lists, litellm._async_success_callback))
+
+    router(settings([CHEAP])).close()  # litellm's own one-time hooks on first use
+    baseline = hooked()
+    routers = [router(settings([CHEAP])) for _ in range(3)]
+    assert hooked() > baseline  # each Router hooks itself in
+
+    for r in routers:
+        r.close()
+
+    assert hooked() == baseline
