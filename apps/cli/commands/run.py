@@ -270,11 +270,18 @@ def _print(result: dict[str, Any], runtime: Runtime) -> None:
     )
     console.print(table)
     if result["rejection_reasons"]:
-        reasons = Table(title="Rejections by reason")
-        reasons.add_column("reason")
-        reasons.add_column("count", justify="right")
+        # one row per rule (its measured values differ per signal; --json keeps each reason)
+        by_rule: dict[str, tuple[int, str]] = {}
         for reason, count in result["rejection_reasons"].items():
-            reasons.add_row(escape(reason[:120]), str(count))
+            rule = reason.split(":", 1)[0]
+            seen, example = by_rule.get(rule, (0, reason))
+            by_rule[rule] = (seen + count, example)
+        reasons = Table(title="Rejections by rule")
+        reasons.add_column("rule")
+        reasons.add_column("count", justify="right")
+        reasons.add_column("example")
+        for rule, (count, example) in sorted(by_rule.items(), key=lambda kv: -kv[1][0]):
+            reasons.add_row(escape(rule), str(count), escape(example[:110]))
         console.print(reasons)
     journal = result["journal"]
     status = (
