@@ -12,16 +12,13 @@ from typing import Any
 
 from quorum.domain import Liquidity, OrderType, Side
 from quorum.execution.paper.model import Book, PaperOrder, Quote
+from quorum.execution.records import dec
 from quorum.journal import format_time, parse_time
 from quorum.ports import BrokerTrade
 
 
 def _dec(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
-
-
-def _opt(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
 
 
 def order_row(venue: str, order: PaperOrder, version: int) -> dict[str, Any]:
@@ -66,8 +63,8 @@ def order_from_row(row: Mapping[Any, Any]) -> PaperOrder:
         side=Side(row["side"]),
         order_type=OrderType(row["order_type"]),
         quantity=Decimal(row["quantity"]),
-        price=_opt(row["price"]),
-        stop_price=_opt(row["stop_price"]),
+        price=dec(row["price"]),
+        stop_price=dec(row["stop_price"]),
         created_at=parse_time(row["created_at"]),
         updated_at=parse_time(row["updated_at"]),
         status=row["status"],
@@ -145,7 +142,7 @@ class VenueColumns:
         return cls(
             next_order_id=int(row["next_order_id"]),
             balances={k: Decimal(v) for k, v in json.loads(row["balances"]).items()},
-            books={s: Book(Decimal(q), _opt(e)) for s, (q, e) in books.items()},
+            books={s: Book(Decimal(q), dec(e)) for s, (q, e) in books.items()},
             quotes={
                 s: Quote(Decimal(b), Decimal(a), Decimal(x)) for s, (b, a, x) in quotes.items()
             },
