@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from langgraph.checkpoint.memory import InMemorySaver
 from sqlalchemy.engine import Engine
 
-from quorum.agents import AgentSettings
+from quorum.agents import AgentSettings, memory_checkpointer
 from quorum.backtest.spec import BacktestSpec
 from quorum.backtest.venue import ExitLevels, ReplayVenue
 from quorum.clock import Clock, ReplayClock
@@ -96,6 +95,7 @@ def wire(
     symbols: tuple[str, ...],
     capital: Decimal,
     market: MarketData | None = None,
+    dispatcher: EmbeddedDispatcher | None = None,
 ) -> Wired:
     clock = ReplayClock(spec.start)
     settings = pipeline_settings(spec, symbols, capital)
@@ -129,7 +129,7 @@ def wire(
         engine=services.engine,
         events=JournalBudgetEvents(services.journal, services.engine),
     )
-    dispatcher = EmbeddedDispatcher()
+    dispatcher = dispatcher if dispatcher is not None else EmbeddedDispatcher()
     deps = PipelineDeps(
         engine=services.engine,
         journal=services.journal,
@@ -138,7 +138,7 @@ def wire(
         execution=execution,
         market=source,
         router=router,
-        checkpointer=InMemorySaver(),
+        checkpointer=memory_checkpointer(),
         dispatcher=dispatcher,
         settings=settings,
         risk=RiskSettings(),
