@@ -10,6 +10,7 @@ from typing import Any
 
 from kombu.entity import Queue
 
+from apps.worker.schedule import VERIFY_JOURNAL, VERIFY_JOURNAL_PRIORITY, VERIFY_JOURNAL_QUEUE
 from quorum.config import AppSettings
 from quorum.config.settings.worker import QUEUES, WorkerSettings
 from quorum.errors import ConfigError
@@ -33,10 +34,12 @@ def broker_url(settings: AppSettings) -> str:
 def task_routes(worker: WorkerSettings) -> dict[str, dict[str, Any]]:
     """``quorum.<task>`` → its queue (``quorum.pipeline.TASK_QUEUES``) and priority, so
     every sender (beat, dispatcher, ``celery call``) routes the same way."""
-    return {
+    routes = {
         f"quorum.{task}": {"queue": queue, "priority": worker.priorities[task]}
         for task, queue in TASK_QUEUES.items()
     }
+    routes[VERIFY_JOURNAL] = {"queue": VERIFY_JOURNAL_QUEUE, "priority": VERIFY_JOURNAL_PRIORITY}
+    return routes
 
 
 def celery_config(settings: AppSettings) -> dict[str, Any]:

@@ -7,11 +7,17 @@ delay, volatility-adaptive intervals), so the schedule stays small and static.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 from celery.schedules import crontab
 
 from quorum.config import AppSettings
+
+VERIFY_JOURNAL: Final = "quorum.verify_journal"
+"""The periodic journal verification (not a pipeline task: it only reads and reports)."""
+VERIFY_JOURNAL_QUEUE: Final = "monitor"
+VERIFY_JOURNAL_PRIORITY: Final = 9
+"""Served after everything else waiting in its queue (Redis: 9 is the last step)."""
 
 
 def beat_schedule(settings: AppSettings) -> dict[str, dict[str, Any]]:
@@ -39,5 +45,15 @@ def beat_schedule(settings: AppSettings) -> dict[str, dict[str, Any]]:
             "task": "quorum.daily_reset",
             "schedule": crontab(minute=str(reset.minute), hour=str(reset.hour)),
             "options": {"priority": worker.priorities["daily_reset"]},
+        },
+        # Sets the quorum_journal_verify_* gauges the QuorumJournalDamaged alert reads.
+        VERIFY_JOURNAL: {
+            "task": VERIFY_JOURNAL,
+            "schedule": timedelta(seconds=worker.journal_verify_interval_s),
+            "options": {
+                "expires": worker.journal_verify_interval_s,
+                "queue": VERIFY_JOURNAL_QUEUE,
+                "priority": VERIFY_JOURNAL_PRIORITY,
+            },
         },
     }

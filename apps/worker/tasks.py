@@ -1,19 +1,35 @@
 """The Celery tasks: ``quorum.<task>`` → ``PipelineTasks.<task>(**kwargs)``. No logic here
 beyond retry policy: ``Retryable`` errors retry with exponential backoff and full jitter
-(``BackOff`` from a longer base); every other error fails the task, which is acknowledged."""
+(``BackOff`` from a longer base); every other error fails the task, which is acknowledged.
+
+``quorum.verify_journal`` (beat, every ``worker.journal_verify_interval_s``) runs
+``Journal.verify`` in a worker and publishes its result as metrics; it never retries (the
+next run comes soon enough) and changes nothing."""
 
 from __future__ import annotations
 
+import logging
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery, Task
 from celery.utils.time import get_exponential_backoff_interval
 
 from apps.worker.process import ProcessPipeline
+from apps.worker.schedule import VERIFY_JOURNAL
 from quorum.config.settings.worker import WorkerSettings
 from quorum.errors import BackOff, Retryable
 from quorum.pipeline import TASK_NAMES
+from quorum.telemetry.metrics import metrics
+
+if TYPE_CHECKING:
+    from quorum.clock import Clock
+    from quorum.journal import Journal
+
+log = logging.getLogger("quorum.worker.journal")
+
+VERIFY_SOFT_LIMIT_MAX_S = 1800.0
+"""A verification gets its interval (at most this) before the soft time limit stops it."""
 
 
 def retry_countdown(settings: WorkerSettings, error: Exception, retries: int) -> int:
@@ -30,9 +46,49 @@ def retry_countdown(settings: WorkerSettings, error: Exception, retries: int) ->
 
 
 def register_tasks(app: Celery, settings: WorkerSettings, process: ProcessPipeline) -> None:
-    """Register one Celery task per pipeline task, with its limits and priority."""
+    """Register one Celery task per pipeline task, with its limits and priority, and the
+    periodic journal verification."""
     for name in TASK_NAMES:
         _register(app, settings, process, name)
+    _register_verify_journal(app, settings, process)
+
+
+def verify_journal(journal: Journal, clock: Clock) -> dict[str, Any]:
+    """Verify the chain against the configured checkpoint store with the signer's key
+    trusted (``Journal.verify``, which sets ``quorum_journal_verify_ok`` and counts
+    ``quorum_journal_verifications_total``), then record entries walked, the first bad
+    seq and when it finished; log the outcome (an error naming the seq when damaged)."""
+    report = journal.verify()
+    metrics().record_journal_details(report.count, report.first_bad_seq, clock.now())
+    damage = None if report.damage is None else report.damage.value
+    fields = {"entries": report.count, "first_bad_seq": report.first_bad_seq, "damage": damage}
+    if report.ok:
+        log.info("journal verification passed: %s", report.summary(), extra=fields)
+    else:
+        log.error("journal verification FAILED: %s", report.summary(), extra=fields)
+    return {"ok": report.ok, **fields, "summary": report.summary()}
+
+
+def _register_verify_journal(
+    app: Celery, settings: WorkerSettings, process: ProcessPipeline
+) -> None:
+    soft = min(settings.journal_verify_interval_s, VERIFY_SOFT_LIMIT_MAX_S)
+
+    def run(self: Task[Any, Any]) -> dict[str, Any]:
+        deps = process.pipeline().deps
+        return verify_journal(deps.journal, deps.clock)
+
+    run.__name__ = run.__qualname__ = "quorum_verify_journal"
+    run.__doc__ = "quorum.verify_journal: the periodic journal verification, as metrics."
+    app.task(
+        name=VERIFY_JOURNAL,
+        bind=True,
+        soft_time_limit=soft,
+        time_limit=soft + 60,
+        acks_late=True,
+        typing=False,
+        shared=False,
+    )(run)
 
 
 def _register(app: Celery, settings: WorkerSettings, process: ProcessPipeline, name: str) -> None:

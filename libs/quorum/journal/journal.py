@@ -50,6 +50,7 @@ from quorum.journal.signers import CheckpointSigner
 from quorum.journal.verify import verify_journal
 from quorum.store import BEGIN_MODE_INFO_KEY, JOURNAL_TABLE_NAME, journal_table
 from quorum.telemetry.metrics import metrics
+from quorum.telemetry.tracing import span, tracing_active
 
 _log = logging.getLogger(__name__)
 
@@ -248,6 +249,24 @@ class Journal:
         return self._write(session, prepared)
 
     def _write(
+        self, session: Session | Connection, prepared: list[_Prepared]
+    ) -> list[JournalEntry]:
+        """:meth:`_insert` in a ``quorum.journal.append`` span when tracing is on (the
+        journal step of a decision's trace: kind, entry count, first and last seq)."""
+        if not tracing_active():
+            return self._insert(session, prepared)
+        kinds = sorted({item[0].value for item in prepared})
+        attributes = {
+            "quorum.journal.kind": ",".join(kinds),
+            "quorum.journal.entries": len(prepared),
+        }
+        with span("quorum.journal.append", **attributes) as current:
+            entries = self._insert(session, prepared)
+            current.set_attribute("quorum.journal.first_seq", entries[0].seq)
+            current.set_attribute("quorum.journal.last_seq", entries[-1].seq)
+            return entries
+
+    def _insert(
         self, session: Session | Connection, prepared: list[_Prepared]
     ) -> list[JournalEntry]:
         """Lock, read the head, hash and insert ``prepared`` in ``session``'s transaction.

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Final
 
@@ -220,6 +221,26 @@ class QuorumMetrics:
             ("result",),
             registry=r,
         )
+        # The periodic verification (beat → quorum.verify_journal) sets these too. They are
+        # `mostrecent` like every state gauge: the pool process that verified may have been
+        # recycled since, and its result must stay visible until the next run replaces it
+        # (`livemostrecent` would drop it when that process exits).
+        self.journal_verified_entries = _state(
+            r,
+            "quorum_journal_verified_entries",
+            "Entries the last journal verification walked (up to the first damage).",
+        )
+        self.journal_first_bad_seq = _state(
+            r,
+            "quorum_journal_verify_first_bad_seq",
+            "Sequence number of the first damaged entry found by the last verification "
+            "(0 when none).",
+        )
+        self.journal_verify_last_run = _state(
+            r,
+            "quorum_journal_verify_last_run_timestamp_seconds",
+            "Unix time at which the last journal verification finished (ok or failed).",
+        )
         self.tasks = Counter(
             "quorum_tasks",
             "Celery task outcomes (success/failure/retry/rejected), by task.",
@@ -238,6 +259,15 @@ class QuorumMetrics:
     def record_journal_verification(self, ok: bool) -> None:
         self.journal_verify_ok.set(1 if ok else 0)
         self.journal_verifications.labels("ok" if ok else "failed").inc()
+
+    def record_journal_details(
+        self, entries: int, first_bad_seq: int | None, finished: datetime
+    ) -> None:
+        """What a verification found besides ok/failed (:meth:`record_journal_verification`),
+        and when it finished (``finished`` from the caller's clock)."""
+        self.journal_verified_entries.set(entries)
+        self.journal_first_bad_seq.set(first_bad_seq or 0)
+        self.journal_verify_last_run.set(finished.timestamp())
 
 
 def _state(

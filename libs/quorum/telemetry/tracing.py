@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Final
@@ -39,6 +40,8 @@ TRACER_NAME: Final = "quorum"
 _ENDPOINT_VARS: Final = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
+_engines: weakref.WeakSet[Any] = weakref.WeakSet()
+_connections_usage: Any = None
 
 
 def tracing_requested(env: Mapping[str, str] | None = None) -> bool:
@@ -88,8 +91,9 @@ def _otlp_exporter() -> SpanExporter:
 
 def instrument_libraries(*, celery: bool = False, engine: Any = None, app: Any = None) -> None:
     """The maintained instrumentations: Redis and HTTPX clients always, Celery's signals
-    (``celery=True``; in the worker after fork and in any process that sends tasks), one
-    SQLAlchemy engine and one FastAPI app when given. Each is applied once per process."""
+    (``celery=True``; in the worker after fork and in any process that sends tasks), a
+    SQLAlchemy engine (:func:`instrument_engine`) and a FastAPI app when given. Each is
+    applied once per process (an engine once per engine)."""
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.redis import RedisInstrumentor
 
@@ -103,17 +107,55 @@ def instrument_libraries(*, celery: bool = False, engine: Any = None, app: Any =
         if not celery_instrumentor.is_instrumented_by_opentelemetry:
             celery_instrumentor.instrument()
     if engine is not None:
-        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-
-        SQLAlchemyInstrumentor().instrument(engine=engine)
+        instrument_engine(engine)
     if app is not None:
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
         FastAPIInstrumentor.instrument_app(app, excluded_urls="health/live,metrics")
 
 
+def instrument_engine(engine: Any) -> bool:
+    """Statement spans (``db.statement``, ``db.system``, children of the current span) for
+    one SQLAlchemy engine; False when it already has them.
+
+    The maintained instrumentation's own per-engine listeners (``EngineTracer``), attached
+    directly: ``SQLAlchemyInstrumentor().instrument()`` does nothing on SQLAlchemy 2.1
+    (outside its declared range), and with ``skip_dep_check=True`` it raises half-way — it
+    also wraps ``create_async_engine``, whose import needs greenlet, which SQLAlchemy 2.1
+    no longer installs — leaving ``create_engine`` wrapped and itself marked uninstrumented.
+    """
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.instrumentation.sqlalchemy.version import __version__
+
+    global _connections_usage
+    with _lock:
+        if engine in _engines:
+            return False
+        if _connections_usage is None:
+            from opentelemetry.metrics import get_meter
+            from opentelemetry.semconv.metrics import MetricInstruments
+
+            meter = get_meter("opentelemetry.instrumentation.sqlalchemy", __version__)
+            _connections_usage = meter.create_up_down_counter(
+                name=MetricInstruments.DB_CLIENT_CONNECTIONS_USAGE,
+                unit="connections",
+                description="The number of connections that are currently in state described "
+                "by the state attribute.",
+            )
+        name = "opentelemetry.instrumentation.sqlalchemy"
+        EngineTracer(trace.get_tracer(name, __version__), engine, _connections_usage)  # type: ignore[no-untyped-call]
+        _engines.add(engine)
+        return True
+
+
 def tracer() -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME)
+
+
+def tracing_active() -> bool:
+    """Whether :func:`configure_tracing` installed a provider in this process: hot paths
+    (a journal append) skip building a span that nothing would record."""
+    return _provider is not None
 
 
 @contextmanager
@@ -224,6 +266,7 @@ __all__ = [
     "capture_context",
     "configure_tracing",
     "decision_span",
+    "instrument_engine",
     "instrument_libraries",
     "span",
     "timed",

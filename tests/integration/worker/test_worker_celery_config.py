@@ -138,6 +138,7 @@ def test_beat_schedule_reads_its_intervals_from_worker_settings() -> None:
         "quorum.reconcile",
         "quorum.refresh",
         "quorum.daily_reset",
+        "quorum.verify_journal",
     }
     assert entries["quorum.plan"]["schedule"] == timedelta(seconds=30)
     assert entries["quorum.plan"]["options"]["expires"] == 30

@@ -99,6 +99,8 @@ class WorkerSettings(ComponentSettings):
     monitor_interval_s: float = Field(default=15.0, gt=0)
     reconcile_interval_s: float = Field(default=300.0, gt=0)
     refresh_interval_s: float = Field(default=3600.0, gt=0)
+    journal_verify_interval_s: float = Field(default=900.0, gt=0)
+    """How often beat runs ``quorum.verify_journal`` (sets the quorum_journal_verify_* metrics)."""
     config_check_interval_s: float = Field(default=5.0, ge=0)
     """How often a worker process looks at the config file for a change (0: every task)."""
     shutdown_grace_s: float = Field(default=120.0, ge=0)
