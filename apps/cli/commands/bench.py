@@ -87,3 +87,32 @@ def bench_execution(
     from benchmarks.execution import run
 
     _emit(run(intents=intents), as_json)
+
+
+@app.command("backtest")
+def bench_backtest(
+    days: float = typer.Option(365, min=0.25, help="Window length in days (from 2025-01-01)."),
+    passes: str = typer.Option(
+        "no_candidates,offline,cached_cold,cached_warm",
+        help="Comma-separated passes: no_candidates, offline, cached_cold, cached_warm.",
+    ),
+    seed: int = typer.Option(7),
+    keep: str | None = typer.Option(None, "--keep", help="Leave the pass databases here."),
+    sqlite_synchronous: str | None = typer.Option(
+        None, help="Override PRAGMA synchronous of the run databases (OFF|NORMAL|FULL)."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Base bars/s of 4 symbols × 4 timeframes through the backtest pipeline (offline LLM,
+    no candidates, warm LLM cache)."""
+    from benchmarks.backtest import run
+
+    chosen = tuple(p.strip() for p in passes.split(",") if p.strip())
+    if sqlite_synchronous is not None and sqlite_synchronous.upper() not in (
+        "OFF",
+        "NORMAL",
+        "FULL",
+    ):
+        raise typer.BadParameter("expected OFF, NORMAL or FULL", param_hint="--sqlite-synchronous")
+    sync = None if sqlite_synchronous is None else sqlite_synchronous.upper()
+    _emit(run(days=days, seed=seed, passes=chosen, keep=keep, synchronous=sync), as_json)

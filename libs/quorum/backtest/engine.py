@@ -36,6 +36,7 @@ from quorum.clock import ReplayClock
 from quorum.domain import BarFrame, JournalKind, Timeframe, split_symbol
 from quorum.errors import ConfigError
 from quorum.market import open_source
+from quorum.pipeline import EmbeddedDispatcher
 from quorum.pipeline.summary import run_counts
 from quorum.store import session_scope
 
@@ -101,11 +102,13 @@ def run_backtest(
     mode: str = "backtest",
     market: Any = None,
     on_step: Callable[[int], None] | None = None,
+    dispatcher_factory: Callable[[], EmbeddedDispatcher] | None = None,
 ) -> BacktestOutcome:
     """Run ``spec`` over ``services`` (a runtime on a fresh database); see module doc.
 
     ``market`` (a ``MarketData``) replaces ``spec.data`` (e.g. an in-memory frame source);
-    ``on_step(done)`` is called after every base bar (progress, counted over all parts).
+    ``on_step(done)`` is called after every base bar (progress, counted over all parts);
+    ``dispatcher_factory`` builds each part's dispatcher (default: an EmbeddedDispatcher).
     Raises ConfigError under ``strict_leakage`` when a model may have seen the window.
     """
     flags = leakage(spec, services)
@@ -169,10 +172,12 @@ def run_backtest(
             notes=mode if part_id == run_id else f"{mode}; part of {run_id}",
         )
         try:
-            wired = wire(services, spec, part_id, symbols, capital, market)
+            dispatcher = None if dispatcher_factory is None else dispatcher_factory()
+            wired = wire(services, spec, part_id, symbols, capital, market, dispatcher)
             frames = load_frames(spec, symbols, market)
             _journal(services, part_id, {"event": "started", "spec": spec.model_dump(mode="json")})
             part_tally, curve = replay(wired, spec, frames, progress)
+            _release(wired.router)
         except Exception as exc:
             finish_run(
                 services.engine,
@@ -252,6 +257,18 @@ def run_backtest(
         notes=mode,
     )
     return BacktestOutcome(result, digest_out, [p[0] for p in parts], tally)
+
+
+def _release(router: Any) -> None:
+    """Write the router's buffered LLM ledger rows before the run is counted (the ledger
+    flushes by batch size or elapsed wall time, so an unflushed count would depend on
+    timing) and release its process-wide litellm callbacks."""
+    ledger = getattr(router, "ledger", None)
+    if ledger is not None:
+        ledger.flush()
+    close = getattr(router, "close", None)
+    if callable(close):  # the LLMRouter port itself has neither
+        close()
 
 
 def _journal(services: Services, run_id: str, payload: dict[str, Any]) -> None:

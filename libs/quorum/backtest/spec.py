@@ -7,11 +7,19 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from quorum.domain import Timeframe, UtcDatetime
+from quorum.risk import RiskSettings
 
 CapitalMode = Literal["independent", "portfolio"]
 LlmMode = Literal["cached", "offline", "live"]
@@ -61,6 +69,46 @@ def parse_strategy(text: str) -> EmaCross | None:
     return EmaCross(fast, slow, stop, target)
 
 
+def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The settings model a location inside RiskSettings points into (None: not a model)."""
+    model: type[BaseModel] = RiskSettings
+    for part in path:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def risk_error(exc: ValidationError) -> str:
+    """One line per problem, each naming the dotted key under ``risk`` and the rule."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        key = ".".join(["risk", *(str(p) for p in loc)])
+        if error["type"] == "extra_forbidden":
+            parent = _model_at(loc[:-1])
+            known = ", ".join(sorted(parent.model_fields)) if parent else "none"
+            lines.append(f"{key}: unknown key; expected one of: {known}")
+        else:
+            lines.append(f"{key}: {error['msg']}")
+    return "; ".join(lines)
+
+
+def risk_override(value: Any) -> dict[str, Any]:
+    """``value`` (a mapping of RiskSettings fields to override, nested like RiskSettings)
+    validated strictly and returned in canonical JSON form: only the keys given."""
+    if not isinstance(value, dict):
+        raise ValueError(f"risk: expected a mapping of RiskSettings fields, got {value!r}")
+    try:
+        settings = RiskSettings.model_validate(value)
+    except ValidationError as exc:
+        raise ValueError(risk_error(exc)) from None
+    override: dict[str, Any] = settings.model_dump(mode="json", exclude_unset=True)
+    return override
+
+
 class BacktestSpec(BaseModel):
     """One backtest request. Same spec, data and code ⇒ identical trades and report."""
 
@@ -88,6 +136,15 @@ class BacktestSpec(BaseModel):
     """Refit calibration / adaptive weights from closed trades during the run (walk-forward
     turns it off on test windows)."""
     refresh_every: int = Field(default=96, ge=1)
+    risk: dict[str, Any] | None = None
+    """RiskSettings fields this run overrides (nested like RiskSettings, e.g.
+    ``{"account": {"max_trades": None}}``); the rest keep RiskSettings' defaults. Validated
+    strictly (an unknown key is refused, named) and kept in canonical form."""
+
+    @field_validator("risk", mode="before")
+    @classmethod
+    def _risk(cls, value: Any) -> dict[str, Any] | None:
+        return None if value is None else risk_override(value)
 
     @field_validator("timeframes")
     @classmethod
@@ -121,10 +178,18 @@ class BacktestSpec(BaseModel):
         """Base bars in ``[start, end)``."""
         return int((self.end - self.start) / self.base_timeframe.delta)
 
+    def risk_settings(self) -> RiskSettings:
+        """The run's risk limits: RiskSettings' defaults with ``risk`` applied."""
+        return RiskSettings.model_validate(self.risk or {})
+
     def window(self, start: datetime, end: datetime, **changes: object) -> BacktestSpec:
         return self.model_copy(update={"start": start, "end": end, **changes})
 
     def config_hash(self) -> str:
-        """SHA-256 of the canonical spec (every field; the window included)."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """SHA-256 of the canonical spec (every field; the window included). ``risk`` counts
+        only when given, so a spec without an override hashes as before the field existed."""
+        data = self.model_dump(mode="json")
+        if data["risk"] is None:
+            del data["risk"]
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -15,20 +15,20 @@ from typing import Protocol
 from sqlalchemy.engine import Engine
 
 from quorum.agents import AgentSettings, memory_checkpointer
+from quorum.backtest.frames import WindowMarket
 from quorum.backtest.spec import BacktestSpec
 from quorum.backtest.venue import ExitLevels, ReplayVenue
 from quorum.clock import Clock, ReplayClock
 from quorum.config import AppSettings, FlagStore
 from quorum.config.settings.pipeline import PipelineSettings
-from quorum.domain import Direction, split_symbol
+from quorum.domain import Direction, Timeframe, split_symbol
 from quorum.execution import PAPER, ExecutionService, InProcessPaperBroker, PaperSettings
 from quorum.journal import Journal
 from quorum.llm import JournalBudgetEvents, LLMSettings, build_llm_router
 from quorum.market import open_source
-from quorum.pipeline import EmbeddedDispatcher, PipelineDeps, PipelineTasks
+from quorum.pipeline import EmbeddedDispatcher, PipelineDeps, PipelineTasks, history_start
 from quorum.pipeline.store import trades
 from quorum.ports import LLMRouter, MarketData, SecretsProvider
-from quorum.risk import RiskSettings
 from quorum.scoring import ScoringSettings
 from quorum.store import session_factory
 
@@ -88,6 +88,26 @@ def pipeline_settings(
     )
 
 
+def run_market(spec: BacktestSpec, clock: ReplayClock) -> MarketData:
+    """The run's market: ``spec.data`` through its loader on the run's clock, answered from
+    the window loaded once (see :mod:`quorum.backtest.frames`). The window starts where the
+    earliest scan or analysis of the run reaches back (``history_bars`` of the longest
+    timeframe before the start) and ends at the run's end."""
+
+    def opened(at: ReplayClock) -> MarketData:
+        return open_source(spec.data, clock=at, seed=spec.seed, base_timeframe=spec.base_timeframe)
+
+    frames = [Timeframe(tf) for tf in spec.timeframes]
+    return WindowMarket(
+        opened(clock),
+        clock,
+        spec.base_timeframe,
+        history_start(frames, spec.start, spec.history_bars),
+        spec.end,
+        lambda: opened(ReplayClock(spec.end)),
+    )
+
+
 def wire(
     services: Services,
     spec: BacktestSpec,
@@ -99,9 +119,7 @@ def wire(
 ) -> Wired:
     clock = ReplayClock(spec.start)
     settings = pipeline_settings(spec, symbols, capital)
-    source = market or open_source(
-        spec.data, clock=clock, seed=spec.seed, base_timeframe=spec.base_timeframe
-    )
+    source = market or run_market(spec, clock)
     quotes = sorted({split_symbol(s)[1] for s in symbols})
     venue = ReplayVenue(
         clock,
@@ -141,13 +159,14 @@ def wire(
         checkpointer=memory_checkpointer(),
         dispatcher=dispatcher,
         settings=settings,
-        risk=RiskSettings(),
+        risk=spec.risk_settings(),
         agents=AgentSettings(),
         scoring=ScoringSettings(),
         quotes=None,
         trading_mode=PAPER,
         run_id=run_id,
         fill_time=venue.fill_time,
+        publish_gauges=False,
     )
 
     def levels(symbol: str) -> ExitLevels | None:

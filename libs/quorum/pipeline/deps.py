@@ -62,3 +62,7 @@ class PipelineDeps:
     """The market time of an order's first fill (by client order id) when the venue knows
     it better than the time the fill was recorded: a replay venue fills at the open of a bar
     it is fed after that bar closed. None (or an unknown order): the recorded time."""
+    publish_gauges: bool = True
+    """``monitor`` sets the process's trading gauges from this run's state after each pass;
+    a backtest turns it off (its replayed book is not the process's live one, and the
+    status queries behind the gauges would cost more than the rest of the pass)."""

@@ -152,7 +152,8 @@ def monitor(deps: PipelineDeps) -> JSON:
 
     actions = with_rules(deps, work)
     done = _act(deps, actions, {t.trade_id: (t, mp) for t, mp in watched}, now)
-    publish_trading(deps)
+    if deps.publish_gauges:
+        publish_trading(deps)
     return {
         "status": "done",
         "as_of": now.isoformat(),
