@@ -4,6 +4,9 @@ Each run gets its own SQLite database (``--db``, default ``var/backtests/<run>.s
 or ``DIR/run.sqlite`` with ``--report DIR``): the learned calibration lives in the
 database, so a fresh one is what makes a run repeatable. The run's record (``runs``
 table), decisions, orders, trades and journal are all in it, under the run id.
+``--walk-forward TRAIN:TEST[:STEP]`` runs rolling folds instead (one database per part,
+see :mod:`apps.cli.commands.backtest_walkforward`); ``--risk-config PATH`` overrides
+RiskSettings fields for the run (part of the spec and its config hash).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from rich.progress import (
 )
 
 from apps.cli.options import parse_symbols, parse_time, parse_timeframes
-from quorum.errors import QuorumError
+from quorum.errors import ConfigError, QuorumError
 
 console = Console()
 
@@ -41,6 +44,21 @@ def backtest_runtime(db_path: Path) -> Any:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     database = settings.database.model_copy(update={"url": f"sqlite:///{db_path.resolve()}"})
     return build_runtime(settings.model_copy(update={"database": database}))
+
+
+def progress_bar(disabled: bool) -> Progress:
+    """The backtest progress bar: bars done, bars per second (field ``rate``), ETA."""
+    return Progress(
+        TextColumn("[bold]backtest[/bold]"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.completed}/{task.total} bars"),
+        TextColumn("{task.fields[rate]} bars/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=disabled,
+    )
 
 
 def backtest(
@@ -64,12 +82,27 @@ def backtest(
         None, "--gate", help="Run the gate file's locked window; exit 1 when it fails."
     ),
     db: Path | None = typer.Option(None, "--db", help="SQLite file for this run."),
+    walk_forward: str | None = typer.Option(
+        None,
+        "--walk-forward",
+        help="TRAIN:TEST[:STEP] rolling folds (e.g. 30d:7d): fit on train, measure on test.",
+    ),
+    risk_config: Path | None = typer.Option(
+        None, "--risk-config", help="YAML file of RiskSettings fields to override for this run."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Replay the real pipeline (or a rule strategy) over recorded bars; report the run."""
+    from apps.cli.commands.backtest_walkforward import load_risk_config, walk_forward_command
     from quorum.backtest import BacktestSpec, judge, load_gate, run_backtest
+    from quorum.backtest.folds import make_folds, parse_plan
 
     try:
+        if gate is not None and (walk_forward or risk_config):
+            raise ConfigError(
+                "--gate: runs its locked window as written; put risk overrides in the gate "
+                "file's window and run walk-forwards without --gate"
+            )
         if gate is not None:
             gate_spec = load_gate(gate)
             spec = gate_spec.window
@@ -88,7 +121,10 @@ def backtest(
                 strategy=strategy,
                 seed=seed,
                 strict_leakage=strict_leakage,
+                risk=load_risk_config(risk_config) if risk_config else None,
             )
+        plan = parse_plan(walk_forward) if walk_forward else None
+        folds = make_folds(spec.start, spec.end, plan, spec.base_timeframe) if plan else []
     except (ValueError, ArithmeticError, QuorumError) as exc:
         console.print(f"[red]backtest refused:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
@@ -97,6 +133,10 @@ def backtest(
     stamp = f"{SystemClock().now():%Y%m%dT%H%M%S%f}"
     default = Path("var/backtests") / f"{spec.config_hash()[:12]}-{stamp}.sqlite"
     path = db or (report / "run.sqlite" if report else default)
+    if plan is not None:
+        run_id = f"wf-{spec.config_hash()[:12]}-{stamp[:15]}"
+        walk_forward_command(spec, plan, folds, path, report, as_json, run_id)
+        return
     if path.exists():
         console.print(f"[red]backtest refused:[/red] database {path} exists; expected a fresh one")
         raise typer.Exit(2)
@@ -104,17 +144,7 @@ def backtest(
     runtime = backtest_runtime(path)
     total = spec.steps * (1 if spec.capital_mode == "portfolio" else len(spec.symbols))
     try:
-        with Progress(
-            TextColumn("[bold]backtest[/bold]"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.completed}/{task.total} bars"),
-            TextColumn("{task.fields[rate]} bars/s"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            disable=as_json,
-        ) as progress:
+        with progress_bar(as_json) as progress:
             bar = progress.add_task("run", total=total, rate="-")
 
             def on_step(done: int) -> None:

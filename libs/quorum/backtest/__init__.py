@@ -2,7 +2,8 @@
 
 ``run_backtest(BacktestSpec(...), services)`` replays the window and returns a
 :class:`BacktestOutcome` whose ``result`` (a :class:`BacktestResult`) feeds
-``quorum.backtest.report.write_report``.
+``quorum.backtest.report.write_report``. ``run_walk_forward(spec, parse_plan("30d:7d"),
+services_for)`` runs rolling train / test folds (see :mod:`quorum.backtest.walkforward`).
 """
 
 from quorum.backtest.engine import BacktestOutcome, leakage, load_frames, result_hash, run_backtest
@@ -11,6 +12,14 @@ from quorum.backtest.records import get_run, list_runs
 from quorum.backtest.results import BacktestResult
 from quorum.backtest.spec import BacktestSpec, EmaCross, parse_strategy
 from quorum.backtest.venue import ExitLevels, ReplayVenue, touched
+from quorum.backtest.walkforward import (
+    WalkForwardOutcome,
+    WindowPlan,
+    make_folds,
+    parse_plan,
+    run_walk_forward,
+    walk_forward_hash,
+)
 
 __all__ = [
     "BacktestOutcome",
@@ -21,14 +30,20 @@ __all__ = [
     "Gate",
     "GateLimits",
     "ReplayVenue",
+    "WalkForwardOutcome",
+    "WindowPlan",
     "get_run",
     "judge",
     "leakage",
     "list_runs",
     "load_frames",
     "load_gate",
+    "make_folds",
+    "parse_plan",
     "parse_strategy",
     "result_hash",
     "run_backtest",
+    "run_walk_forward",
     "touched",
+    "walk_forward_hash",
 ]

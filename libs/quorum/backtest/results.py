@@ -39,11 +39,15 @@ __all__ = [
     "BacktestResult",
     "DataQuality",
     "EquityPoint",
+    "FittedState",
+    "FoldMetrics",
     "LeakageFlag",
     "LlmStats",
     "PriceSeries",
     "SignalOutcome",
     "Trade",
+    "WalkForward",
+    "WalkForwardFold",
 ]
 
 SCHEMA_VERSION = 1
@@ -51,6 +55,7 @@ SCHEMA_VERSION = 1
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Count = Annotated[int, Field(ge=0)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+Weight = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 def _increasing(times: Sequence[object], field: str) -> None:
@@ -176,6 +181,80 @@ class PriceSeries(DomainModel):
         return self
 
 
+class FoldMetrics(DomainModel):
+    """Out-of-sample numbers of one walk-forward fold's test part.
+
+    ``max_drawdown_pct`` is in percent points of the peak; ``brier`` is over the signals
+    with outcomes (None when there were none)."""
+
+    trades: Count
+    total_return: FiniteFloat
+    sharpe: FiniteFloat | None = None
+    max_drawdown: NonNegativeDecimal = Decimal(0)
+    max_drawdown_pct: FiniteFloat = 0.0
+    brier: FiniteFloat | None = None
+    signals: Count = 0
+
+
+class FittedState(DomainModel):
+    """The scoring state one fold's train part fitted and its test part used, frozen:
+    ``digest`` is the SHA-256 of the stored calibration and weights payloads."""
+
+    digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    calibration_method: Name
+    calibration_samples: Count
+    family_weights: dict[Name, Weight] = Field(default_factory=dict)
+    analyst_weights: dict[Name, Weight] = Field(default_factory=dict)
+
+
+class WalkForwardFold(DomainModel):
+    """One fold: fitted on ``[train_start, train_end)``, measured on ``[test_start, test_end)``."""
+
+    index: Annotated[int, Field(ge=1)]
+    train_start: UtcDatetime
+    train_end: UtcDatetime
+    test_start: UtcDatetime
+    test_end: UtcDatetime
+    train_run_id: Name
+    test_run_id: Name
+    train_trades: Count
+    fitted: FittedState
+    initial_capital: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+    final_equity: Money
+    test: FoldMetrics
+
+    @model_validator(mode="after")
+    def _check_windows(self) -> WalkForwardFold:
+        if not self.train_start < self.train_end <= self.test_start < self.test_end:
+            raise ValueError(
+                f"fold {self.index}: expected train_start < train_end <= test_start < test_end "
+                f"(got {self.train_start.isoformat()}, {self.train_end.isoformat()}, "
+                f"{self.test_start.isoformat()}, {self.test_end.isoformat()})"
+            )
+        return self
+
+
+class WalkForward(DomainModel):
+    """Rolling train / test windows: lengths, step and every fold in time order."""
+
+    train: timedelta
+    test: timedelta
+    step: timedelta
+    folds: tuple[WalkForwardFold, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_folds(self) -> WalkForward:
+        for i, fold in enumerate(self.folds):
+            if fold.index != i + 1:
+                raise ValueError(f"folds[{i}].index: expected {i + 1}, got {fold.index}")
+            if i and fold.test_start < self.folds[i - 1].test_end:
+                raise ValueError(
+                    f"folds[{i}].test_start: {fold.test_start.isoformat()} overlaps the "
+                    f"previous test window (ends {self.folds[i - 1].test_end.isoformat()})"
+                )
+        return self
+
+
 class BacktestResult(DomainModel):
     """Everything one backtest run produced; the report's only input."""
 
@@ -208,6 +287,8 @@ class BacktestResult(DomainModel):
     prices: tuple[PriceSeries, ...] = ()
     warnings: tuple[str, ...] = ()
     """Free-text notes the engine wants on the report (shown near the top)."""
+    walk_forward: WalkForward | None = None
+    """Set on a walk-forward's stitched out-of-sample result: its folds (see below)."""
 
     @model_validator(mode="after")
     def _check_consistency(self) -> BacktestResult:

@@ -7,10 +7,11 @@ at weekends; the loader's clock sits at the window end, and every request the re
 ends at or before its own clock, so nothing from the future is served). Both sides run the
 same rule (EMA 10/30 cross, 5 % stop, 15 % target, fills at the next open, stops/targets
 intrabar). Our account-level risk rules (loss streaks, daily loss lockouts, cooldowns) and
-the monitor's breakeven/trailing management are switched off for this run, because
-backtesting.py has no equivalent: the check is about signals, fills and accounting. The
-trade lists must have equal entries and exits and per-unit P&L within the fees and
-slippage both sides paid, and the buy-and-hold legs must agree.
+the monitor's breakeven/trailing management are switched off for this run by the spec's
+risk override (``BacktestSpec.risk``), because backtesting.py has no equivalent: the check
+is about signals, fills and accounting. The trade lists must have equal entries and exits
+and per-unit P&L within the fees and slippage both sides paid, and the buy-and-hold legs
+must agree.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import pytest
 
 from apps.cli.commands.backtest import backtest_runtime
 from quorum.backtest import BacktestSpec, run_backtest
-from quorum.backtest import wiring as backtest_wiring
 from quorum.backtest.refcheck import (
     Comparison,
     ReferenceRun,
@@ -36,8 +36,6 @@ from quorum.backtest.report import build_report, write_report
 from quorum.backtest.results import BacktestResult
 from quorum.clock import ReplayClock
 from quorum.market import MarketDataLoader, QualityPolicy
-from quorum.risk import RiskSettings
-from quorum.risk.settings import AccountSettings, DrawdownSettings, MonitorSettings
 
 FAST, SLOW, STOP, TARGET = 10, 30, Decimal("0.05"), Decimal("0.15")
 
@@ -55,24 +53,23 @@ class Pair:
     comparison: Comparison
 
 
-def _plain_risk() -> RiskSettings:
-    """The rule as backtesting.py runs it: no stop management, no account lockouts."""
-    far, all_of_it = Decimal(1000), Decimal("0.99")
-    return RiskSettings(
-        monitor=MonitorSettings(breakeven_after_r=far, trail_after_r=far),
-        account=AccountSettings(
-            daily_realized_loss_fraction=None,
-            daily_unrealized_loss_fraction=None,
-            position_unrealized_loss_fraction=None,
-            max_trades=None,
-            cooldown_tiers=(),
-        ),
-        drawdown=DrawdownSettings(
-            daily_drawdown_fraction=all_of_it,
-            monthly_drawdown_fraction=all_of_it,
-            loss_streak_count=1000,
-        ),
-    )
+PLAIN_RISK = {
+    "monitor": {"breakeven_after_r": "1000", "trail_after_r": "1000"},
+    "account": {
+        "daily_realized_loss_fraction": None,
+        "daily_unrealized_loss_fraction": None,
+        "position_unrealized_loss_fraction": None,
+        "max_trades": None,
+        "cooldown_tiers": [],
+    },
+    "drawdown": {
+        "daily_drawdown_fraction": "0.99",
+        "monthly_drawdown_fraction": "0.99",
+        "loss_streak_count": 1000,
+    },
+}
+"""The rule as backtesting.py runs it: no stop management, no account lockouts (the
+spec's risk override; RiskSettings' defaults for everything else)."""
 
 
 def _run_pair(symbol: str, tmp: Path) -> Pair:
@@ -87,12 +84,11 @@ def _run_pair(symbol: str, tmp: Path) -> Pair:
         llm="offline",
         strategy=f"ema-cross:{FAST},{SLOW},{STOP},{TARGET}",
         refresh=False,
+        risk=PLAIN_RISK,
     )
     runtime = backtest_runtime(tmp / "db.sqlite")
     try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(backtest_wiring, "RiskSettings", _plain_risk)
-            ours = run_backtest(spec, runtime, market=market).result
+        ours = run_backtest(spec, runtime, market=market).result
     finally:
         runtime.close()
     frame = reference_frame(symbol)

@@ -6,7 +6,8 @@ ISO-8601 UTC. ``risk.max_drawdown`` (money, with its peak / trough times) and
 ``risk.max_drawdown_pct`` (deepest fall relative to its peak) are each the worst of
 their kind and may come from different drawdowns. The bytes are canonical (sorted
 keys, fixed indent, no NaN), so the same result always gives the same bytes and the
-same SHA-256.
+same SHA-256. A walk-forward's stitched result adds a ``walk_forward`` section (the
+per-fold table); every other document is unchanged by it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from quorum.backtest.report.attribution import HitRate
 from quorum.backtest.report.drawdown import Drawdown
 from quorum.backtest.report.metrics import Metrics, ReturnStats, compute_metrics
-from quorum.backtest.results import BacktestResult
+from quorum.backtest.results import BacktestResult, WalkForward
 
 __all__ = ["REPORT_FORMAT", "build_report", "canonical_json", "content_hash", "leakage_warning"]
 
@@ -156,7 +157,7 @@ def build_report(result: BacktestResult, metrics: Metrics | None = None) -> JSON
     risk["max_consecutive_losses"] = m.trades.max_consecutive_losses
     risk["max_consecutive_losses_cost"] = _money(m.trades.max_consecutive_losses_cost)
     cal = m.calibration
-    return {
+    document: JSON = {
         "format": REPORT_FORMAT,
         "schema_version": result.schema_version,
         "leakage": {
@@ -200,6 +201,58 @@ def build_report(result: BacktestResult, metrics: Metrics | None = None) -> JSON
             ),
         },
         "trade_list": [t.model_dump(mode="json") for t in result.trades],
+    }
+    if result.walk_forward is not None:
+        document["walk_forward"] = _walk_forward(result.walk_forward)
+    return document
+
+
+def _walk_forward(walk: WalkForward) -> JSON:
+    """The per-fold table (out-of-sample numbers of each test part) and its summary."""
+    folds = []
+    for f in walk.folds:
+        t = f.test
+        folds.append(
+            {
+                "fold": f.index,
+                "train_start": _time(f.train_start),
+                "train_end": _time(f.train_end),
+                "test_start": _time(f.test_start),
+                "test_end": _time(f.test_end),
+                "train_run_id": f.train_run_id,
+                "test_run_id": f.test_run_id,
+                "train_trades": f.train_trades,
+                "fitted": {
+                    "digest": f.fitted.digest,
+                    "calibration_method": f.fitted.calibration_method,
+                    "calibration_samples": f.fitted.calibration_samples,
+                    "family_weights": {k: _ratio(v) for k, v in f.fitted.family_weights.items()},
+                    "analyst_weights": {k: _ratio(v) for k, v in f.fitted.analyst_weights.items()},
+                },
+                "initial_capital": _money(f.initial_capital),
+                "final_equity": _money(f.final_equity),
+                "trades": t.trades,
+                "total_return": _ratio(t.total_return),
+                "sharpe": _ratio(t.sharpe),
+                "max_drawdown": _money(t.max_drawdown),
+                "max_drawdown_pct": _ratio(t.max_drawdown_pct),
+                "brier": _ratio(t.brier),
+                "signals": t.signals,
+            }
+        )
+    returns = [f.test.total_return for f in walk.folds]
+    return {
+        "train_seconds": _seconds(walk.train),
+        "test_seconds": _seconds(walk.test),
+        "step_seconds": _seconds(walk.step),
+        "folds": folds,
+        "summary": {
+            "folds": len(folds),
+            "out_of_sample_trades": sum(f.test.trades for f in walk.folds),
+            "profitable_folds": sum(r > 0 for r in returns),
+            "mean_fold_return": _ratio(sum(returns) / len(returns)),
+            "worst_fold_return": _ratio(min(returns)),
+        },
     }
 
 
