@@ -46,6 +46,14 @@ def backtest_runtime(db_path: Path) -> Any:
     return build_runtime(settings.model_copy(update={"database": database}))
 
 
+def write_report_files(result: Any, report: Path) -> dict[str, str]:
+    """Write ``result``'s JSON + HTML report into ``report``; their paths and content hash."""
+    from quorum.backtest.report import write_report
+
+    paths = write_report(result, report)
+    return {"json": str(paths.json), "html": str(paths.html), "hash": paths.content_hash}
+
+
 def progress_bar(disabled: bool) -> Progress:
     """The backtest progress bar: bars done, bars per second (field ``rate``), ETA."""
     return Progress(
@@ -171,14 +179,7 @@ def backtest(
         "base_bars_per_s": round(spec.steps * len(spec.symbols) / wall, 1),
     }
     if report is not None:
-        from quorum.backtest.report import write_report
-
-        paths = write_report(result, report)
-        summary["report"] = {
-            "json": str(paths.json),
-            "html": str(paths.html),
-            "hash": paths.content_hash,
-        }
+        summary["report"] = write_report_files(result, report)
     failed = False
     if gate_spec is not None:
         passed, measured = judge(gate_spec, result)

@@ -117,14 +117,9 @@ def walk_forward_command(
         "base_bars_per_s": round(steps * len(spec.symbols) / wall, 1),
     }
     if report is not None:
-        from quorum.backtest.report import write_report
+        from apps.cli.commands.backtest import write_report_files
 
-        paths = write_report(result, report)
-        summary["report"] = {
-            "json": str(paths.json),
-            "html": str(paths.html),
-            "hash": paths.content_hash,
-        }
+        summary["report"] = write_report_files(result, report)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
         return
