@@ -23,9 +23,16 @@ pipeline:
   symbols: [BTC/USDT, ETH/USDT, SOL/USDT, XRP/USDT, ADA/USDT, DOGE/USDT]
   timeframes: [15m]
   base: 15m
+  history_bars: 400
   data: synthetic
   finalization_delay_s: 0
 """
+
+TRADE_SCAN = ("ETH/USDT", "2025-01-01T06:15:00Z")
+"""A (symbol, bar close) whose scan the synthetic data makes a candidate that the offline
+analysts and the risk gate approve. Beat scans the bar that closed last *by wall time*,
+and whether that bar trades depends on the hour the tests run at; tests that need a
+filled order send this scan as well, so they do not depend on the clock."""
 
 
 def free_port() -> int:
@@ -149,6 +156,26 @@ class Cluster:
 
         argv = worker_argv(tuple(queues.split(",")), concurrency, "INFO", pool, name)
         return self._spawn(argv, f"worker-{name.split('@')[0]}.log")
+
+    def submit_trade_scan(self) -> str:
+        """Send the ``scan`` of :data:`TRADE_SCAN` through the real dispatcher; its key."""
+        from apps.worker.dispatcher import CeleryDispatcher
+        from apps.worker.factory import create_app
+        from quorum.config import AppSettings
+
+        settings = AppSettings(
+            broker_url=self.broker, worker={"beat_key_prefix": f"test:{self.tmp.name}:"}
+        )
+        app = create_app(settings)
+        symbol, close = TRADE_SCAN
+        key = f"scan:pipeline:{symbol}:15m:{close}"
+        try:
+            CeleryDispatcher(app, settings.worker).submit(
+                "scan", {"symbol": symbol, "timeframe": "15m", "bar_close": close}, key=key
+            )
+        finally:
+            app.close()
+        return key
 
     def beat(self, name: str) -> subprocess.Popen[bytes]:
         return self._spawn(["beat", "--loglevel", "DEBUG"], f"beat-{name}.log")

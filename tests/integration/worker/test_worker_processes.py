@@ -42,7 +42,11 @@ def filled(c: Cluster) -> list[str]:
     return [cid for cid, state in orders(c) if state == "filled"]
 
 
-def test_a_scheduled_scan_flows_to_a_filled_paper_order_and_journal_entries(
+def scans(c: Cluster) -> list[str]:
+    return [r[0] for r in c.rows("select key from pipeline_task_runs where task = 'scan'")]
+
+
+def test_beat_schedules_scans_and_a_candidate_scan_flows_to_a_filled_paper_order(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:
     c = cluster(tmp_path, redis_server, plan_interval_s="5", monitor_interval_s="5")
@@ -50,9 +54,12 @@ def test_a_scheduled_scan_flows_to_a_filled_paper_order_and_journal_entries(
         c.worker("scan,analyze,monitor", "pipeline@test", concurrency=2)
         c.worker("execute", "execute@test", concurrency=1)
         c.beat("a")
+        scheduled = wait_until("beat's plan to run scans", lambda: scans(c), START)
+        assert all(key.startswith("scan:pipeline:") for key in scheduled)
+        c.submit_trade_scan()
         done = wait_until("a filled paper order", lambda: filled(c), START)
         kinds = {r[0] for r in c.rows("select distinct kind from journal_entries")}
-        assert {"scan"} <= {k.lower() for k in kinds}, kinds
+        assert {"scan", "intent", "fill"} <= {k.lower() for k in kinds}, kinds
         fills = c.rows(
             "select count(*) from execution_fills where client_order_id = :cid", cid=done[0]
         )
@@ -85,6 +92,7 @@ def test_sigkill_of_a_worker_mid_task_loses_nothing_and_duplicates_nothing(
         first.wait(timeout=10)
         c.worker("scan,analyze,monitor", "pipeline@test", concurrency=2)
         c.worker("execute", "execute@test", concurrency=1)
+        c.submit_trade_scan()
         wait_until("a filled paper order", lambda: filled(c), START)
         ids = [cid for cid, _ in orders(c)]
         assert len(ids) == len(set(ids))
@@ -153,6 +161,7 @@ def test_workers_reconnect_after_redis_restarts_and_the_run_completes(
         time.sleep(2)
         redis_server.start()  # same port, same append-only file
         c.beat("a")
+        c.submit_trade_scan()
         wait_until("a filled paper order after the restart", lambda: filled(c), START)
     except AssertionError:
         print(c.logs())
@@ -175,6 +184,7 @@ def test_sigterm_finishes_in_flight_work_and_a_new_worker_completes_the_run(
         unfinished = [cid for cid, state in orders(c) if state in ("submitting", "unknown")]
         assert unfinished == []
         c.worker("scan,analyze,monitor,execute", "again@test", concurrency=2)
+        c.submit_trade_scan()
         wait_until("a filled paper order", lambda: filled(c), START)
     except AssertionError:
         print(c.logs())
