@@ -10,8 +10,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from quorum.domain import Liquidity, OrderType, Side
+from quorum.domain import OrderType, Side
 from quorum.execution.paper.model import Book, PaperOrder, Quote
+from quorum.execution.paper.wire import trade_from_json, trade_to_json
 from quorum.execution.records import dec
 from quorum.journal import format_time, parse_time
 from quorum.ports import BrokerTrade
@@ -75,37 +76,12 @@ def order_from_row(row: Mapping[Any, Any]) -> PaperOrder:
 
 
 def trade_row(venue: str, seq: int, trade: BrokerTrade) -> dict[str, Any]:
-    return {
-        "venue": venue,
-        "seq": seq,
-        "venue_trade_id": trade.venue_trade_id,
-        "venue_order_id": trade.venue_order_id,
-        "client_order_id": trade.client_order_id,
-        "symbol": trade.symbol,
-        "side": trade.side.value,
-        "quantity": str(trade.quantity),
-        "price": str(trade.price),
-        "fee": str(trade.fee),
-        "fee_currency": trade.fee_currency,
-        "liquidity": trade.liquidity.value,
-        "ts": format_time(trade.ts),
-    }
+    """The ``paper_trades`` row of ``trade``: its wire form plus venue and sequence."""
+    return {"venue": venue, "seq": seq, **trade_to_json(trade)}
 
 
 def trade_from_row(row: Mapping[Any, Any]) -> BrokerTrade:
-    return BrokerTrade(
-        venue_trade_id=row["venue_trade_id"],
-        venue_order_id=row["venue_order_id"],
-        client_order_id=row["client_order_id"],
-        symbol=row["symbol"],
-        side=Side(row["side"]),
-        quantity=Decimal(row["quantity"]),
-        price=Decimal(row["price"]),
-        fee=Decimal(row["fee"]),
-        fee_currency=row["fee_currency"],
-        liquidity=Liquidity(row["liquidity"]),
-        ts=parse_time(row["ts"]),
-    )
+    return trade_from_json(dict(row))
 
 
 @dataclass
