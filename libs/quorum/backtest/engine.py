@@ -126,20 +126,24 @@ def run_backtest(
     else:
         parts = [(f"{run_id}.{i}", (s,), spec.capital) for i, s in enumerate(spec.symbols, 1)]
     sha = git_sha()
-    if len(parts) > 1:
+
+    def begin(record_id: str, symbols: tuple[str, ...], notes: str) -> None:
         start_run(
             services.engine,
-            run_id=run_id,
+            run_id=record_id,
             mode="replay",
             capital_mode=spec.capital_mode,
             config_hash=digest,
-            symbols=list(spec.symbols),
+            symbols=list(symbols),
             start=spec.start,
             end=spec.end,
             started_at=services.clock.now(),
             sha=sha,
-            notes=f"{mode}; parts {', '.join(p[0] for p in parts)}",
+            notes=notes,
         )
+
+    if len(parts) > 1:
+        begin(run_id, spec.symbols, f"{mode}; parts {', '.join(p[0] for p in parts)}")
     trades: list[Trade] = []
     outcomes: list[SignalOutcome] = []
     curves: list[list[tuple[Any, Decimal]]] = []
@@ -158,19 +162,7 @@ def run_backtest(
             on_step(done)
 
     for part_id, symbols, capital in parts:
-        start_run(
-            services.engine,
-            run_id=part_id,
-            mode="replay",
-            capital_mode=spec.capital_mode,
-            config_hash=digest,
-            symbols=list(symbols),
-            start=spec.start,
-            end=spec.end,
-            started_at=services.clock.now(),
-            sha=sha,
-            notes=mode if part_id == run_id else f"{mode}; part of {run_id}",
-        )
+        begin(part_id, symbols, mode if part_id == run_id else f"{mode}; part of {run_id}")
         try:
             dispatcher = None if dispatcher_factory is None else dispatcher_factory()
             wired = wire(services, spec, part_id, symbols, capital, market, dispatcher)
