@@ -93,8 +93,9 @@ def bench_execution(
 def bench_backtest(
     days: float = typer.Option(365, min=0.25, help="Window length in days (from 2025-01-01)."),
     passes: str = typer.Option(
-        "no_candidates,offline,cached_cold,cached_warm",
-        help="Comma-separated passes: no_candidates, offline, cached_cold, cached_warm.",
+        "no_candidates,offline,cached_cold,cached_warm,floors",
+        help="Comma-separated passes: no_candidates, offline, cached_cold, cached_warm, "
+        "floors (the live scan's and LangGraph's own cost: the fastest any pass can be).",
     ),
     seed: int = typer.Option(7),
     keep: str | None = typer.Option(None, "--keep", help="Leave the pass databases here."),

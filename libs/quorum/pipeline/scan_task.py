@@ -53,7 +53,8 @@ def plan(deps: PipelineDeps) -> JSON:
     return {"status": "done", "as_of": key_time(now), "due": len(followups), "scans": followups}
 
 
-def _volatility(scan: ScanResult, base: Timeframe) -> float | None:
+def scan_volatility(scan: ScanResult, base: Timeframe) -> float | None:
+    """The base-normalised ATR / close the scan mark stores (None without a measurement)."""
     item = scan.timeframes[0]
     atr, close = item.snapshot.values.get("atr"), item.snapshot.values.get("close")
     if not atr or not close or close <= 0:
@@ -119,7 +120,7 @@ def _scan(deps: PipelineDeps, runs: TaskRuns, symbol: str, tf: Timeframe, bar_cl
             symbol,
             tf.value,
             close,
-            _volatility(result, settings.base_timeframe),
+            scan_volatility(result, settings.base_timeframe),
             deps.clock.now(),
         )
         reason = candidate_reason(result, settings.candidate_min_regime_strength)

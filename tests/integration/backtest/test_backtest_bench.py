@@ -1,6 +1,7 @@
 """`quorum bench backtest` on a short window: every pass runs and reports what it claims."""
 
-from benchmarks.backtest import TARGETS, run
+from benchmarks.backtest import TARGETS, reachable, run
+from benchmarks.backtest_floor import FULL_PATH, SHORTEST_PATH
 
 
 def test_bench_backtest_short_window_reports_passes_targets_and_flags() -> None:
@@ -26,3 +27,45 @@ def test_bench_backtest_short_window_reports_passes_targets_and_flags() -> None:
     )
     assert out["met"]["analysis_year_s"] is None, "no offline pass, nothing to judge"
     assert {"cpu", "cores", "load_average"} <= set(out["machine"])
+
+
+def test_bench_backtest_floors_time_exactly_the_scans_the_run_makes() -> None:
+    """The scan floor replays the plan's schedule without the pipeline: it must meet the
+    same scans and the same candidates as the real run over the same window."""
+    out = run(days=0.5, passes=("no_candidates", "floors"))
+    quiet, floor = out["passes"]["no_candidates"], out["passes"]["floors"]
+    scan = floor["scan"]
+    assert scan["scans"] == quiet["scans"] > 0
+    assert scan["candidates"] == quiet["candidates"] > 0
+    assert scan["base_bars"] == quiet["base_bars"]
+    ceiling = scan["ceiling_base_bars_per_s"]
+    assert abs(ceiling - scan["base_bars"] / scan["scan_s"]) <= 0.01 * ceiling
+    graph = floor["graph"]
+    assert graph["shortest"]["nodes"] == list(SHORTEST_PATH)
+    assert graph["full"]["nodes"] == list(FULL_PATH)
+    assert 0 < graph["shortest"]["median_ms"] <= graph["shortest"]["p95_ms"]
+    year = floor["year"]
+    assert abs(year["scan_s"] - scan["scan_s"] * 365 / 0.5) <= 0.01 * year["scan_s"]
+    assert year["scan_and_candidate_graphs_s"] > year["scan_s"]
+    assert out["reachable"] == reachable(floor)
+    assert out["reachable"]["no_candidates_bars_per_s"] is (
+        scan["ceiling_base_bars_per_s"] >= TARGETS["no_candidates_bars_per_s"]
+    )
+
+
+def test_reachable_judges_each_target_from_the_floors() -> None:
+    def floor(ceiling: float, year: float) -> dict[str, object]:
+        return {
+            "scan": {"ceiling_base_bars_per_s": ceiling},
+            "year": {"scan_s": 1.0, "scan_and_candidate_graphs_s": year},
+        }
+
+    assert reachable(None) == {"no_candidates_bars_per_s": None, "analysis_year_s": None}
+    assert reachable(floor(630.0, 629.0)) == {
+        "no_candidates_bars_per_s": False,
+        "analysis_year_s": False,
+    }
+    assert reachable(floor(25_000.0, 90.0)) == {
+        "no_candidates_bars_per_s": True,
+        "analysis_year_s": True,
+    }
