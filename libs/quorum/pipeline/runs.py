@@ -63,10 +63,16 @@ class TaskRuns:
         }
         return inserted(session, TASK_RUNS_TABLE, row)
 
-    def once(self, task: str, key: str, work: Callable[[Session], JSON]) -> tuple[JSON, bool]:
+    def once(
+        self, task: str, key: str, work: Callable[[Session], JSON], *, unseen: bool = False
+    ) -> tuple[JSON, bool]:
         """``(result, fresh)``: run ``work`` and claim ``key`` in one transaction, or return
-        the result stored by the delivery that claimed it (``fresh`` False)."""
-        stored = self.get(key)
+        the result stored by the delivery that claimed it (``fresh`` False).
+
+        ``unseen``: the caller has just looked ``key`` up (``get``) and found nothing, so
+        the look-up before ``work`` is skipped; a delivery that claims the key in between
+        is still caught by the claim, and its result returned."""
+        stored = None if unseen else self.get(key)
         if stored is not None:
             return stored, False
         started = format_time(self._clock.now())

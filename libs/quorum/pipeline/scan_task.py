@@ -147,7 +147,7 @@ def _scan(deps: PipelineDeps, runs: TaskRuns, symbol: str, tf: Timeframe, bar_cl
             "followups": followups,
         }
 
-    outcome, fresh = runs.once("scan", key, work)
+    outcome, fresh = runs.once("scan", key, work, unseen=True)
     result_label = "repeat" if not fresh else "candidate" if outcome["candidate"] else "none"
     metrics().scans.labels(tf.value, result_label).inc()
     send(deps, outcome["followups"])

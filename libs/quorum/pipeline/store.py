@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -24,6 +24,7 @@ from quorum.journal import format_time, parse_time
 from quorum.pipeline.reports import ScoreItem, SignalRecord
 from quorum.pipeline.runs import inserted
 from quorum.risk import RulesState
+from quorum.store import insert_or_advance
 from quorum.store.tables.pipeline import (
     RULES_STATE_TABLE,
     SCAN_MARKS_TABLE,
@@ -264,21 +265,7 @@ def put_scan_mark(
         "volatility": volatility,
         "updated_at": format_time(now),
     }
-    if inserted(session, SCAN_MARKS_TABLE, row):
-        return
-    stmt = (
-        update(MARKS)
-        .where(
-            and_(
-                MARKS.c.run_id == run_id,
-                MARKS.c.symbol == symbol,
-                MARKS.c.timeframe == timeframe,
-                MARKS.c.bar_close < bindparam("close"),
-            )
-        )
-        .values(bar_close=row["bar_close"], volatility=volatility, updated_at=row["updated_at"])
-    )
-    session.execute(stmt, {"close": row["bar_close"]})
+    insert_or_advance(session, SCAN_MARKS_TABLE, row, "bar_close")
 
 
 # -- learned scoring state -------------------------------------------------------------

@@ -40,7 +40,12 @@ from quorum.store.schema import (
 )
 from quorum.store.session import SessionFactory, session_factory, session_scope
 from quorum.store.tables import JOURNAL_TABLE_NAME, JournalRecord, journal_table
-from quorum.store.upsert import insert_ignore, insert_ignore_statement
+from quorum.store.upsert import (
+    advance_statement,
+    insert_ignore,
+    insert_ignore_statement,
+    insert_or_advance,
+)
 
 __all__ = [
     "BEGIN_MODE_INFO_KEY",
@@ -56,6 +61,7 @@ __all__ = [
     "SessionFactory",
     "SqliteBegin",
     "SqliteSynchronous",
+    "advance_statement",
     "alembic_config",
     "backup_database",
     "create_engine_for",
@@ -65,6 +71,7 @@ __all__ = [
     "head_revision",
     "insert_ignore",
     "insert_ignore_statement",
+    "insert_or_advance",
     "journal_table",
     "make_revision",
     "manifest_path",
