@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
+from tests.pg import private_schema
 
 from quorum.store import create_engine_for, migrate
 
@@ -14,19 +14,11 @@ from quorum.store import create_engine_for, migrate
 @pytest.fixture
 def pg_schema(postgres_url: str) -> Iterator[str]:
     """A fresh schema holding a migrated journal; dropped afterwards."""
-    schema = f"qj_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = create_engine_for(postgres_url, schema=schema)
-    migrate(engine)
-    engine.dispose()
-    try:
+    with private_schema(postgres_url, "qj") as schema:
+        engine = create_engine_for(postgres_url, schema=schema)
+        migrate(engine)
+        engine.dispose()
         yield schema
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -3,14 +3,14 @@ BEGIN IMMEDIATE, and PostgreSQL with row locks), and the ledger and cache on Pos
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from tests.integration.llm.llm_concurrency import hammer
+from tests.pg import private_schema
 from tests.unit.llm.llm_kit import START, migrated_sqlite, model, request, router, settings
 
 from quorum.clock import ReplayClock
@@ -23,19 +23,13 @@ SYMBOL = BudgetScope("symbol:BTC/USDT:2025-03-01", to_nano(Decimal("0.25")), 360
 
 @pytest.fixture
 def pg_engine(postgres_url: str) -> Iterator[Engine]:
-    schema = f"ql_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = create_engine_for(postgres_url, schema=schema, pool_size=12, max_overflow=4)
-    migrate(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with private_schema(postgres_url, "ql") as schema:
+        engine = create_engine_for(postgres_url, schema=schema, pool_size=12, max_overflow=4)
+        migrate(engine)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _check(engine: Engine, threads: int, calls: int) -> None:

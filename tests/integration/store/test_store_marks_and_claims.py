@@ -4,14 +4,14 @@ caller's look-up and its unit of work is still claimed once."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from tests.pg import private_schema
 
 from quorum.clock import ReplayClock
 from quorum.pipeline.runs import TaskRuns
@@ -30,19 +30,13 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         built.dispose()
         return
     url = request.getfixturevalue("postgres_url")
-    schema = f"qm_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    built = create_engine_for(url, schema=schema)
-    try:
-        migrate(built)
-        yield built
-    finally:
-        built.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with private_schema(url, "qm") as schema:
+        built = create_engine_for(url, schema=schema)
+        try:
+            migrate(built)
+            yield built
+        finally:
+            built.dispose()
 
 
 def mark(engine: Engine, close: datetime, volatility: float | None, run_id: str = "r") -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
+from tests.pg import private_schema
 
 from quorum.store import (
     JOURNAL_TABLE_NAME,
@@ -21,18 +21,12 @@ from quorum.store import (
 
 @pytest.fixture
 def schema_engine(postgres_url: str) -> Iterator[Engine]:
-    schema = f"qs_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = create_engine_for(postgres_url, schema=schema)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with private_schema(postgres_url, "qs") as schema:
+        engine = create_engine_for(postgres_url, schema=schema)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def test_migrate_builds_the_journal_in_the_engines_schema(schema_engine: Engine) -> None:
