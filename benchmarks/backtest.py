@@ -198,15 +198,17 @@ def run_pass(
 
 def reachable(floor: dict[str, Any] | None) -> dict[str, bool | None]:
     """Whether each target can be met at all here by a replay that runs the live scan and
-    the analysis graph (None: no ``floors`` pass)."""
+    the analysis graph (None: no ``floors`` pass). Judged on strict lower bounds only: the
+    scans alone, plus the graph runs of the ``offline`` pass when it ran."""
     if floor is None:
         return {"no_candidates_bars_per_s": None, "analysis_year_s": None}
     ceiling = floor["scan"]["ceiling_base_bars_per_s"]
-    year = floor["year"].get("scan_and_candidate_graphs_s")
+    year = floor["year"]
+    least = year.get("scan_and_graph_runs_s", year["scan_s"])
     return {
         "no_candidates_bars_per_s": ceiling is not None
         and ceiling >= TARGETS["no_candidates_bars_per_s"],
-        "analysis_year_s": None if year is None else year < TARGETS["analysis_year_s"],
+        "analysis_year_s": least < TARGETS["analysis_year_s"],
     }
 
 
@@ -234,7 +236,7 @@ def run(
     if "floors" in passes:
         from benchmarks.backtest_floor import floors
 
-        results["floors"] = floors(_spec(days, "offline", seed))
+        results["floors"] = floors(_spec(days, "offline", seed), offline=results.get("offline"))
     load = os.getloadavg()
     met: dict[str, bool | None] = {
         "no_candidates_bars_per_s": None,

@@ -21,11 +21,13 @@ risk, execution, LLM) taken away:
   ``durability="sync"``). ``shortest`` is the path of an analysis the prefilter stops
   (context → prefilter → decide), ``full`` the path through every node.
 
-From these, ``year``: the scan floor scaled to 365 days, and the scan floor plus one
-shortest-path graph run per candidate — what a year with the analysis pipeline on costs
-at the very least if every candidate reached the graph (a candidate whose symbol already
-has a trade is skipped before the graph, so the offline pass's own count of graph runs is
-the exact number; see ``graph_runs`` in that pass).
+From these, ``year`` (scaled to 365 days): ``scan_s``, the scans alone — a strict lower
+bound for any pass, since every pass makes these scans; ``scan_and_candidate_graphs_s``,
+the scans plus one shortest-path graph run per candidate — an over-estimate of the floor,
+because a candidate whose symbol already has a trade is skipped before the graph; and,
+when the ``offline`` pass ran in the same invocation, ``scan_and_graph_runs_s``: the scans
+plus one shortest-path graph run per analysis that reached the graph in that pass (its
+analyses less the skipped ones) — the floor of the analysis pipeline on this data.
 """
 
 from __future__ import annotations
@@ -139,8 +141,11 @@ def graph_floor(scan: ScanResult, runs: int = 500) -> dict[str, Any]:
     return out
 
 
-def floors(spec: Any, graph_runs: int = 500) -> dict[str, Any]:
-    """Both floors for ``spec`` and what they imply for a 365-day year (module doc)."""
+def floors(
+    spec: Any, graph_runs: int = 500, offline: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Both floors for ``spec`` and what they imply for a 365-day year (module doc);
+    ``offline`` is the same window's ``offline`` pass result, when it ran."""
     scan = scan_floor(spec)
     sample = scan.pop("_sample")
     graph = graph_floor(sample, graph_runs) if sample is not None else None
@@ -152,4 +157,9 @@ def floors(spec: Any, graph_runs: int = 500) -> dict[str, Any]:
         year["scan_and_candidate_graphs_s"] = round(
             (scan["scan_s"] + scan["candidates"] * per) * scale, 1
         )
+        if offline is not None:
+            outcomes = offline["analysis_outcomes"]
+            reached = sum(outcomes.values()) - outcomes.get("skipped", 0)
+            year["graph_runs"] = round(reached * scale)
+            year["scan_and_graph_runs_s"] = round((scan["scan_s"] + reached * per) * scale, 1)
     return {"scan": scan, "graph": graph, "year": year}
