@@ -39,12 +39,14 @@ from quorum.ports import SecretsProvider
 from quorum.store import create_engine_for, migrate
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
-    from quorum.config.settings.pipeline import PipelineSettings
-    from quorum.execution import PaperVenue
-    from quorum.pipeline import Dispatcher, PipelineTasks
-    from quorum.ports import MarketData
+    from quorum.execution.paper import ExitLevels
+    from quorum.llm import LLMSettings, QuorumRouter
+    from quorum.pipeline import Dispatcher, PipelineDeps, PipelineTasks
+    from quorum.pipeline.options import PipelineOptions, PipelineParts, RunSettings
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,17 @@ class Runtime:
     """Where checkpoints go: a directory, or ``s3://bucket/prefix`` (for verify commands)."""
     public_key_pem: str
     public_key_path: Path
+
+    def build_pipeline(
+        self,
+        dispatcher: Dispatcher,
+        options: PipelineOptions | None = None,
+        *,
+        parts: list[PipelineParts] | None = None,
+    ) -> PipelineTasks:
+        """:func:`build_pipeline` over this runtime (how library drivers such as the
+        backtest reach the composition root without importing ``apps``)."""
+        return build_pipeline(self, dispatcher, options, parts=parts)
 
     def close(self) -> None:
         """Write the shutdown checkpoint and release the database."""
@@ -146,75 +159,30 @@ def _publish_public_key(settings: AppSettings, signer: Ed25519Signer) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class PipelineParts:
-    """What :func:`build_pipeline` wired besides the tasks (the replay driver feeds them)."""
+def run_settings(settings: AppSettings, options: PipelineOptions) -> RunSettings:
+    """The deployment's agents / scoring / risk / llm settings with the run's overrides and
+    LLM mode applied (ValueError naming each bad key)."""
+    from quorum.config.settings.overrides import apply_override
+    from quorum.pipeline.options import OVERRIDABLE, RunSettings, llm_for_mode
 
-    venue: PaperVenue
-    market: MarketData
+    unknown = sorted(set(options.overrides) - set(OVERRIDABLE))
+    if unknown:
+        raise ValueError(f"overrides: unknown components {unknown}; expected {list(OVERRIDABLE)}")
+    merged = {
+        name: apply_override(name, getattr(settings, name), options.overrides.get(name))
+        for name in OVERRIDABLE
+    }
+    merged["llm"] = llm_for_mode(merged["llm"], options.llm_mode)
+    return RunSettings(**merged)
 
 
-def build_pipeline(
-    runtime: Runtime,
-    dispatcher: Dispatcher,
-    *,
-    clock: Clock | None = None,
-    market: MarketData | None = None,
-    settings: PipelineSettings | None = None,
-    run_id: str = "pipeline",
-    parts: list[PipelineParts] | None = None,
-    reconcile: bool = True,
-) -> PipelineTasks:
-    """The pipeline's task bodies over this process's runtime.
-
-    Market data from ``settings.data`` (``open_source``), the LLM router from the LLM
-    settings (offline analyst when no model key resolves), the analysis checkpointer
-    (PostgreSQL when the database is, else ``var/analysis-checkpoints.sqlite``), and the
-    execution service over the paper venue stored in the database (one venue shared by every
-    process on it, surviving restarts; fed the base bars as they close).
-    Start-up reconciliation runs here (unless ``reconcile`` is False: read-only callers such
-    as ``quorum status``), so ``execute`` is unblocked once this returns.
-    ``clock`` is the pipeline's market clock (a ReplayClock in replays; the journal keeps
-    the runtime's wall clock). ``parts`` (a list) receives the venue and market source.
-    """
-    from quorum.domain import split_symbol
-    from quorum.execution import PAPER, ExecutionService
-    from quorum.execution.paper import (
-        InProcessPaperBroker,
-        PaperSettings,
-        StoredFaults,
-        StoredPaperVenue,
-    )
+def build_router(runtime: Runtime, llm: LLMSettings) -> QuorumRouter:
+    """The LLM router over ``llm`` (offline analyst when no model key resolves)."""
     from quorum.llm import JournalBudgetEvents, build_llm_router
-    from quorum.market import open_source
-    from quorum.pipeline import PaperBarFeed, PipelineDeps, PipelineTasks
-    from quorum.store import session_factory
     from quorum.telemetry.metrics import llm_metrics
 
-    pipeline = settings or runtime.settings.pipeline
-    clock = clock or runtime.clock
-    source = market or open_source(
-        pipeline.data, clock=clock, base_timeframe=pipeline.base_timeframe
-    )
-    quotes = sorted({split_symbol(s)[1] for s in pipeline.symbols})
-    venue = StoredPaperVenue(
-        runtime.engine,
-        clock,
-        PaperSettings(initial_balances=dict.fromkeys(quotes, pipeline.paper_equity)),
-        name=PAPER,
-    )
-    execution = ExecutionService(
-        session_factory(runtime.engine),
-        runtime.journal,
-        clock,
-        {PAPER: InProcessPaperBroker(venue, faults=StoredFaults(venue))},
-        settings=runtime.settings.execution,
-        mode=lambda: str(runtime.flags.get("trading.mode")),
-    )
-    if reconcile:
-        execution.reconcile(startup=True)
-    router = build_llm_router(
-        runtime.settings.llm,
+    return build_llm_router(
+        llm,
         clock=runtime.clock,
         secrets=runtime.secrets,
         flags=runtime.flags,
@@ -222,6 +190,85 @@ def build_pipeline(
         metrics=llm_metrics(),
         events=JournalBudgetEvents(runtime.journal, runtime.engine),
     )
+
+
+def build_pipeline(
+    runtime: Runtime,
+    dispatcher: Dispatcher,
+    options: PipelineOptions | None = None,
+    *,
+    parts: list[PipelineParts] | None = None,
+) -> PipelineTasks:
+    """The pipeline's task bodies over this process's runtime: the one place that builds
+    them, for every entry point (see :class:`~quorum.pipeline.options.PipelineOptions`).
+
+    Market data from ``settings.data`` (``open_source``) unless given; the LLM router from
+    the run's LLM settings (offline analyst when no model key resolves); the analysis
+    checkpointer (PostgreSQL when the database is, else ``var/analysis-checkpoints.sqlite``;
+    in memory when asked); the execution service over the paper venue stored in the
+    database (shared by every process on it, fed the base bars as they close) — or, for a
+    replay, over a :class:`~quorum.execution.ReplayVenue` the bar driver feeds.
+    Start-up reconciliation runs here (unless ``options.reconcile`` is False: read-only
+    callers such as ``quorum status``), so ``execute`` is unblocked once this returns.
+    ``parts`` (a list) receives the venue, the market source and the run's settings.
+    """
+    from quorum.domain import split_symbol
+    from quorum.execution import PAPER, ExecutionService
+    from quorum.execution.paper import (
+        InProcessPaperBroker,
+        PaperSettings,
+        ReplayVenue,
+        StoredFaults,
+        StoredPaperVenue,
+    )
+    from quorum.market import open_source
+    from quorum.pipeline import PaperBarFeed, PipelineDeps, PipelineTasks
+    from quorum.pipeline.options import PipelineOptions, PipelineParts
+    from quorum.store import session_factory
+
+    options = options or PipelineOptions()
+    pipeline = options.settings or runtime.settings.pipeline
+    components = run_settings(runtime.settings, options)
+    clock = options.clock or runtime.clock
+    source = options.market or open_source(
+        pipeline.data, clock=clock, base_timeframe=pipeline.base_timeframe
+    )
+    balances = dict.fromkeys(
+        sorted({split_symbol(s)[1] for s in pipeline.symbols}), pipeline.paper_equity
+    )
+    venue: StoredPaperVenue | ReplayVenue
+    if options.replay is None:
+        venue = StoredPaperVenue(
+            runtime.engine, clock, PaperSettings(initial_balances=balances), name=PAPER
+        )
+        broker = InProcessPaperBroker(venue, faults=StoredFaults(venue))
+        quotes = PaperBarFeed(venue, source, pipeline.base_timeframe)
+        mode = lambda: str(runtime.flags.get("trading.mode"))  # noqa: E731
+    else:
+        costs = options.replay
+        venue = ReplayVenue(
+            clock,
+            PaperSettings(
+                initial_balances=balances,
+                maker_fee=costs.fee,
+                taker_fee=costs.fee,
+                slippage=costs.slippage,
+                seed=costs.seed,
+            ),
+        )
+        broker = InProcessPaperBroker(venue)
+        quotes = None
+        mode = lambda: PAPER  # noqa: E731
+    execution = ExecutionService(
+        session_factory(runtime.engine),
+        runtime.journal,
+        clock,
+        {PAPER: broker},
+        settings=runtime.settings.execution,
+        mode=mode,
+    )
+    if options.reconcile:
+        execution.reconcile(startup=True)
     deps = PipelineDeps(
         engine=runtime.engine,
         journal=runtime.journal,
@@ -229,26 +276,54 @@ def build_pipeline(
         flags=runtime.flags,
         execution=execution,
         market=source,
-        router=router,
-        checkpointer=analysis_checkpointer(runtime.settings.database.url),
+        router=build_router(runtime, components.llm),
+        checkpointer=analysis_checkpointer(
+            runtime.settings.database.url, options.memory_checkpoints
+        ),
         dispatcher=dispatcher,
         settings=pipeline,
-        risk=runtime.settings.risk,
-        agents=runtime.settings.agents,
-        scoring=runtime.settings.scoring,
-        quotes=PaperBarFeed(venue, source, pipeline.base_timeframe),
-        trading_mode=str(runtime.flags.get("trading.mode")),
-        run_id=run_id,
+        risk=components.risk,
+        agents=components.agents,
+        scoring=components.scoring,
+        quotes=quotes,
+        trading_mode=PAPER
+        if options.replay is not None
+        else str(runtime.flags.get("trading.mode")),
+        run_id=options.run_id,
+        fill_time=venue.fill_time if isinstance(venue, ReplayVenue) else None,
+        publish_gauges=options.publish_gauges,
     )
+    if isinstance(venue, ReplayVenue):
+        venue.set_levels(_exit_levels(deps))
     if parts is not None:
-        parts.append(PipelineParts(venue=venue, market=source))
+        parts.append(PipelineParts(venue=venue, market=source, settings=components))
     return PipelineTasks(deps)
 
 
-def analysis_checkpointer(database_url: str) -> BaseCheckpointSaver[str]:
-    """PostgreSQL when the database is (cluster mode), else a SQLite file under var/."""
-    from quorum.agents import postgres_checkpointer, sqlite_checkpointer
+def _exit_levels(deps: PipelineDeps) -> Callable[[str], ExitLevels | None]:
+    """The protective levels of the run's open trade in a symbol (the replay venue fills a
+    reduce-only exit at the level the bar touched)."""
+    from quorum.domain import Direction
+    from quorum.execution.paper import ExitLevels
+    from quorum.pipeline.store import trades
 
+    def levels(symbol: str) -> ExitLevels | None:
+        with deps.engine.connect() as conn:
+            for trade in trades(conn, states=["open"], run_id=deps.run_id):
+                if trade.symbol == symbol:
+                    return ExitLevels(Direction(trade.direction), trade.stop, trade.take_profit)
+        return None
+
+    return levels
+
+
+def analysis_checkpointer(database_url: str, memory: bool = False) -> BaseCheckpointSaver[str]:
+    """In memory when asked; PostgreSQL when the database is (cluster mode); else a SQLite
+    file under var/."""
+    from quorum.agents import memory_checkpointer, postgres_checkpointer, sqlite_checkpointer
+
+    if memory:
+        return memory_checkpointer()
     if database_url.startswith("postgresql"):
         return postgres_checkpointer(database_url)
     return sqlite_checkpointer(Path("var") / "analysis-checkpoints.sqlite")

@@ -41,7 +41,8 @@ from langgraph.graph import END, START, StateGraph
 
 from quorum.agents import ANALYSTS, AnalysisState, memory_checkpointer
 from quorum.analysis.scan import ScanParams
-from quorum.backtest.wiring import pipeline_settings, run_market
+from quorum.backtest.engine import pipeline_settings
+from quorum.backtest.frames import run_market
 from quorum.clock import ReplayClock
 from quorum.domain import ScanResult
 from quorum.pipeline import ScanStage

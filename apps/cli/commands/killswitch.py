@@ -15,6 +15,7 @@ from rich.markup import escape
 from apps.bootstrap import build_pipeline, build_runtime
 from quorum.errors import QuorumError
 from quorum.pipeline import EmbeddedDispatcher
+from quorum.pipeline.options import PipelineOptions
 
 console = Console()
 
@@ -36,7 +37,7 @@ def kill_switch(
         raise typer.Exit(1) from None
     closers: list[Callable[[], None]] = []
     try:
-        tasks = build_pipeline(runtime, EmbeddedDispatcher(), reconcile=False)
+        tasks = build_pipeline(runtime, EmbeddedDispatcher(), PipelineOptions(reconcile=False))
         closers.append(tasks.close)
         result = tasks.set_kill_switch(state == "on", by=caller, reason=reason)
     except (QuorumError, ValueError) as exc:

@@ -1,15 +1,17 @@
 """`quorum run`: the whole pipeline end to end on embedded defaults.
 
 SQLite, no Redis (the in-process EmbeddedDispatcher drives the same task bodies the Celery
-workers call), the offline LLM provider, the paper exchange filled from the replayed
-bars, and synthetic data replayed at high speed with a ReplayClock: at every base-bar
-close plan → scan → analyze → execute → monitor. The summary is counted from the task
-results and the database, and the journal is verified before it is printed.
+workers call), the offline LLM provider, the replay venue filled from the replayed bars,
+and synthetic data replayed at high speed with a ReplayClock, through the pipeline's one
+bar driver (``quorum.pipeline.driver.replay``, the one ``quorum backtest`` drives): at
+every base-bar close fills → execute → monitor → plan → scan → analyze → execute. The
+summary is counted from the task results and the database, and the journal is verified
+before it is printed.
 
 Each run is its own paper account on its own SQLite file (``var/runs/<run id>.db``)
-unless ``--db`` names one: the paper venue lives in the database, and a replay over a
-window that database has already traded through would fill on stale prices (the venue
-refuses it). Point ``QUORUM_DATABASE__URL`` at the printed file to inspect the run with
+unless ``--db`` names one: its orders, fills, trades and journal live in the database (the
+replay venue's matching state lives in the process, as in a backtest). Point
+``QUORUM_DATABASE__URL`` at the printed file to inspect the run with
 ``quorum status`` or ``quorum journal show``.
 """
 
@@ -26,7 +28,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from apps.bootstrap import PipelineParts, Runtime, build_pipeline, build_runtime
+from apps.bootstrap import Runtime, build_pipeline, build_runtime
 from apps.cli.options import parse_symbols, parse_time, parse_timeframes
 from quorum.clock import ReplayClock
 from quorum.config import AppSettings, load_settings
@@ -131,7 +133,8 @@ def _live_window(
 
 def _run(runtime: Runtime, settings: Any, first: Any, steps: int, quiet: bool) -> dict[str, Any]:
     from quorum.pipeline import EmbeddedDispatcher
-    from quorum.pipeline.driver import replay_pipeline
+    from quorum.pipeline.driver import replay
+    from quorum.pipeline.options import PipelineOptions, PipelineParts, ReplayCosts
     from quorum.pipeline.summary import run_counts
 
     clock = ReplayClock(first)
@@ -149,9 +152,14 @@ def _run(runtime: Runtime, settings: Any, first: Any, steps: int, quiet: bool) -
     _journal(runtime, run_id, {"event": "started", **params})
     dispatcher = EmbeddedDispatcher()
     parts: list[PipelineParts] = []
-    tasks = build_pipeline(
-        runtime, dispatcher, clock=clock, settings=settings, run_id=run_id, parts=parts
+    options = PipelineOptions(
+        run_id=run_id,
+        clock=clock,
+        settings=settings,
+        replay=ReplayCosts(fee=settings.paper_fee, slippage=settings.paper_slippage),
     )
+    tasks = build_pipeline(runtime, dispatcher, options, parts=parts)
+    venue = parts[0].venue
     with Progress(
         TextColumn("[bold]pipeline[/bold] {task.description}"),
         BarColumn(),
@@ -171,7 +179,7 @@ def _run(runtime: Runtime, settings: Any, first: Any, steps: int, quiet: bool) -
                 f"approved {analyses['approved']} fills {tally.executions['filled']}",
             )
 
-        tally = replay_pipeline(tasks, dispatcher, clock, steps, on_step=on_step)
+        tally = replay(tasks, dispatcher, clock, venue, steps, on_step=on_step)
     counts = run_counts(runtime.engine, run_id)
     status = tasks.status().model_dump(mode="json")
     tasks.close()

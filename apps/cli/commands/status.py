@@ -14,6 +14,7 @@ from rich.table import Table
 from apps.bootstrap import build_pipeline, build_runtime
 from quorum.errors import QuorumError
 from quorum.pipeline import EmbeddedDispatcher, StatusReport
+from quorum.pipeline.options import PipelineOptions
 
 console = Console()
 
@@ -27,7 +28,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print the report 
         raise typer.Exit(1) from None
     closers: list[Callable[[], None]] = []
     try:
-        tasks = build_pipeline(runtime, EmbeddedDispatcher(), reconcile=False)
+        tasks = build_pipeline(runtime, EmbeddedDispatcher(), PipelineOptions(reconcile=False))
         closers.append(tasks.close)
         report = tasks.status()
     except QuorumError as exc:

@@ -10,8 +10,7 @@ from quorum.backtest.engine import BacktestOutcome, leakage, load_frames, result
 from quorum.backtest.gate import Gate, GateLimits, judge, load_gate
 from quorum.backtest.records import get_run, list_runs
 from quorum.backtest.results import BacktestResult
-from quorum.backtest.spec import BacktestSpec, EmaCross, parse_strategy
-from quorum.backtest.venue import ExitLevels, ReplayVenue, touched
+from quorum.backtest.spec import BacktestSpec
 from quorum.backtest.walkforward import (
     WalkForwardOutcome,
     WindowPlan,
@@ -25,11 +24,8 @@ __all__ = [
     "BacktestOutcome",
     "BacktestResult",
     "BacktestSpec",
-    "EmaCross",
-    "ExitLevels",
     "Gate",
     "GateLimits",
-    "ReplayVenue",
     "WalkForwardOutcome",
     "WindowPlan",
     "get_run",
@@ -40,10 +36,8 @@ __all__ = [
     "load_gate",
     "make_folds",
     "parse_plan",
-    "parse_strategy",
     "result_hash",
     "run_backtest",
     "run_walk_forward",
-    "touched",
     "walk_forward_hash",
 ]

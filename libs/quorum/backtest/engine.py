@@ -1,8 +1,12 @@
 """``run_backtest``: one backtest run end to end, recorded in ``runs``, as a BacktestResult.
 
 The real pipeline (scan → agents → scoring → risk → execution on the paper exchange →
-journal, or a rule strategy through risk → execution → journal) replayed over recorded
-bars on a ReplayClock; see :mod:`quorum.backtest.loop` and :mod:`quorum.backtest.venue`.
+journal, or a rule strategy through risk → execution → journal) built by the process's
+composition root (``services.build_pipeline``: the deployment's settings with the spec's
+overrides) and replayed over recorded bars on a ReplayClock by the pipeline's one bar
+driver (:mod:`quorum.pipeline.driver`, the one ``quorum run`` drives) on the replay venue
+(:mod:`quorum.execution.paper.replay`). The backtest adds only what it measures: the run
+records, the equity curve and the result.
 Run it on a fresh database: calibration and adaptive weights are learned from the closed
 trades the database holds, so a shared database would let one run teach another.
 """
@@ -13,12 +17,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from quorum.backtest.collect import closed_trades
-from quorum.backtest.loop import replay
+from quorum.backtest.frames import run_market
 from quorum.backtest.records import finish_run, git_sha, start_run
 from quorum.backtest.results import (
     BacktestResult,
@@ -30,13 +34,18 @@ from quorum.backtest.results import (
     SignalOutcome,
     Trade,
 )
+from quorum.backtest.services import Services
 from quorum.backtest.spec import BacktestSpec
-from quorum.backtest.wiring import Services, wire
 from quorum.clock import ReplayClock
+from quorum.config.settings.pipeline import PipelineSettings
 from quorum.domain import BarFrame, JournalKind, Timeframe, split_symbol
 from quorum.errors import ConfigError
+from quorum.execution import ReplayVenue
 from quorum.market import open_source
-from quorum.pipeline import EmbeddedDispatcher
+from quorum.pipeline import EmbeddedDispatcher, PipelineTasks
+from quorum.pipeline.accounting import equity, positions_now
+from quorum.pipeline.driver import replay
+from quorum.pipeline.options import PipelineOptions, PipelineParts, ReplayCosts
 from quorum.pipeline.summary import run_counts
 from quorum.store import session_scope
 
@@ -80,6 +89,86 @@ def result_hash(result: BacktestResult) -> str:
     data = result.model_dump(mode="json", exclude={"run_id", "git_sha"})
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def pipeline_settings(
+    spec: BacktestSpec, symbols: tuple[str, ...], capital: Decimal
+) -> PipelineSettings:
+    """What the run's pipeline watches and trades: the spec's symbols, timeframes, data
+    and history; the rule strategy's name (or ``agents``); the part's capital."""
+    return PipelineSettings(
+        symbols=symbols,
+        timeframes=spec.timeframes,
+        base=spec.base,
+        data=spec.data,
+        history_bars=spec.history_bars,
+        strategy="agents" if spec.rule is None else spec.rule.name[:64],
+        actor="backtest",
+        paper_equity=capital,
+    )
+
+
+def options(
+    spec: BacktestSpec,
+    run_id: str,
+    symbols: tuple[str, ...],
+    capital: Decimal,
+    clock: ReplayClock,
+    market: Any = None,
+) -> PipelineOptions:
+    """What this backtest asks of the composition root: the replay venue with the spec's
+    costs, the run's window market on its clock, in-memory analysis checkpoints, the LLM
+    mode, and the spec's settings overrides over the deployment's."""
+    return PipelineOptions(
+        run_id=run_id,
+        clock=clock,
+        market=market or run_market(spec, clock),
+        settings=pipeline_settings(spec, symbols, capital),
+        replay=ReplayCosts(fee=spec.fee, slippage=spec.slippage, seed=spec.seed),
+        overrides=spec.overrides(),
+        llm_mode="offline" if spec.rule is not None else spec.llm,
+        memory_checkpoints=True,
+        publish_gauges=False,
+    )
+
+
+class EquityRecorder:
+    """The run's equity curve: one mark per base-bar close (the driver's ``on_step``), the
+    last one taken again after the end-of-run flatten."""
+
+    def __init__(
+        self,
+        tasks: PipelineTasks,
+        venue: ReplayVenue,
+        clock: ReplayClock,
+        progress: Callable[[int], None],
+    ) -> None:
+        self.tasks, self.venue, self.clock, self.progress = tasks, venue, clock, progress
+        self.delay = timedelta(seconds=tasks.deps.settings.finalization_delay_s)
+        self.curve: list[tuple[Any, Decimal]] = []
+
+    def step(self, done: int, _tally: Any) -> None:
+        self.curve.append((self.clock.now() - self.delay, mark_equity(self.tasks, self.venue)))
+        self.progress(done)
+
+    def finish(self) -> list[tuple[Any, Decimal]]:
+        if self.curve:
+            self.curve[-1] = (self.curve[-1][0], mark_equity(self.tasks, self.venue))
+        return self.curve
+
+
+def mark_equity(tasks: PipelineTasks, venue: ReplayVenue) -> Decimal:
+    """Starting equity + closed trades + open positions at the last fed close."""
+    deps = tasks.deps
+    held = positions_now(deps)
+    marks = {}
+    for p in held:
+        bar = venue.last_fed_bar(p.symbol)
+        if bar is not None:
+            marks[p.symbol] = bar.close
+    with deps.engine.connect() as conn:
+        total, _ = equity(deps, conn, held, marks)
+    return total
 
 
 def load_frames(
@@ -155,6 +244,8 @@ def run_backtest(
     done = 0
     quality = DataQuality()
 
+    settings_hash: str | None = None
+
     def progress(_step: int) -> None:
         nonlocal done
         done += 1
@@ -164,12 +255,41 @@ def run_backtest(
     for part_id, symbols, capital in parts:
         begin(part_id, symbols, mode if part_id == run_id else f"{mode}; part of {run_id}")
         try:
-            dispatcher = None if dispatcher_factory is None else dispatcher_factory()
-            wired = wire(services, spec, part_id, symbols, capital, market, dispatcher)
+            dispatcher = (
+                EmbeddedDispatcher() if dispatcher_factory is None else dispatcher_factory()
+            )
+            clock = ReplayClock(spec.start)
+            built: list[PipelineParts] = []
+            tasks = services.build_pipeline(
+                dispatcher, options(spec, part_id, symbols, capital, clock, market), parts=built
+            )
+            venue, chosen = built[0].venue, built[0].settings
+            assert isinstance(venue, ReplayVenue)
+            recorder = EquityRecorder(tasks, venue, clock, progress)
             frames = load_frames(spec, symbols, market)
-            _journal(services, part_id, {"event": "started", "spec": spec.model_dump(mode="json")})
-            part_tally, curve = replay(wired, spec, frames, progress)
-            _release(wired.router)
+            _journal(
+                services,
+                part_id,
+                {
+                    "event": "started",
+                    "spec": spec.model_dump(mode="json"),
+                    "settings_hash": chosen.digest(),
+                },
+            )
+            part_tally = replay(
+                tasks,
+                dispatcher,
+                clock,
+                venue,
+                spec.steps,
+                strategy=None if spec.rule is None else spec.rule.build(),
+                refresh_every=spec.refresh_every if spec.refresh else None,
+                on_step=recorder.step,
+                end_reason="end of backtest",
+            )
+            curve = recorder.finish()
+            settings_hash = chosen.digest()
+            _release(tasks.deps.router)
         except Exception as exc:
             finish_run(
                 services.engine,
@@ -183,7 +303,7 @@ def run_backtest(
                 notes=f"failed: {type(exc).__name__}: {exc}"[:2000],
             )
             raise
-        part_trades, part_outcomes, part_open = closed_trades(services.engine, part_id, wired.venue)
+        part_trades, part_outcomes, part_open = closed_trades(services.engine, part_id, venue)
         counts = run_counts(services.engine, part_id)
         trades += part_trades
         outcomes += part_outcomes
@@ -208,6 +328,7 @@ def run_backtest(
             trades_closed=len(part_trades),
             result_hash=None,
             notes=mode,
+            settings_hash=settings_hash,
         )
     trades.sort(key=lambda t: (t.exit_time, t.symbol, t.entry_time))
     outcomes.sort(key=lambda s: (s.time, s.symbol))
@@ -223,6 +344,7 @@ def run_backtest(
         end=spec.end,
         seed=spec.seed,
         config_hash=digest,
+        settings_hash=settings_hash,
         git_sha=sha,
         quote_currency=quote,
         initial_capital=spec.capital * len(parts),
@@ -247,6 +369,7 @@ def run_backtest(
         trades_closed=len(trades),
         result_hash=digest_out,
         notes=mode,
+        settings_hash=settings_hash,
     )
     return BacktestOutcome(result, digest_out, [p[0] for p in parts], tally)
 

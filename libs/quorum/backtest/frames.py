@@ -34,14 +34,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from quorum.clock import Clock
+from quorum.clock import Clock, ReplayClock
 from quorum.domain import BarFrame, Timeframe
 from quorum.errors import DataQualityError
 from quorum.market import MarketDataLoader, aggregate_ohlcv, align_timeframes, check_window
 from quorum.ports import MarketData
+
+if TYPE_CHECKING:
+    from quorum.backtest.spec import BacktestSpec
 
 _SAFE_PROBLEMS = frozenset({"gaps", "zero_volume"})
 
@@ -190,3 +194,25 @@ class WindowMarket:
 def step_count(loader: MarketData) -> int | None:
     """The loader's ``stale_after_bars`` (None: not a MarketDataLoader, never served here)."""
     return loader.policy.stale_after_bars if isinstance(loader, MarketDataLoader) else None
+
+
+def run_market(spec: BacktestSpec, clock: ReplayClock) -> MarketData:
+    """The run's market: ``spec.data`` through its loader on the run's clock, answered from
+    the window loaded once. The window starts where the earliest scan or analysis of the run
+    reaches back (``history_bars`` of the longest timeframe before the start) and ends at
+    the run's end."""
+    from quorum.market import open_source
+    from quorum.pipeline.scan import history_start
+
+    def opened(at: ReplayClock) -> MarketData:
+        return open_source(spec.data, clock=at, seed=spec.seed, base_timeframe=spec.base_timeframe)
+
+    frames = [Timeframe(tf) for tf in spec.timeframes]
+    return WindowMarket(
+        opened(clock),
+        clock,
+        spec.base_timeframe,
+        history_start(frames, spec.start, spec.history_bars),
+        spec.end,
+        lambda: opened(ReplayClock(spec.end)),
+    )

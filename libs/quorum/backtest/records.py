@@ -85,6 +85,7 @@ def finish_run(
     trades_closed: int,
     result_hash: str | None,
     notes: str,
+    settings_hash: str | None = None,
 ) -> None:
     with session_scope(engine) as session:
         session.execute(
@@ -98,6 +99,7 @@ def finish_run(
                 trades_closed=trades_closed,
                 result_hash=result_hash,
                 notes=notes,
+                **({} if settings_hash is None else {"settings_hash": settings_hash}),
             )
         )
 

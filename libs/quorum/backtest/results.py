@@ -271,6 +271,9 @@ class BacktestResult(DomainModel):
     end: UtcDatetime
     seed: int
     config_hash: Name
+    settings_hash: Name | None = None
+    """SHA-256 of the agents / scoring / risk / llm settings the run used (the deployment's
+    with the spec's overrides): two runs of one spec under different settings differ here."""
     git_sha: str | None = None
     quote_currency: Name = "USD"
     initial_capital: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]

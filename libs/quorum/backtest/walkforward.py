@@ -54,8 +54,8 @@ from quorum.backtest.results import (
     WalkForward,
     WalkForwardFold,
 )
+from quorum.backtest.services import Services
 from quorum.backtest.spec import BacktestSpec
-from quorum.backtest.wiring import Services
 from quorum.domain import JournalKind, Timeframe
 from quorum.errors import ConfigError, JournalIntegrityError
 from quorum.pipeline.learned import CALIBRATION, WEIGHTS

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         InProcessPaperBroker,
         PaperSettings,
         PaperVenue,
+        ReplayVenue,
     )
     from quorum.execution.positions import ClosedTrade, NetPosition, apply_fill, finalize_exit
     from quorum.execution.reconcile import (
@@ -77,6 +78,7 @@ else:
             "PAPER": "service",
             "PaperSettings": "paper",
             "PaperVenue": "paper",
+            "ReplayVenue": "paper",
             "PositionsNotReported": "errors",
             "ReconcileReport": "reconcile",
             "RetryPolicy": "resilience",
@@ -124,6 +126,7 @@ __all__ = [
     "PaperVenue",
     "PositionsNotReported",
     "ReconcileReport",
+    "ReplayVenue",
     "RetryPolicy",
     "TradingBlocked",
     "VenueRateLimited",

@@ -13,10 +13,7 @@ state before storing). Only after the commit is ``execute`` submitted (key = cli
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,32 +22,24 @@ from sqlalchemy.orm import Session
 from quorum.agents import AnalysisOutcome, AnalysisServices, PortfolioRiskGate, build_analysis_graph
 from quorum.agents import analyze as run_graph
 from quorum.analysis.scan import ScanParams
-from quorum.domain import (
-    OrderIntent,
-    OrderLeg,
-    OrderType,
-    RiskDecision,
-    ScanResult,
-    Signal,
-    Timeframe,
-)
+from quorum.domain import ScanResult, Signal, Timeframe
 from quorum.journal import format_time, parse_time
 from quorum.pipeline.accounting import (
     RulesConflict,
-    commit_rules,
     market_info,
     portfolio,
     positions_now,
     rules_state,
 )
+from quorum.pipeline.decisions import commit_decision
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import StageJournal
 from quorum.pipeline.learned import learned_scoring
 from quorum.pipeline.prices import latest_bar
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
-from quorum.pipeline.store import Trade, insert_signal, insert_trade, trades
-from quorum.risk import MarketInfo, Portfolio, evaluate, record_order
+from quorum.pipeline.store import trades
+from quorum.risk import MarketInfo, Portfolio
 from quorum.telemetry.metrics import metrics
 from quorum.telemetry.tracing import TracedRouter, span, timed
 
@@ -168,10 +157,6 @@ def _candidate(graph: Any, key: str) -> Signal | None:
     return candidate if isinstance(candidate, Signal) else None
 
 
-def signal_id(key: str) -> str:
-    return "s" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:31]
-
-
 def _commit(
     deps: PipelineDeps,
     session: Session,
@@ -182,130 +167,19 @@ def _commit(
     market: MarketInfo,
     seen_version: int,
 ) -> JSON:
-    base: JSON = {"symbol": outcome.symbol, "as_of": format_time(outcome.as_of), "key": key}
     if signal is None or outcome.decision is None:
         score = outcome.score or outcome.prefilter
         return {
-            **base,
+            "symbol": outcome.symbol,
+            "as_of": format_time(outcome.as_of),
+            "key": key,
             "status": "no_trade",
             "reason": outcome.no_trade_reason or "no signal",
             "score": None if score is None else score.score,
         }
-    state, version = rules_state(deps, session)
-    decision = outcome.decision
-    if decision is None or version != seen_version:
-        decision = evaluate(signal, account, market, state, outcome.as_of, deps.risk)
-    sid = signal_id(key)
-    cid = None
-    status = "approved" if decision.approved else "rejected"
-    reason = decision.reason
-    if status == "approved":
-        intent = _intent(deps, signal, decision)
-        stored = deps.execution.store_intent(session, intent, decision)
-        if stored.status == "refused":
-            status, reason = "refused", stored.reason
-        else:
-            cid = intent.client_order_id
-            update = record_order(state, cid, deps.clock.now(), deps.risk)
-            commit_rules(deps, session, update, version, deps.run_id)
-            venue = stored.order.venue if stored.order is not None else deps.trading_mode
-            insert_trade(session, pending_trade(signal, cid, sid, venue, deps.run_id))
-    insert_signal(
-        session,
-        signal_row(deps.run_id, sid, key, signal, decision, status, reason, cid, deps.clock.now()),
-    )
-    return {
-        **base,
-        "status": status,
-        "signal_id": sid,
-        "direction": signal.direction.value,
-        "timeframe": signal.timeframe.value,
-        "quantity": str(decision.quantity),
-        "reason": reason,
-        "rule": _failed_rule(decision),
-        "client_order_id": cid,
-        "score": None if signal.score is None else signal.score.score,
-    }
-
-
-def _failed_rule(decision: RiskDecision) -> str | None:
-    failed = [c.rule for c in decision.checks if not c.passed]
-    return failed[-1] if failed else None
-
-
-def _intent(deps: PipelineDeps, signal: Signal, decision: RiskDecision) -> OrderIntent:
-    return OrderIntent(
-        run_id=deps.run_id,
-        strategy=deps.settings.strategy,
-        symbol=signal.symbol,
-        signal_time=signal.as_of,
-        side=signal.direction.entry_side,
-        leg=OrderLeg.ENTRY,
-        order_type=OrderType.MARKET,
-        quantity=decision.quantity,
+    return commit_decision(
+        deps, session, key, signal, outcome.decision, account, market, seen_version
     )
 
 
-def pending_trade(signal: Signal, cid: str, sid: str, venue: str, run_id: str) -> Trade:
-    """The trade row an approved signal opens (pending until its entry fills)."""
-    return Trade(
-        trade_id=cid,
-        run_id=run_id,
-        venue=venue,
-        symbol=signal.symbol,
-        direction=signal.direction.value,
-        signal_id=sid,
-        state="pending",
-        stop=signal.stop_loss,
-        initial_stop=signal.stop_loss,
-        take_profit=signal.take_profit,
-        best_price=None,
-        exit_orders=(),
-        pnl=None,
-        r_multiple=None,
-        learned=False,
-        opened_at=signal.as_of,
-        closed_at=None,
-        version=1,
-    )
-
-
-def signal_row(
-    run_id: str,
-    sid: str,
-    key: str,
-    signal: Signal,
-    decision: RiskDecision,
-    status: str,
-    reason: str,
-    cid: str | None,
-    now: datetime,
-) -> dict[str, object]:
-    """The stored signal with its score breakdown, explanation and risk verdict."""
-    score = signal.score
-    components = [] if score is None else [c.model_dump(mode="json") for c in score.components]
-    return {
-        "signal_id": sid,
-        "run_id": run_id,
-        "task_key": key,
-        "symbol": signal.symbol,
-        "timeframe": signal.timeframe.value,
-        "as_of": format_time(signal.as_of),
-        "direction": signal.direction.value,
-        "entry": str(signal.entry),
-        "stop_loss": str(signal.stop_loss),
-        "take_profit": None if signal.take_profit is None else str(signal.take_profit),
-        "confidence": signal.confidence,
-        "score": None if score is None else score.score,
-        "probability": None if score is None else score.probability,
-        "components": json.dumps(components),
-        "explanation": signal.explanation,
-        "verdict": status,
-        "quantity": str(decision.quantity),
-        "reason": reason,
-        "client_order_id": cid,
-        "created_at": format_time(now),
-    }
-
-
-__all__ = ["analyze", "analyze_key", "pending_trade", "signal_id", "signal_row"]
+__all__ = ["analyze", "analyze_key"]

@@ -1,6 +1,25 @@
-"""Drive the whole pipeline through a replay: plan → scan → analyze → execute → monitor at
-every base-bar close, on a ReplayClock, with the embedded dispatcher and the same task
-bodies the Celery workers call."""
+"""The one bar driver: the pipeline replayed bar by bar on a ReplayClock, with the same task
+bodies the Celery workers call. ``quorum run`` and ``quorum backtest`` both drive it.
+
+One event order at every base-bar close ``T`` (the clock stands at ``T`` plus the
+finalization delay), chosen to follow the market:
+
+1. **Fills.** The bar that closed at ``T`` is fed to the replay venue for every symbol:
+   orders resting since an earlier close fill at its open (market) or inside its range
+   (limits, and the protective stop / target a position touched, stop first on a tie).
+2. **Execute.** Every working order is executed again, so our books record those fills.
+3. **Monitor.** ``monitor`` moves trades from their fills (pending → open → closed) and
+   runs the risk monitor on the closed bar (stops, trailing, breakeven, account rules);
+   its exits are executed and the trades follow them.
+4. **Decide.** ``plan`` → ``scan`` → ``analyze`` → ``execute`` for the agents, or the rule
+   strategy's proposals through the same decision-commit path: decisions at ``T`` see the
+   book as it stands at ``T``, and what they send rests until the next bar.
+5. **Housekeeping.** ``daily_reset`` at 00:00 UTC; ``refresh`` every ``refresh_every`` bars.
+6. **Observe.** ``on_step`` (progress, the backtest's equity mark).
+
+At the end open positions are flattened, filled at the last close, and monitored once
+more. Nothing here reads wall time.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +30,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from quorum.clock import ReplayClock
+from quorum.domain import Bar, OrderState
+from quorum.execution import ReplayVenue
 from quorum.journal import format_time
 from quorum.pipeline.control import flatten_all
 from quorum.pipeline.deps import JSON
 from quorum.pipeline.embedded import EmbeddedDispatcher, run_task
+from quorum.pipeline.lifecycle import sync_trades
+from quorum.pipeline.strategy_runner import StrategyRunner
 from quorum.pipeline.tasks import PipelineTasks
+from quorum.strategies import RuleStrategy
+
+WORKING = {OrderState.NEW, OrderState.ACKNOWLEDGED, OrderState.PARTIALLY_FILLED}
 
 
 @dataclass
@@ -76,55 +102,95 @@ def _short(reason: object) -> str:
     return text.split(":")[0][:80] if text else "unspecified"
 
 
-def replay_pipeline(
+def closed_bars(tasks: PipelineTasks, close: datetime) -> dict[str, Bar]:
+    """Each symbol's base bar that closed at ``close`` (a symbol without one is left out)."""
+    deps = tasks.deps
+    base = deps.settings.base_timeframe
+    out = {}
+    for symbol in deps.settings.symbols:
+        frame = deps.market.fetch_bars(symbol, base, close - base.delta, close)
+        bars = frame.closed_at(close).tail(1).bars()
+        if bars and bars[-1].ts == close - base.delta:
+            out[symbol] = bars[-1]
+    return out
+
+
+def replay(
     tasks: PipelineTasks,
     dispatcher: EmbeddedDispatcher,
     clock: ReplayClock,
+    venue: ReplayVenue,
     steps: int,
     *,
-    refresh_every: int = 96,
+    strategy: RuleStrategy | None = None,
+    refresh_every: int | None = 96,
     on_step: Callable[[int, ReplayTally], None] | None = None,
+    end_reason: str = "end of replay",
 ) -> ReplayTally:
-    """Advance ``clock`` one base bar (plus the finalization delay) at a time for ``steps``
-    bars; at each close submit ``plan`` and drain, then ``monitor`` and drain. Positions
-    still open at the end are flattened at the last close, so the run's P&L is realized."""
-    settings = tasks.deps.settings
-    base = settings.base_timeframe
-    delay = timedelta(seconds=settings.finalization_delay_s)
-    run_id = tasks.deps.run_id
+    """Replay ``steps`` base bars from the clock's bar (see module doc for the order)."""
+    deps = tasks.deps
+    base = deps.settings.base_timeframe
+    delay = timedelta(seconds=deps.settings.finalization_delay_s)
+    run_id = deps.run_id
     tally = ReplayTally()
-
-    def handle(task: str, kwargs: JSON) -> Any:
-        return run_task(tasks, task, kwargs)
-
-    def record(task: str, _kwargs: JSON, result: Any) -> None:
-        tally.record(task, result)
+    rules = None if strategy is None else StrategyRunner(tasks, strategy)
 
     def drain() -> None:
-        dispatcher.drain(handle, record)
+        dispatcher.drain(
+            lambda task, kwargs: run_task(tasks, task, kwargs),
+            lambda task, _kw, result: tally.record(task, result),
+        )
 
-    clock.set(base.floor(clock.now()) + delay)
-    tally.start = clock.now() - delay
+    def submit(task: str, at: str) -> None:
+        dispatcher.submit(task, {}, key=f"{task}:{run_id}:{at}")
+        drain()
+
+    def execute_working() -> None:
+        for order in deps.execution.orders(WORKING):
+            cid = order.client_order_id
+            dispatcher.submit("execute", {"client_order_id": cid}, key=cid)
+        drain()
+
+    def follow_exits() -> None:
+        marks = {}
+        for symbol in deps.settings.symbols:
+            bar = venue.last_fed_bar(symbol)
+            if bar is not None:
+                marks[symbol] = bar.close
+        sync_trades(deps, marks)
+
+    start = base.floor(clock.now())
+    clock.set(start + delay)
+    tally.start = start
     for step in range(1, steps + 1):
         clock.advance(base.delta)
         close = clock.now() - delay
-        dispatcher.submit("plan", {}, key=f"plan:{run_id}:{format_time(close)}")
-        drain()
-        dispatcher.submit("monitor", {}, key=f"monitor:{run_id}:{format_time(close)}")
-        drain()
+        at = format_time(close)
+        bars = closed_bars(tasks, close)
+        for bar in bars.values():
+            venue.feed(bar)
+        execute_working()
+        submit("monitor", at)
+        follow_exits()
+        if rules is None:
+            submit("plan", at)
+        else:
+            for item in rules.on_close(close, bars):
+                tally.record("analyze", item)
+            drain()
         if close == close.replace(hour=0, minute=0, second=0, microsecond=0):
-            dispatcher.submit("daily_reset", {}, key=f"daily_reset:{run_id}:{format_time(close)}")
-            drain()
-        if step % refresh_every == 0:
-            dispatcher.submit("refresh", {}, key=f"refresh:{run_id}:{format_time(close)}")
-            drain()
+            submit("daily_reset", at)
+        if refresh_every is not None and step % refresh_every == 0:
+            submit("refresh", at)
         tally.steps = step
         tally.end = close
         if on_step is not None:
             on_step(step, tally)
-    flatten_all(tasks.deps, by=tasks.deps.settings.actor, reason="end of replay")
-    dispatcher.submit("monitor", {}, key=f"monitor:{run_id}:end")
-    drain()
-    dispatcher.submit("refresh", {}, key=f"refresh:{run_id}:end")
-    drain()
+    flatten_all(deps, by=deps.settings.actor, reason=end_reason)
+    for symbol in deps.settings.symbols:
+        venue.settle_at_close(symbol)
+    execute_working()
+    submit("monitor", "end")
+    if refresh_every is not None:
+        submit("refresh", "end")
     return tally

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from apps.cli.commands.backtest import backtest_runtime
-from quorum.backtest import BacktestSpec, run_backtest, wiring
+from quorum.backtest import BacktestSpec, engine, run_backtest
 from quorum.backtest.frames import WindowMarket
 from quorum.clock import ReplayClock
 from quorum.market import open_source
@@ -37,14 +37,14 @@ def test_window_market_and_plain_loader_give_identical_backtests(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built: list[MarketData] = []
-    real = wiring.run_market
+    real = engine.run_market
 
     def spy(spec: BacktestSpec, clock: ReplayClock) -> MarketData:
         market = real(spec, clock)
         built.append(market)
         return market
 
-    monkeypatch.setattr(wiring, "run_market", spy)
+    monkeypatch.setattr(engine, "run_market", spy)
     fast = _run(tmp_path / "fast.sqlite")
     assert isinstance(built[0], WindowMarket)
     assert built[0].served > 100, "the run must have been answered from the window"
@@ -54,7 +54,7 @@ def test_window_market_and_plain_loader_give_identical_backtests(
             spec.data, clock=clock, seed=spec.seed, base_timeframe=spec.base_timeframe
         )
 
-    monkeypatch.setattr(wiring, "run_market", plain)
+    monkeypatch.setattr(engine, "run_market", plain)
     slow = _run(tmp_path / "slow.sqlite")
     assert fast[1]["candidates"] > 0, "the window must have candidates"
     assert fast[1]["analyses"], "the window must analyse"

@@ -16,11 +16,12 @@ from sqlalchemy import text
 from tests.unit.execution.execution_kit import T0
 from tests.unit.pipeline.kit import make_kit, open_position
 
-from apps.bootstrap import PipelineParts, build_pipeline, build_runtime
+from apps.bootstrap import build_pipeline, build_runtime
 from quorum.clock import ReplayClock
 from quorum.config import AppSettings
 from quorum.execution.paper import PaperSettings, StoredPaperVenue
 from quorum.pipeline import EmbeddedDispatcher
+from quorum.pipeline.options import PipelineParts
 from quorum.store import create_engine_for, migrate
 
 pytestmark = pytest.mark.integration

@@ -17,13 +17,14 @@ from fastapi.testclient import TestClient
 
 from apps.api import create_app
 from apps.api.auth import Role, TokenAuthority, build_token_authority
-from apps.bootstrap import PipelineParts, Runtime, build_pipeline, build_runtime
+from apps.bootstrap import Runtime, build_pipeline, build_runtime
 from quorum.config import AppSettings
 from quorum.domain import JournalEntry, OrderIntent, RiskDecision, Verdict
 from quorum.execution import ExecOrder, PaperVenue
 from quorum.llm.ledger import CallRecord, LedgerWriter
 from quorum.llm.money import to_nano
 from quorum.pipeline import EmbeddedDispatcher, PipelineTasks
+from quorum.pipeline.options import PipelineParts
 from quorum.store import session_scope
 from quorum.testing import make_order_intent
 

@@ -11,14 +11,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from apps.cli.commands.backtest import backtest_runtime
 from quorum.backtest import BacktestSpec, run_backtest
 from quorum.backtest.results import Trade
-from quorum.backtest.rules import ema
 
 T0 = datetime(2021, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -26,6 +27,11 @@ DECLINE = [110, 109, 108, 107, 106, 105, 104, 103, 102, 101, 100]
 ENTRY_BAR = len(DECLINE) + 1
 """The golden cross closes bar 11 at 106; the entry fills at bar 12's open (106)."""
 STOP = Decimal("100.7")  # 106 × 0.95
+
+
+def ema(values: np.ndarray[Any, Any], span: int) -> np.ndarray[Any, Any]:
+    """The reference EMA the strategy's recurrence must equal (pandas, adjust=False)."""
+    return pd.Series(values).ewm(span=span, adjust=False).mean().to_numpy()
 
 
 def _crosses(closes: Sequence[float]) -> list[tuple[int, int]]:

@@ -14,6 +14,9 @@ import pytest
 from apps.cli.commands.backtest_walkforward import load_risk_config
 from quorum.backtest import BacktestSpec
 from quorum.errors import ConfigError
+from apps.bootstrap import run_settings
+from quorum.config import AppSettings
+from quorum.pipeline.options import PipelineOptions, RunSettings
 from quorum.risk import RiskSettings
 
 
@@ -26,9 +29,14 @@ def spec(**changes: Any) -> BacktestSpec:
     )
 
 
+def effective(s: BacktestSpec, app: AppSettings | None = None) -> RunSettings:
+    """The settings the composition root gives the run: the deployment's plus overrides."""
+    return run_settings(app or AppSettings(), PipelineOptions(overrides=s.overrides()))
+
+
 def test_override_changes_only_the_given_fields() -> None:
     s = spec(risk={"account": {"max_trades": None}, "sizing": {"max_risk_fraction": "0.01"}})
-    got = s.risk_settings()
+    got = effective(s).risk
     assert got.account.max_trades is None
     assert got.sizing.max_risk_fraction == Decimal("0.01")
     default = RiskSettings()
@@ -36,8 +44,30 @@ def test_override_changes_only_the_given_fields() -> None:
     assert got.drawdown == default.drawdown
 
 
-def test_no_override_gives_the_default_risk_settings() -> None:
-    assert spec().risk_settings() == RiskSettings()
+def test_no_override_gives_the_deployments_settings() -> None:
+    deployment = AppSettings(risk={"account": {"max_trades": 3}}, agents={"debate_rounds": 2})
+    got = effective(spec(), deployment)
+    assert got.risk == deployment.risk
+    assert got.agents == deployment.agents
+    assert got.risk != RiskSettings()
+
+
+def test_override_is_merged_over_the_deployments_settings_not_the_defaults() -> None:
+    deployment = AppSettings(risk={"account": {"max_trades": 3}})
+    got = effective(spec(risk={"sizing": {"max_risk_fraction": "0.01"}}), deployment)
+    assert got.risk.account.max_trades == 3
+    assert got.risk.sizing.max_risk_fraction == Decimal("0.01")
+
+
+def test_agents_and_scoring_overrides_are_validated_and_hashed() -> None:
+    a = spec(agents={"debate_rounds": 3}, scoring={"llm_weight": 3.0})
+    assert effective(a).agents.debate_rounds == 3
+    assert a.config_hash() != spec().config_hash()
+    assert effective(a).digest() != effective(spec()).digest()
+    with pytest.raises(ValueError, match=r"agents\.debate_roundz: unknown key"):
+        spec(agents={"debate_roundz": 3})
+    with pytest.raises(ValueError, match=r"scoring: expected a mapping"):
+        spec(scoring=[1])
 
 
 def test_override_is_kept_in_canonical_form_with_only_the_keys_given() -> None:
@@ -71,7 +101,8 @@ def test_override_that_is_not_a_mapping_is_refused() -> None:
 def test_config_hash_without_override_is_the_hash_of_the_spec_without_the_field() -> None:
     s = spec()
     data = s.model_dump(mode="json")
-    del data["risk"]
+    for name in ("risk", "agents", "scoring", "llm_settings"):
+        del data[name]
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     assert s.config_hash() == hashlib.sha256(text.encode()).hexdigest()
 

@@ -1,10 +1,10 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from quorum.backtest import ExitLevels, ReplayVenue, touched
 from quorum.clock import ReplayClock
 from quorum.domain import Bar, Direction, OrderType, Side, Timeframe
 from quorum.execution import PaperSettings
+from quorum.execution.paper import ExitLevels, ReplayVenue, touched
 from quorum.ports import OrderRequest
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

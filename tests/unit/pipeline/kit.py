@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from apps.bootstrap import PipelineParts, Runtime, build_pipeline, build_runtime
+from apps.bootstrap import Runtime, build_pipeline, build_runtime
 from quorum.clock import ReplayClock
 from quorum.config import AppSettings
 from quorum.config.settings.pipeline import PipelineSettings
 from quorum.domain import OrderIntent, OrderLeg, OrderType, RiskDecision, Side, Verdict
 from quorum.execution import PaperVenue
 from quorum.pipeline import EmbeddedDispatcher, PipelineTasks
+from quorum.pipeline.options import PipelineOptions, PipelineParts
 from quorum.store import session_scope
 
 START = datetime(2025, 1, 1, 6, 0, 5, tzinfo=UTC)
@@ -38,9 +39,8 @@ def make_kit(database_url: str | None = None, run_id: str = "test-run") -> Kit:
     dispatcher = EmbeddedDispatcher()
     parts: list[PipelineParts] = []
     pipeline = PipelineSettings(symbols=("BTC/USDT",), timeframes=("15m", "1h"), history_bars=400)
-    tasks = build_pipeline(
-        runtime, dispatcher, clock=clock, settings=pipeline, run_id=run_id, parts=parts
-    )
+    options = PipelineOptions(clock=clock, settings=pipeline, run_id=run_id)
+    tasks = build_pipeline(runtime, dispatcher, options, parts=parts)
     return Kit(runtime, tasks, dispatcher, clock, parts[0].venue)
 
 

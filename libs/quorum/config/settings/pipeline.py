@@ -44,6 +44,10 @@ class PipelineSettings(BaseModel):
     actor: str = Field(default="pipeline", min_length=1, max_length=120)
     paper_equity: Decimal = Field(default=Decimal(10000), gt=0)
     """Account equity of the paper venue in the quote currency."""
+    paper_fee: Decimal = Field(default=Decimal("0.001"), ge=0, lt=1)
+    """Fee rate of the replay venue ``quorum run`` trades on (maker and taker)."""
+    paper_slippage: Decimal = Field(default=Decimal("0.0005"), ge=0, lt=1)
+    """Slippage of the replay venue's market and stop fills (a backtest's defaults too)."""
     amount_step: Decimal = Field(default=Decimal("0.00001"), gt=0)
     min_notional: Decimal = Field(default=Decimal(5), ge=0)
     refresh_min_trades: int = Field(default=5, ge=1)

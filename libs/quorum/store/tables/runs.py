@@ -30,6 +30,9 @@ class RunRecord(SQLModel, table=True):
     data_ok: bool = Field(sa_column=Column("data_ok", Boolean(), nullable=False))
     git_sha: str | None = Field(default=None, sa_column=Column("git_sha", String(64)))
     config_hash: str = Field(sa_column=Column("config_hash", String(64), nullable=False))
+    settings_hash: str | None = Field(default=None, sa_column=Column("settings_hash", String(64)))
+    """SHA-256 of the agents / scoring / risk / llm settings the run ran with (the
+    deployment's, with the run's overrides applied)."""
     symbols: str = Field(sa_column=Column("symbols", Text(), nullable=False))
     """JSON list."""
     range_start: str = Field(sa_column=Column("range_start", String(_TIME), nullable=False))

@@ -1,4 +1,7 @@
-"""The paper exchange as a backtest sees it: fills from the next bars, never the same bar.
+"""The paper exchange as a replay sees it: fills from the next bars, never the same bar.
+
+Used wherever bars are replayed bar by bar (``quorum run`` and ``quorum backtest``, through
+the pipeline's one bar driver, :mod:`quorum.pipeline.driver`).
 
 :class:`ReplayVenue` is the pipeline's :class:`~quorum.execution.PaperVenue` with the
 replay fill rules:
@@ -35,7 +38,7 @@ from decimal import Decimal
 
 from quorum.clock import Clock
 from quorum.domain import Bar, Direction, Liquidity, OrderType, Side
-from quorum.execution import PaperSettings, PaperVenue
+from quorum.execution.paper.venue import PaperSettings, PaperVenue
 from quorum.ports import BrokerOrder, OrderRequest
 
 ZERO = Decimal(0)
