@@ -11,16 +11,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import typer
-from langgraph.checkpoint.base import BaseCheckpointSaver
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from apps.bootstrap import Runtime, build_runtime
+from apps.bootstrap import Runtime, analysis_checkpointer, build_router, build_runtime, run_settings
 from apps.cli.options import parse_symbols, parse_time, parse_timeframes
 from quorum.agents import (
     AgentSettings,
@@ -30,8 +28,6 @@ from quorum.agents import (
     TraceEvent,
     build_analysis_graph,
     decision_timeframe,
-    postgres_checkpointer,
-    sqlite_checkpointer,
     stream_analysis,
 )
 from quorum.analysis.scan import ScanParams
@@ -40,6 +36,7 @@ from quorum.domain import ScanResult, Timeframe
 from quorum.errors import QuorumError
 from quorum.market import open_source
 from quorum.pipeline import ScanStage, StageJournal
+from quorum.pipeline.options import PipelineOptions, RunSettings
 from quorum.risk import MarketInfo, Portfolio, RiskSettings, initial_state
 
 console = Console()
@@ -61,7 +58,9 @@ def analyze(
     decision: str | None = typer.Option(
         None, "--decision-timeframe", help="Timeframe of entry and stop (default: shortest)."
     ),
-    debate_rounds: int = typer.Option(1, min=0, max=5, help="Bull/bear debate rounds."),
+    debate_rounds: int | None = typer.Option(
+        None, min=0, max=5, help="Bull/bear debate rounds (default: the configured agents')."
+    ),
     equity: str = typer.Option("10000", help="Paper account equity in USDT for sizing."),
     configured_models: bool = typer.Option(
         False,
@@ -88,10 +87,18 @@ def analyze(
         console.print(f"[red]start-up refused:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     try:
-        settings = AgentSettings(debate_rounds=debate_rounds, decision_timeframe=chosen)
+        agents: dict[str, Any] = {}
+        if debate_rounds is not None:
+            agents["debate_rounds"] = debate_rounds
+        if chosen is not None:
+            agents["decision_timeframe"] = chosen.value
+        options = PipelineOptions(
+            overrides={"agents": agents} if agents else {},
+            llm_mode=None if configured_models else "offline",
+        )
+        settings = run_settings(runtime.settings, options)
         outcome = _analyze(
-            runtime, name, frames, base_tf, when, data, history, settings, account,
-            configured_models, as_json,
+            runtime, name, frames, base_tf, when, data, history, settings, account, as_json,
         )  # fmt: skip
     except (QuorumError, ValueError) as exc:
         console.print(f"[red]analyze failed:[/red] {escape(str(exc))}")
@@ -112,13 +119,10 @@ def _analyze(
     when: datetime | None,
     data: str,
     history: int,
-    settings: AgentSettings,
+    settings: RunSettings,
     equity: Decimal,
-    configured_models: bool,
     quiet: bool,
 ) -> AnalysisOutcome:
-    from quorum.llm import JournalBudgetEvents, build_llm_router
-
     clock: Clock = ReplayClock(when) if when else SystemClock()
     at = when or clock.now()
     loader = open_source(data, clock=clock, base_timeframe=base)
@@ -126,35 +130,31 @@ def _analyze(
     run_id = f"analyze-{at:%Y%m%dT%H%M%SZ}-{runtime.journal.head().size + 1}"
     journal = StageJournal(runtime.journal, runtime.engine, run_id, actor="quorum analyze")
     journal.scan(scan)
-    llm = runtime.settings.llm
-    if not configured_models:
-        llm = llm.model_copy(update={"models": ()})
-    router = build_llm_router(
-        llm,
-        clock=runtime.clock,
-        secrets=runtime.secrets,
-        flags=runtime.flags,
-        engine=runtime.engine,
-        events=JournalBudgetEvents(runtime.journal, runtime.engine),
-    )
-    risk = RiskSettings()
-    services = AnalysisServices(
-        router=router,
-        journal=journal,
-        risk_gate=paper_risk_gate(scan, settings, equity, risk),
-        run_id=run_id,
-        settings=settings,
-        stop_settings=risk,
-    )
-    graph = build_analysis_graph(services, _checkpointer(runtime.settings.database.url))
-    run = stream_analysis(graph, scan, at, thread_id=f"{run_id}:{symbol}")
-    if not quiet:
-        console.print(f"[bold]Analysing[/bold] {symbol} at {at.isoformat()} (run {run_id})")
-    for event in run:
+    router = build_router(runtime, settings.llm)
+    try:
+        services = AnalysisServices(
+            router=router,
+            journal=journal,
+            risk_gate=paper_risk_gate(scan, settings.agents, equity, settings.risk),
+            run_id=run_id,
+            scoring=settings.scoring,
+            settings=settings.agents,
+            stop_settings=settings.risk,
+        )
+        checkpointer = analysis_checkpointer(runtime.settings.database.url)
+        graph = build_analysis_graph(services, checkpointer)
+        run = stream_analysis(graph, scan, at, thread_id=f"{run_id}:{symbol}")
         if not quiet:
-            for item in event.events:
-                console.print(_event_line(item))
-    return run.outcome
+            console.print(f"[bold]Analysing[/bold] {symbol} at {at.isoformat()} (run {run_id})")
+        for event in run:
+            if not quiet:
+                for item in event.events:
+                    console.print(_event_line(item))
+        return run.outcome
+    finally:
+        if router.ledger is not None:
+            router.ledger.flush()  # every call in the ledger before the process exits
+        router.close()
 
 
 def paper_risk_gate(
@@ -231,10 +231,3 @@ def _price(value: Decimal | None) -> str:
 
 
 __all__ = ["analyze", "paper_risk_gate"]
-
-
-def _checkpointer(database_url: str) -> BaseCheckpointSaver[str]:
-    """PostgreSQL when the database is (cluster mode), else a SQLite file under var/."""
-    if database_url.startswith("postgresql"):
-        return postgres_checkpointer(database_url)
-    return sqlite_checkpointer(Path("var") / "analysis-checkpoints.sqlite")

@@ -98,15 +98,25 @@ def backtest(
     risk_config: Path | None = typer.Option(
         None, "--risk-config", help="YAML file of RiskSettings fields to override for this run."
     ),
+    overrides: Path | None = typer.Option(
+        None,
+        "--overrides",
+        help="YAML file with agents: / scoring: / risk: / llm: fields to override for this run "
+        "(over the deployment's settings; hashed into the run record).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Replay the real pipeline (or a rule strategy) over recorded bars; report the run."""
-    from apps.cli.commands.backtest_walkforward import load_risk_config, walk_forward_command
+    from apps.cli.commands.backtest_walkforward import (
+        load_overrides,
+        load_risk_config,
+        walk_forward_command,
+    )
     from quorum.backtest import BacktestSpec, judge, load_gate, run_backtest
     from quorum.backtest.folds import make_folds, parse_plan
 
     try:
-        if gate is not None and (walk_forward or risk_config):
+        if gate is not None and (walk_forward or risk_config or overrides):
             raise ConfigError(
                 "--gate: runs its locked window as written; put risk overrides in the gate "
                 "file's window and run walk-forwards without --gate"
@@ -116,6 +126,11 @@ def backtest(
             spec = gate_spec.window
         else:
             gate_spec = None
+            changes = load_overrides(overrides) if overrides else {}
+            if risk_config:
+                if "risk" in changes:
+                    raise ConfigError("--risk-config and an overrides file's risk: both given")
+                changes["risk"] = load_risk_config(risk_config)
             spec = BacktestSpec(
                 symbols=tuple(parse_symbols(symbols)),
                 timeframes=tuple(tf.value for tf in parse_timeframes(timeframes)),
@@ -129,7 +144,10 @@ def backtest(
                 strategy=strategy,
                 seed=seed,
                 strict_leakage=strict_leakage,
-                risk=load_risk_config(risk_config) if risk_config else None,
+                risk=changes.get("risk"),
+                agents=changes.get("agents"),
+                scoring=changes.get("scoring"),
+                llm_settings=changes.get("llm"),
             )
         plan = parse_plan(walk_forward) if walk_forward else None
         folds = make_folds(spec.start, spec.end, plan, spec.base_timeframe) if plan else []
@@ -171,6 +189,7 @@ def backtest(
         "run_id": result.run_id,
         "database": str(path),
         "result_hash": outcome.result_hash,
+        "settings_hash": result.settings_hash,
         "trades": len(result.trades),
         "final_equity": str(result.equity_curve[-1].equity) if result.equity_curve else None,
         "llm": result.llm.model_dump(mode="json"),

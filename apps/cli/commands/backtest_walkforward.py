@@ -40,6 +40,32 @@ def load_risk_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"--risk-config {path}: {exc}") from None
 
 
+def load_overrides(path: Path) -> dict[str, dict[str, Any]]:
+    """Per-component settings overrides from a YAML file: top-level keys ``agents``,
+    ``scoring``, ``risk``, ``llm``, each nested like its settings model (validated strictly,
+    each problem named by its dotted key)."""
+    from quorum.backtest.spec import OVERRIDES
+    from quorum.config.settings.overrides import validate_override
+
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"--overrides {path}: cannot read a YAML mapping ({exc})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"--overrides {path}: expected a mapping of {sorted(OVERRIDES)}")
+    unknown = sorted(set(data) - set(OVERRIDES))
+    if unknown:
+        raise ConfigError(
+            f"--overrides {path}: unknown sections {unknown}; expected some of {sorted(OVERRIDES)}"
+        )
+    try:
+        return {name: validate_override(name, OVERRIDES[name], data[name]) for name in data}
+    except ValueError as exc:
+        raise ConfigError(f"--overrides {path}: {exc}") from None
+
+
 def part_path(base: Path, name: str) -> Path:
     return base.with_name(f"{base.stem}.{name}.sqlite")
 

@@ -61,3 +61,25 @@ def test_analyze_refuses_a_non_positive_equity() -> None:
     result = runner.invoke(_app(), ["analyze", "BTC/USDT", "--equity", "-5"])
     assert result.exit_code == 2
     assert "--equity" in result.output
+
+
+def test_analyze_runs_the_configured_agents_settings_and_ledgers_every_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deployment's `agents:` settings reach `quorum analyze` (no defaults of its own),
+    and every model call it made is in the cost ledger when the command returns."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUORUM_AGENTS__DEBATE_ROUNDS", "0")
+    args = ["analyze", "BTC/USDT", "--as-of", "2025-01-19T00:00:00Z", "--json"]
+    result = runner.invoke(_app(), args)
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.output)
+    nodes = [e["node"] for e in outcome["trace"]]
+    assert "technical" in nodes
+    debate = [e for e in outcome["trace"] if e["node"] == "debate"]
+    assert all(e["status"] == "skipped" for e in debate), debate
+    with sqlite3.connect(tmp_path / "var" / "quorum.db") as db:
+        (opinions,) = db.execute("SELECT count(*) FROM journal_entries WHERE kind = 'opinion'")
+        (calls,) = db.execute("SELECT count(*) FROM llm_calls")
+    assert opinions[0] == 3, "three analysts, no bull/bear debate"
+    assert calls[0] == opinions[0]

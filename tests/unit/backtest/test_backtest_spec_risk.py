@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from apps.bootstrap import run_settings
 from apps.cli.commands.backtest_walkforward import load_risk_config
 from quorum.backtest import BacktestSpec
-from quorum.errors import ConfigError
-from apps.bootstrap import run_settings
 from quorum.config import AppSettings
+from quorum.errors import ConfigError
 from quorum.pipeline.options import PipelineOptions, RunSettings
 from quorum.risk import RiskSettings
 
