@@ -36,7 +36,9 @@ class ReplayTally:
     monitor_actions: Counter[str] = field(default_factory=Counter)
     analysis_disabled: Counter[str] = field(default_factory=Counter)
     """What the ``analysis.enabled`` flag held back: ``plans`` that ran while it was false,
-    the ``scans_skipped`` they did not submit, ``candidates_skipped`` by scans already
+    the ``scans_skipped`` they did not submit (summed over plans: marks do not move while
+    paused, so a (symbol, timeframe) still due at the next plan counts again),
+    ``candidates_skipped`` by scans already
     queued, ``analyses_skipped`` already queued (see :mod:`quorum.pipeline.analysis_gate`)."""
 
     def record(self, task: str, result: Any) -> None:
