@@ -208,7 +208,10 @@ def _run(runtime: Runtime, settings: Any, first: Any, steps: int, quiet: bool) -
 
 def _scalars(summary: dict[str, Any]) -> dict[str, Any]:
     keep = ("steps", "bars_scanned", "candidates", "signals", "fills", "realized_pnl")
-    return {k: summary[k] for k in keep} | {"verdicts": summary["verdicts"]}
+    return {k: summary[k] for k in keep} | {
+        "verdicts": summary["verdicts"],
+        "analysis_disabled": summary["analysis_disabled"],
+    }
 
 
 def _run_id(runtime: Runtime, first: Any) -> str:
@@ -261,6 +264,15 @@ def _print(result: dict[str, Any], runtime: Runtime) -> None:
     verdicts = result["verdicts"]
     table.add_row("bars scanned", str(result["bars_scanned"]), json.dumps(result["scans"]))
     table.add_row("candidates", str(result["candidates"]), "")
+    paused = result["analysis_disabled"]
+    if any(paused.values()):
+        table.add_row(
+            "analysis disabled",
+            str(paused["plans"]),
+            f"plans while analysis.enabled was false; skipped {paused['scans_skipped']} scans, "
+            f"{paused['candidates_skipped']} candidates, "
+            f"{paused['analyses_skipped']} analyses skipped",
+        )
     table.add_row("analyses", str(sum(result["analyses"].values())), json.dumps(result["analyses"]))
     table.add_row("signals", str(result["signals"]), json.dumps(verdicts))
     table.add_row("orders", str(result["orders"]["total"]), json.dumps(result["orders"]["by_leg"]))

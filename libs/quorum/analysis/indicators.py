@@ -1,7 +1,9 @@
 """Technical indicators of one bar frame, and the snapshot of their values at ``as_of``.
 
 :func:`compute_indicators` returns, on the bars' index, exactly the columns in
-:data:`INDICATOR_COLUMNS`. The definitions (and every place they differ from
+:data:`INDICATOR_COLUMNS`. Each indicator is declared once, in
+:data:`quorum.analysis.indicator_registry.REGISTRY`; the frame, the snapshot and the
+warm-up are computed by iterating it. The definitions (and every place they differ from
 TA-Lib or pandas-ta, and why) are in ``docs/indicators.md``; the arithmetic is
 in :mod:`quorum.analysis._indicator_kernels`. Values are NaN only inside each
 indicator's own lookback; values before :attr:`IndicatorParams.warmup_bars`
@@ -11,50 +13,46 @@ still carry the seed's influence and are not to be trusted.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Self
+from operator import attrgetter, itemgetter
+from typing import Any, NamedTuple, Self
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from quorum.analysis import _indicator_kernels as k
+from quorum.analysis.indicator_registry import (
+    CONVERGENCE,
+    OHLCV,
+    REGISTRY,
+    Kernel,
+    SnapshotValues,
+    check_registry,
+)
 from quorum.analysis.volume_profile import VolumeProfile, volume_profile
 from quorum.domain.analysis import IndicatorSnapshot
 from quorum.domain.timeframe import Timeframe
 from quorum.errors import DataQualityError, ValidationFailed
 
-INDICATOR_COLUMNS: tuple[str, ...] = (
-    "ema_fast",
-    "ema_slow",
-    "rsi",
-    "macd",
-    "macd_signal",
-    "macd_hist",
-    "bb_lower",
-    "bb_mid",
-    "bb_upper",
-    "atr",
-    "stoch_k",
-    "stoch_d",
-    "cci",
-    "mfi",
-    "adx",
-    "plus_di",
-    "minus_di",
-    "obv",
-)
-"""The columns of :func:`compute_indicators`, in order."""
-
-CONVERGENCE = 1e-10
-"""A recursive smoother is trusted once its seed's weight has decayed below this."""
+INDICATOR_COLUMNS: tuple[str, ...] = tuple(c for spec in REGISTRY for c in spec.columns)
+"""The columns of :func:`compute_indicators`, in order: every spec's columns, in registry order."""
 
 WARMUP_ATTR = "warmup_bars"
-OBV_WINDOW_ATTR = "obv_window"
-"""Keys in ``DataFrame.attrs`` where :func:`compute_indicators` records what the snapshot needs."""
+"""Key in ``DataFrame.attrs`` where :func:`compute_indicators` records the warm-up; the
+parameters of the specs with a ``snapshot`` hook are recorded under their field names."""
 
-_OHLCV = ("open", "high", "low", "close", "volume")
+__all__ = [
+    "CONVERGENCE",
+    "INDICATOR_COLUMNS",
+    "WARMUP_ATTR",
+    "IndicatorParams",
+    "compute_indicators",
+    "indicator_snapshot",
+    "warm_up_kernels",
+]
 
 
 class IndicatorParams(BaseModel):
@@ -99,77 +97,106 @@ class IndicatorParams(BaseModel):
     def warmup_bars(self) -> int:
         """Bars needed before the value on the last bar is trusted.
 
-        For each indicator: the index where it is first defined plus, for the
-        recursive smoothers, the steps until the seed's weight ``(1 + g·s)·r**s``
-        falls below :data:`CONVERGENCE` (``r`` = 1 − alpha of the slowest pole,
-        ``g`` = alpha of a second smoother fed by the first, 0 for a single one).
+        One more than the largest ``trusted_from`` of the registry's specs: for each
+        indicator, the index where it is first defined plus, for the recursive
+        smoothers, the steps until the seed's weight ``(1 + g·s)·r**s`` falls below
+        :data:`CONVERGENCE` (``r`` = 1 − alpha of the slowest pole, ``g`` = alpha of a
+        second smoother fed by the first, 0 for a single one).
         """
-        return _warmup(
-            self.ema_fast,
-            self.ema_slow,
-            self.rsi_length,
-            self.macd_fast,
-            self.macd_slow,
-            self.macd_signal,
-            self.bb_length,
-            self.atr_length,
-            self.stoch_k + self.stoch_smooth_k + self.stoch_d - 3,
-            self.cci_length,
-            self.mfi_length,
-            self.adx_length,
-            self.obv_window,
-        )
+        return _warmup(_read_params(self))
+
+
+_Picker = Callable[[Sequence[Any]], tuple[Any, ...]]
+
+
+def _picker(indices: tuple[int, ...]) -> _Picker:
+    """``seq -> tuple(seq[i] for i in indices)``, as one C call for two or more indices."""
+    if len(indices) >= 2:
+        return itemgetter(*indices)
+    return lambda seq: tuple(seq[i] for i in indices)
+
+
+class _Step(NamedTuple):
+    """One spec, resolved once at import for the per-frame loop."""
+
+    kernel: Kernel
+    args: _Picker
+    """Picks the kernel's arguments from ``inputs + values``: the OHLCV arrays, then the
+    values of :data:`_PARAM_FIELDS`."""
+    params: _Picker
+    """Picks the spec's param values from the values of :data:`_PARAM_FIELDS`."""
+    trusted_from: Callable[..., int]
+    row: int
+    """Row of the spec's first column in the frame's array."""
+    width: int
+
+
+class _Segment(NamedTuple):
+    """A run of consecutive specs the snapshot reports as their columns, or one spec whose
+    ``snapshot`` hook reports instead (``hook`` set, ``params`` picking its param values
+    from the values of :data:`_SNAPSHOT_FIELDS`)."""
+
+    names: tuple[str, ...]
+    start: int
+    stop: int
+    hook: SnapshotValues | None
+    params: _Picker
+
+
+def _plan() -> tuple[_Step, ...]:
+    check_registry(REGISTRY, frozenset(IndicatorParams.model_fields))
+    plan = []
+    row = 0
+    for spec in REGISTRY:
+        inputs = tuple(OHLCV.index(name) for name in spec.inputs)
+        params = tuple(_PARAM_FIELDS.index(name) for name in spec.params)
+        args = _picker(inputs + tuple(len(OHLCV) + i for i in params))
+        width = len(spec.columns)
+        plan.append(_Step(spec.kernel, args, _picker(params), spec.trusted_from, row, width))
+        row += width
+    return tuple(plan)
+
+
+def _segments() -> tuple[_Segment, ...]:
+    segments: list[_Segment] = []
+    row = 0
+    for spec in REGISTRY:
+        stop = row + len(spec.columns)
+        if spec.snapshot is not None:
+            pick = _picker(tuple(_SNAPSHOT_FIELDS.index(name) for name in spec.params))
+            segments.append(_Segment(spec.columns, row, stop, spec.snapshot, pick))
+        elif segments and segments[-1].hook is None:
+            last = segments[-1]
+            segments[-1] = last._replace(names=last.names + spec.columns, stop=stop)
+        else:
+            segments.append(_Segment(spec.columns, row, stop, None, _picker(())))
+        row = stop
+    return tuple(segments)
+
+
+_PARAM_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for s in REGISTRY for f in s.params))
+"""Every IndicatorParams field some spec reads, each once, in registry order."""
+_PLAN = _plan()
+_SNAPSHOT_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(f for s in REGISTRY if s.snapshot is not None for f in s.params)
+)
+"""The fields the snapshot hooks read: recorded in the frame's ``attrs``."""
+_SEGMENTS = _segments()
+_COLUMNS = pd.Index(INDICATOR_COLUMNS)
+_read_values = attrgetter(*_PARAM_FIELDS)
+
+
+def _read_params(params: IndicatorParams) -> tuple[Any, ...]:
+    """The values of :data:`_PARAM_FIELDS` (one ``attrgetter`` call: this runs per frame)."""
+    values = _read_values(params)
+    return values if len(_PARAM_FIELDS) > 1 else (values,)
 
 
 @lru_cache(maxsize=256)
-def _warmup(
-    ema_fast: int,
-    ema_slow: int,
-    rsi: int,
-    macd_fast: int,
-    macd_slow: int,
-    macd_signal: int,
-    bb: int,
-    atr: int,
-    stoch_first: int,
-    cci: int,
-    mfi: int,
-    adx: int,
-    obv_window: int,
-) -> int:
+def _warmup(values: tuple[Any, ...]) -> int:
     # A cached function of the values, not a cached_property: model_copy() would copy a
     # cached_property's stale value into the updated model.
-    macd_r = max(_ema_decay(macd_fast), _ema_decay(macd_slow), _ema_decay(macd_signal))
-    first_trusted = (
-        ema_fast - 1 + _settle(_ema_decay(ema_fast)),
-        ema_slow - 1 + _settle(_ema_decay(ema_slow)),
-        rsi + _settle(_wilder_decay(rsi)),
-        macd_slow + macd_signal - 2 + _settle(macd_r, 2.0 / (macd_signal + 1)),
-        bb - 1,
-        atr + _settle(_wilder_decay(atr)),
-        stoch_first,
-        cci - 1,
-        mfi,
-        2 * adx - 1 + _settle(_wilder_decay(adx), 1.0 / adx),
-        obv_window,
-    )
-    return max(first_trusted) + 1
-
-
-def _ema_decay(length: int) -> float:
-    return 1.0 - 2.0 / (length + 1)
-
-
-def _wilder_decay(length: int) -> float:
-    return 1.0 - 1.0 / length
-
-
-def _settle(decay: float, gain: float = 0.0) -> int:
-    """Smallest ``s`` with ``(1 + gain·s) · decay**s <= CONVERGENCE``."""
-    steps = math.ceil(math.log(CONVERGENCE) / math.log(decay))
-    while (1.0 + gain * steps) * decay**steps > CONVERGENCE:
-        steps += 1
-    return steps
+    return 1 + max(step.trusted_from(*step.params(values)) for step in _PLAN)
 
 
 def compute_indicators(bars: pd.DataFrame, params: IndicatorParams) -> pd.DataFrame:
@@ -178,27 +205,25 @@ def compute_indicators(bars: pd.DataFrame, params: IndicatorParams) -> pd.DataFr
     ``bars`` has float columns ``open high low close volume`` (finite, low <=
     open/close <= high, volume >= 0) and a UTC DatetimeIndex; anything else is
     refused with a :class:`DataQualityError` naming the row. The result's
-    ``attrs`` record ``warmup_bars`` and ``obv_window`` for :func:`indicator_snapshot`.
+    ``attrs`` record ``warmup_bars`` and the parameters of the snapshot hooks
+    (``obv_window``) for :func:`indicator_snapshot`.
     """
-    _open, high, low, close, volume = _arrays(bars)
-    p = params
-    out = np.empty((len(INDICATOR_COLUMNS), close.shape[0]))
-    out[0] = k.ema(close, p.ema_fast, 0)
-    out[1] = k.ema(close, p.ema_slow, 0)
-    out[2] = k.rsi(close, p.rsi_length)
-    out[3] = k.ema(close, p.macd_fast, 0) - k.ema(close, p.macd_slow, 0)
-    out[4] = k.ema(out[3], p.macd_signal, p.macd_slow - 1)
-    np.subtract(out[3], out[4], out=out[5])
-    out[6], out[7], out[8] = k.bollinger(close, p.bb_length, p.bb_std)
-    out[9] = k.atr(high, low, close, p.atr_length)
-    out[10], out[11] = k.stochastic(high, low, close, p.stoch_k, p.stoch_smooth_k, p.stoch_d)
-    out[12] = k.cci(high, low, close, p.cci_length)
-    out[13] = k.mfi(high, low, close, volume, p.mfi_length)
-    out[15], out[16], out[14] = k.dmi_adx(high, low, close, p.adx_length)
-    out[17] = k.obv(close, volume)
-    frame = pd.DataFrame(out.T, index=bars.index, columns=list(INDICATOR_COLUMNS), copy=False)
-    frame.attrs[WARMUP_ATTR] = p.warmup_bars
-    frame.attrs[OBV_WINDOW_ATTR] = p.obv_window
+    inputs = _arrays(bars)
+    values = _read_params(params)
+    arguments = inputs + values
+    out = np.empty((len(INDICATOR_COLUMNS), inputs[0].shape[0]))
+    for kernel, args, _params, _trusted_from, row, width in _PLAN:
+        result = kernel(*args(arguments))
+        if width == 1:
+            out[row] = result
+        else:
+            for offset, column in enumerate(result):
+                out[row + offset] = column
+    # a view of a prebuilt Index: pandas would convert a list on every frame (~12 µs)
+    frame = pd.DataFrame(out.T, index=bars.index, columns=_COLUMNS.view(), copy=False)
+    frame.attrs[WARMUP_ATTR] = _warmup(values)
+    for name in _SNAPSHOT_FIELDS:
+        frame.attrs[name] = getattr(params, name)
     return frame
 
 
@@ -229,17 +254,17 @@ _RULES = {
 
 def _arrays(bars: pd.DataFrame) -> tuple[k.FloatArray, ...]:
     """The OHLCV columns as contiguous float64 arrays, after the checks the kernels rely on."""
-    missing = [c for c in _OHLCV if c not in bars.columns]
+    missing = [c for c in OHLCV if c not in bars.columns]
     if missing:
         raise DataQualityError(f"bars: missing columns {missing}")
     index = bars.index
     if not isinstance(index, pd.DatetimeIndex) or str(index.tz) != "UTC":
         raise DataQualityError("bars: index must be a UTC DatetimeIndex of bar open times")
     table: k.FloatArray
-    if list(bars.columns) == list(_OHLCV):
+    if list(bars.columns) == list(OHLCV):
         table = bars.to_numpy(dtype=np.float64)  # one float block: a view, no copy
     else:
-        table = np.column_stack([bars[c].to_numpy(dtype=np.float64) for c in _OHLCV])
+        table = np.column_stack([bars[c].to_numpy(dtype=np.float64) for c in OHLCV])
     values = np.ascontiguousarray(table.T)
     row, code = k.first_bad_row(values)
     if row >= 0:
@@ -259,24 +284,27 @@ def indicator_snapshot(
 ) -> IndicatorSnapshot:
     """Indicator values of the last bar closed at ``as_of`` (``open + timeframe <= as_of``).
 
-    ``values`` holds ``close``, every column of :data:`INDICATOR_COLUMNS` except
-    ``obv`` (its level depends on where the supplied history starts, so replay
-    and live would disagree), ``obv_change`` — OBV's change over the last
-    ``obv_window`` bars, which does not — and ``vp_poc``, ``vp_val``, ``vp_vah``
-    when a profile is given. The warm-up and OBV window come from ``params`` or,
-    by default, from what :func:`compute_indicators` recorded in
-    ``indicators.attrs``. Raises :class:`DataQualityError` naming the symbol and
-    timeframe when fewer than ``warmup_bars`` closed bars are available.
+    ``values`` holds, for each spec of the registry in order, its columns' values or
+    what its ``snapshot`` hook reports instead (OBV: not its level, which depends on
+    where the supplied history starts so replay and live would disagree, but
+    ``obv_change``, its change over the last ``obv_window`` bars), then ``close``, and
+    ``vp_poc``, ``vp_val``, ``vp_vah`` when a profile is given. The warm-up and the
+    hooks' parameters come from ``params`` or, by default, from what
+    :func:`compute_indicators` recorded in ``indicators.attrs``. Raises
+    :class:`DataQualityError` naming the symbol and timeframe when fewer than
+    ``warmup_bars`` closed bars are available.
     """
     if as_of.tzinfo is None:
         raise ValidationFailed("as_of", "must be timezone-aware (UTC)", as_of)
     if not indicators.index.equals(bars.index):
         raise ValidationFailed("indicators", "must be on the same index as bars")
+    given: tuple[Any, ...]
     if params is not None:
-        warmup, obv_window = params.warmup_bars, params.obv_window
-    elif WARMUP_ATTR in indicators.attrs and OBV_WINDOW_ATTR in indicators.attrs:
+        warmup = params.warmup_bars
+        given = tuple(getattr(params, name) for name in _SNAPSHOT_FIELDS)
+    elif WARMUP_ATTR in indicators.attrs and all(f in indicators.attrs for f in _SNAPSHOT_FIELDS):
         warmup = int(indicators.attrs[WARMUP_ATTR])
-        obv_window = int(indicators.attrs[OBV_WINDOW_ATTR])
+        given = tuple(indicators.attrs[name] for name in _SNAPSHOT_FIELDS)
     else:
         raise ValidationFailed(
             "params", "required when indicators do not come straight from compute_indicators"
@@ -290,11 +318,13 @@ def indicator_snapshot(
         )
     row = closed - 1
     table = _columns(indicators, INDICATOR_COLUMNS)
-    at = table[row]
-    values = {name: float(v) for name, v in zip(INDICATOR_COLUMNS, at, strict=True)}
-    obv = table[:, INDICATOR_COLUMNS.index("obv")]
-    values["obv_change"] = float(obv[row] - obv[row - obv_window])
-    del values["obv"]
+    at: list[float] = table[row].tolist()
+    values: dict[str, float] = {}
+    for names, start, stop, hook, pick in _SEGMENTS:  # the registry's specs, in order
+        if hook is None:
+            values.update(zip(names, at[start:stop], strict=True))
+        else:
+            values.update(hook(table[:, start:stop].T, row, *pick(given)))
     values["close"] = float(bars["close"].to_numpy(dtype=np.float64)[row])
     if profile is not None:
         values.update(vp_poc=profile.poc, vp_val=profile.val, vp_vah=profile.vah)

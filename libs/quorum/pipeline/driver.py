@@ -33,6 +33,7 @@ from quorum.clock import ReplayClock
 from quorum.domain import Bar, OrderState
 from quorum.execution import ReplayVenue
 from quorum.journal import format_time
+from quorum.pipeline.analysis_gate import DISABLED
 from quorum.pipeline.control import flatten_all
 from quorum.pipeline.deps import JSON
 from quorum.pipeline.embedded import EmbeddedDispatcher, run_task
@@ -59,17 +60,31 @@ class ReplayTally:
     rejections: Counter[str] = field(default_factory=Counter)
     executions: Counter[str] = field(default_factory=Counter)
     monitor_actions: Counter[str] = field(default_factory=Counter)
+    analysis_disabled: Counter[str] = field(default_factory=Counter)
+    """What the ``analysis.enabled`` flag held back: ``plans`` that ran while it was false,
+    the ``scans_skipped`` they did not submit (summed over plans: marks do not move while
+    paused, so a (symbol, timeframe) still due at the next plan counts again),
+    ``candidates_skipped`` by scans already
+    queued, ``analyses_skipped`` already queued (see :mod:`quorum.pipeline.analysis_gate`)."""
 
     def record(self, task: str, result: Any) -> None:
         self.tasks[task] += 1
         if not isinstance(result, dict):
             return
-        if task == "scan":
+        if task == "plan":
+            if result.get("status") == DISABLED:
+                self.analysis_disabled["plans"] += 1
+                self.analysis_disabled["scans_skipped"] += int(result.get("skipped", 0))
+        elif task == "scan":
             self.scans[str(result.get("timeframe"))] += 1
             self.candidates += int(bool(result.get("candidate")))
+            if result.get("analysis") == DISABLED:
+                self.analysis_disabled["candidates_skipped"] += 1
         elif task == "analyze":
             status = str(result.get("status"))
             self.analyses[status] += 1
+            if status == DISABLED:
+                self.analysis_disabled["analyses_skipped"] += 1
             if status == "no_trade":
                 self.no_trade[_short(result.get("reason"))] += 1
             elif status in ("rejected", "refused"):
@@ -94,6 +109,10 @@ class ReplayTally:
             "rejections_by_rule": dict(self.rejections.most_common()),
             "executions": dict(self.executions),
             "monitor_actions": dict(self.monitor_actions),
+            "analysis_disabled": {
+                name: self.analysis_disabled[name]
+                for name in ("plans", "scans_skipped", "candidates_skipped", "analyses_skipped")
+            },
         }
 
 

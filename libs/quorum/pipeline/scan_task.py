@@ -1,5 +1,8 @@
 """The ``plan`` and ``scan`` task bodies.
 
+Both honour the ``analysis.enabled`` feature flag: while it is false ``plan`` submits no
+scans and ``scan`` hands no candidate to ``analyze`` (:mod:`quorum.pipeline.analysis_gate`).
+
 ``scan`` claims its key (``scan:<symbol>:<timeframe>:<bar close>``) in the transaction
 that journals the scan and advances the scan mark; a redelivery returns the stored result
 and sends the same follow-ups again (their keys make them no-ops), so a crash between
@@ -18,6 +21,7 @@ from quorum.analysis.scan import ScanParams
 from quorum.domain import JournalKind, PatternFamily, RegimeKind, ScanResult, Timeframe
 from quorum.errors import DataQualityError
 from quorum.journal import format_time, parse_time
+from quorum.pipeline.analysis_gate import DISABLED, REASON, analysis_enabled, note_paused
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import scan_payload
 from quorum.pipeline.planning import base_volatility, due_scans
@@ -37,12 +41,24 @@ def send(deps: PipelineDeps, followups: list[dict[str, Any]]) -> None:
         deps.dispatcher.submit(item["task"], item["kwargs"], key=item["key"])
 
 
-def plan(deps: PipelineDeps) -> JSON:
-    """Submit a ``scan`` for every due (symbol, timeframe, bar close)."""
+def plan(deps: PipelineDeps, runs: TaskRuns) -> JSON:
+    """Submit a ``scan`` for every due (symbol, timeframe, bar close) — none while the
+    ``analysis.enabled`` flag is false (see :mod:`quorum.pipeline.analysis_gate`)."""
     now = deps.clock.now()
     with deps.engine.connect() as conn:
         marks = scan_marks(conn, deps.run_id)
     due = due_scans(now, deps.settings, marks)
+    if not analysis_enabled(deps):
+        journaled = note_paused(deps, runs, now, len(due))
+        return {
+            "status": DISABLED,
+            "as_of": key_time(now),
+            "due": len(due),
+            "skipped": len(due),
+            "reason": REASON,
+            "journaled": journaled,
+            "scans": [],
+        }
     followups = []
     for item in due:
         close = key_time(item.bar_close)
@@ -50,7 +66,13 @@ def plan(deps: PipelineDeps) -> JSON:
         key = f"scan:{deps.run_id}:{item.symbol}:{item.timeframe.value}:{close}"
         followups.append({"task": "scan", "kwargs": kwargs, "key": key})
     send(deps, followups)
-    return {"status": "done", "as_of": key_time(now), "due": len(followups), "scans": followups}
+    return {
+        "status": "done",
+        "as_of": key_time(now),
+        "due": len(followups),
+        "skipped": 0,
+        "scans": followups,
+    }
 
 
 def scan_volatility(scan: ScanResult, base: Timeframe) -> float | None:
@@ -105,12 +127,18 @@ def _scan(deps: PipelineDeps, runs: TaskRuns, symbol: str, tf: Timeframe, bar_cl
         deps.market, settings.base_timeframe, ScanParams(history_bars=settings.history_bars)
     )
     result = stage.scan(symbol, [tf], close)
+    reason = candidate_reason(result, settings.candidate_min_regime_strength)
+    # the flag is read only for a candidate: a scan that finds nothing costs no flag read
+    analysis = "none" if reason is None else "submitted" if analysis_enabled(deps) else DISABLED
+    payload = scan_payload(result)
+    if analysis == DISABLED:
+        payload["analysis_skipped"] = REASON
 
     def work(session: Session) -> JSON:
         deps.journal.append(
             session,
             JournalKind.SCAN,
-            scan_payload(result),
+            payload,
             actor=settings.actor,
             run_id=deps.run_id,
         )
@@ -123,9 +151,8 @@ def _scan(deps: PipelineDeps, runs: TaskRuns, symbol: str, tf: Timeframe, bar_cl
             scan_volatility(result, settings.base_timeframe),
             deps.clock.now(),
         )
-        reason = candidate_reason(result, settings.candidate_min_regime_strength)
         followups = []
-        if reason is not None:
+        if analysis == "submitted":
             as_of = key_time(close)
             followups.append(
                 {
@@ -144,6 +171,7 @@ def _scan(deps: PipelineDeps, runs: TaskRuns, symbol: str, tf: Timeframe, bar_cl
             "regime": item.regime.kind.value,
             "candidate": reason is not None,
             "reason": reason or "no pattern hit and no trending regime",
+            "analysis": analysis,
             "followups": followups,
         }
 

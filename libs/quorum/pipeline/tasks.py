@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from quorum.pipeline import analyze_task, control, monitor_task, refresh_task, scan_task
+from quorum.pipeline.analysis_gate import DISABLED, REASON, analysis_enabled
 from quorum.pipeline.deps import JSON, Dispatcher, PipelineDeps
 from quorum.pipeline.reports import SignalRecord, StatusReport
 from quorum.pipeline.runs import TaskRuns
@@ -64,12 +65,20 @@ class PipelineTasks:
         return self.deps.dispatcher
 
     def plan(self) -> JSON:
-        return scan_task.plan(self.deps)
+        return scan_task.plan(self.deps, self.runs)
 
     def scan(self, symbol: str, timeframe: str, bar_close: str) -> JSON:
         return scan_task.scan(self.deps, self.runs, symbol, timeframe, bar_close)
 
     def analyze(self, symbol: str, as_of: str, timeframe: str) -> JSON:
+        if not analysis_enabled(self.deps):  # submitted before the flag was turned off
+            return {
+                "symbol": symbol,
+                "as_of": as_of,
+                "timeframe": timeframe,
+                "status": DISABLED,
+                "reason": REASON,
+            }
         control.sync_kill_switch(self.deps)
         return analyze_task.analyze(self.deps, self.runs, symbol, as_of, timeframe)
 

@@ -74,7 +74,13 @@ FLAG_SPECS: Mapping[str, FlagSpec] = MappingProxyType(
             ),
             FlagSpec("trading.live_confirm", bool, False, "explicit consent to trade real funds"),
             FlagSpec("kill_switch", bool, False, "stop opening positions; flatten on engage"),
-            FlagSpec("analysis.enabled", bool, True, "run scans and agent analysis"),
+            FlagSpec(
+                "analysis.enabled",
+                bool,
+                True,
+                "run scans and agent analysis; false: the pipeline plans no scans and starts "
+                "no analysis (open positions are still monitored)",
+            ),
             FlagSpec("llm.allow_paid", bool, False, "allow calls to paid LLM providers"),
         )
     }
