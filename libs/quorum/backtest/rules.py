@@ -43,7 +43,7 @@ from quorum.pipeline import PipelineTasks
 from quorum.pipeline.accounting import commit_rules, portfolio, positions_now, rules_state
 from quorum.pipeline.analyze_task import pending_trade, signal_row
 from quorum.pipeline.store import Trade, insert_signal, insert_trade, put_trade, trades
-from quorum.risk import MarketInfo, evaluate, evaluate_exit, record_order
+from quorum.risk import MarketInfo, evaluate, evaluate_exit, prepare_portfolio, record_order
 from quorum.store import session_scope
 
 
@@ -123,7 +123,7 @@ class EmaCrossStrategy:
             state, version = rules_state(deps, conn)
             held = positions_now(deps)
             marks = {symbol: price}
-            account = portfolio(deps, conn, held, marks)
+            snapshot = portfolio(deps, conn, held, marks)
         market = MarketInfo(
             symbol=symbol,
             amount_step=deps.settings.amount_step,
@@ -131,6 +131,7 @@ class EmaCrossStrategy:
             min_notional=deps.settings.min_notional,
             reference_price=price,
         )
+        account = prepare_portfolio(snapshot, deps.risk, (market,))
         decision = evaluate(signal, account, market, state, close, deps.risk)
 
         def work(session: Session) -> dict[str, object]:

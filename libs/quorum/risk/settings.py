@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 from quorum.domain import MAX_STOP_FRACTION, MIN_STOP_FRACTION, DomainModel, Liquidity
 from quorum.risk.base import CachedModel
 from quorum.risk.calendar import TradingSession, zone
-from quorum.risk.money import limit_pct, show
+from quorum.risk.money import pct, show
 from quorum.risk.rules import BreachAction
 
 Fraction = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]
@@ -63,7 +63,7 @@ class SizingSettings(CachedModel):
     @cached_property
     def risk_budget_limit(self) -> str:
         """The risk-budget check's limit text, formatted once."""
-        return f"[{limit_pct(self.min_risk_fraction)}, {limit_pct(self.max_risk_fraction)}]"
+        return f"[{pct(self.min_risk_fraction)}, {pct(self.max_risk_fraction)}]"
 
 
 class StopSettings(CachedModel):
@@ -92,7 +92,7 @@ class StopSettings(CachedModel):
     @cached_property
     def stop_distance_limit(self) -> str:
         """The stop-distance check's limit text, formatted once."""
-        return f"[{limit_pct(self.min_stop_fraction)}, {limit_pct(self.max_stop_fraction)}]"
+        return f"[{pct(self.min_stop_fraction)}, {pct(self.max_stop_fraction)}]"
 
 
 class ExpectancySettings(CachedModel):
