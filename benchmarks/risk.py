@@ -237,7 +237,7 @@ def time_evaluate(
     call. With ``fresh_inputs`` every call gets its own copy of ``state`` and ``folio`` (made
     before its timer starts; the call prepares the copy) and an ``as_of`` 100 ms after the
     previous call's."""
-    shared = prepare_portfolio(folio, s, book.values())
+    shared = prepare_portfolio(folio, s, book.values(), state)
     for signal in batch[: min(1_000, len(batch))]:
         evaluate(signal, shared, book[signal.symbol], state, AS_OF, s)
     verdicts: Counter[str] = Counter()

@@ -177,10 +177,11 @@ def paper_risk_gate(
         atr=Decimal(repr(atr)) if atr and atr > 0 else None,
     )
     account = Portfolio(equity=equity, margin_available=equity)
+    state = initial_state(equity, scan.as_of, risk)
     return PortfolioRiskGate(
-        portfolio=prepare_portfolio(account, risk, (market,)),
+        portfolio=prepare_portfolio(account, risk, (market,), state),
         market=market,
-        rules_state=initial_state(equity, scan.as_of, risk),
+        rules_state=state,
         settings=risk,
     )
 

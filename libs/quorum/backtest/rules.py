@@ -131,7 +131,7 @@ class EmaCrossStrategy:
             min_notional=deps.settings.min_notional,
             reference_price=price,
         )
-        account = prepare_portfolio(snapshot, deps.risk, (market,))
+        account = prepare_portfolio(snapshot, deps.risk, (market,), state)
         decision = evaluate(signal, account, market, state, close, deps.risk)
 
         def work(session: Session) -> dict[str, object]:

@@ -114,7 +114,7 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
         calibrator, weights = learned_scoring(conn)
     market = market_info(deps, scan, tf)
     # Prepared once for this snapshot: the graph's gate and the commit re-check share it.
-    account = prepare_portfolio(snapshot, deps.risk, (market,))
+    account = prepare_portfolio(snapshot, deps.risk, (market,), state)
     journal = StageJournal(deps.journal, deps.engine, deps.run_id, actor=settings.actor)
     gate = PortfolioRiskGate(account, market, state, deps.risk)
     services = AnalysisServices(

@@ -52,11 +52,21 @@ def check_blocked_symbol(symbol: str, settings: AccountSettings) -> RuleCheck:
     return passed(Rule.BLOCKED_SYMBOL, symbol, "not blocked")
 
 
-def check_session(symbol: str, as_of: datetime, settings: AccountSettings) -> RuleCheck:
+def session_open_check(symbol: str, settings: AccountSettings) -> RuleCheck:
+    """The passing session check of ``symbol`` (the one :func:`check_session` returns
+    whenever the session is open); it does not depend on the time."""
     session = settings.session_for(symbol)
     if session is None:
         return passed(Rule.SESSION, "24/7", "open")
-    if not session.is_open(as_of):
+    return passed(Rule.SESSION, "open", f"open ({session.timezone})")
+
+
+def check_session(
+    symbol: str, as_of: datetime, settings: AccountSettings, when_open: RuleCheck | None = None
+) -> RuleCheck:
+    """``when_open``: :func:`session_open_check` of ``symbol``, when the caller has it."""
+    session = settings.session_for(symbol)
+    if session is not None and not session.is_open(as_of):
         local = as_of.astimezone(session.tz).isoformat()
         return failed(
             Rule.SESSION,
@@ -64,7 +74,7 @@ def check_session(symbol: str, as_of: datetime, settings: AccountSettings) -> Ru
             f"open ({session.timezone})",
             f"{symbol} is outside its trading session at {local}",
         )
-    return passed(Rule.SESSION, "open", f"open ({session.timezone})")
+    return when_open if when_open is not None else session_open_check(symbol, settings)
 
 
 def daily_loss_limit(fraction: Decimal, state: RulesState) -> Decimal:

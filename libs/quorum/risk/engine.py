@@ -35,8 +35,8 @@ from quorum.risk.money import (
     show,
     worst_case_loss_per_unit,
 )
-from quorum.risk.portfolio import check_leverage, portfolio_caps
-from quorum.risk.prepared import PreparedPortfolio, prepared_for
+from quorum.risk.portfolio import check_leverage, portfolio_caps, side_plan
+from quorum.risk.prepared import MarketPlan, PreparedPortfolio, prepared_for
 from quorum.risk.rules import Rule
 from quorum.risk.settings import RiskSettings
 from quorum.risk.sizing import quantity_for_risk, risk_fraction
@@ -63,6 +63,7 @@ def _reject(signal: Signal, as_of: datetime, checks: list[RuleCheck]) -> RiskDec
 def _gates(
     signal: Signal,
     portfolio: PreparedPortfolio,
+    plan: MarketPlan | None,
     state: RulesState,
     as_of: datetime,
     settings: RiskSettings,
@@ -72,14 +73,17 @@ def _gates(
     symbol = signal.symbol
     yield venue.check_kill_switch(state)
     yield drawdown.check_safe_mode(state)
-    yield from drawdown.check_drawdowns(state, portfolio.equity, settings.drawdown)
+    gates = portfolio.gates_for(state)
+    yield from gates.drawdowns
     yield account.check_can_trade(state)
     yield account.check_lockouts(state, as_of)
-    yield account.check_blocked_symbol(symbol, acct)
-    yield account.check_session(symbol, as_of, acct)
-    yield account.check_daily_realized_loss(state, acct)
-    yield account.check_daily_unrealized_loss(portfolio.total_unrealized, state, acct)
-    yield account.check_profit_target(state, acct)
+    if plan is None:
+        yield account.check_blocked_symbol(symbol, acct)
+        yield account.check_session(symbol, as_of, acct)
+    else:
+        yield plan.blocked
+        yield account.check_session(symbol, as_of, acct, plan.session_open)
+    yield from gates.limits
     yield account.check_max_trades(state, as_of, acct)
     yield account.check_cooldown(state, as_of)
     yield venue.check_duplicate_intent(venue.entry_intent_id(signal), state, as_of, settings.venue)
@@ -155,17 +159,19 @@ def evaluate(
     if as_of >= state.next_reset_at or as_of >= state.next_month_at:
         state = refresh_state(rules_state, as_of, settings).state
 
+    plan = prepared.plan_for(market)
     checks: list[RuleCheck] = []
-    if not _run(checks, _gates(signal, prepared, state, as_of, settings)):
+    if not _run(checks, _gates(signal, prepared, plan, state, as_of, settings)):
         return _reject(signal, as_of, checks)
     if not _run(checks, _signal_checks(signal, market, settings)):
         return _reject(signal, as_of, checks)
-    return _size(signal, prepared, market, as_of, settings, checks)
+    return _size(signal, prepared, plan, market, as_of, settings, checks)
 
 
 def _size(
     signal: Signal,
     portfolio: PreparedPortfolio,
+    plan: MarketPlan | None,
     market: MarketInfo,
     as_of: datetime,
     settings: RiskSettings,
@@ -187,7 +193,11 @@ def _size(
     if budgets is None:
         return _reject(signal, as_of, checks)
     full_budget, budget = budgets
-    side, limits = portfolio.market_parts(market, signal.direction, settings)
+    if plan is None:
+        side = side_plan(portfolio.sides, market, signal.direction, settings.portfolio)
+        limits = venue.order_limits(market, settings.venue)
+    else:
+        side, limits = plan.side(signal.direction), plan.order
     caps = [
         *portfolio_caps(
             portfolio,

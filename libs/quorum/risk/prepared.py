@@ -1,13 +1,14 @@
 """A portfolio snapshot prepared once for the risk gate.
 
-Everything :func:`~quorum.risk.evaluate` derives from the portfolio, the settings and the
-traded markets alone — totals, per-symbol sides, position and exposure limits in money
-with their texts, each strategy's Kelly cap, each given market's correlation buckets and
-per-order limits — is computed by :func:`prepare_portfolio`, a pure function, into a
-frozen :class:`PreparedPortfolio`. A caller builds it once per portfolio snapshot and
-hands it to every ``evaluate`` against that snapshot; nothing is remembered between calls.
-A market that was not given to :func:`prepare_portfolio` (or differs from the one given)
-is planned during the call that needs it.
+Everything :func:`~quorum.risk.evaluate` derives from the portfolio, the settings, the
+traded markets and the rules state alone — totals, per-symbol sides, position and exposure
+limits in money with their texts, each strategy's Kelly cap, each given market's
+correlation buckets, per-order limits, blocked-symbol and open-session checks, and the
+state's drawdown and daily-limit checks — is computed by :func:`prepare_portfolio`, a pure
+function, into a frozen :class:`PreparedPortfolio`. A caller builds it once per snapshot
+and hands it to every ``evaluate`` against that snapshot; nothing is remembered between
+calls. A market or rules state that was not given to :func:`prepare_portfolio` (or differs
+from the one given, e.g. after the daily reset) is worked out during the call that needs it.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Final
 
-from quorum.domain import Direction
+from quorum.domain import Direction, RuleCheck
+from quorum.risk import account, drawdown
 from quorum.risk.inputs import MarketInfo, Portfolio, SideTotals, aggregate
 from quorum.risk.money import ZERO, pct, show
 from quorum.risk.portfolio import SidePlan, side_plan
-from quorum.risk.settings import PortfolioSettings, RiskSettings, SizingSettings, VenueSettings
+from quorum.risk.settings import RiskSettings
 from quorum.risk.sizing import kelly_cap
+from quorum.risk.state import RulesState
 from quorum.risk.venue import OrderLimits, order_limits
 
 
@@ -47,6 +50,10 @@ class MarketPlan:
     long: SidePlan
     short: SidePlan
     order: OrderLimits
+    blocked: RuleCheck
+    """The blocked-symbol check (passing or failing)."""
+    session_open: RuleCheck
+    """The session check whenever the symbol's session is open."""
 
     def side(self, direction: Direction) -> SidePlan:
         return self.long if direction is Direction.LONG else self.short
@@ -61,6 +68,34 @@ def plan_market(
         long=side_plan(sides, market, Direction.LONG, limits),
         short=side_plan(sides, market, Direction.SHORT, limits),
         order=order_limits(market, settings.venue),
+        blocked=account.check_blocked_symbol(market.symbol, settings.account),
+        session_open=account.session_open_check(market.symbol, settings.account),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StateGates:
+    """The gates that depend only on a rules state, the portfolio and the settings:
+    drawdowns (stopping at the first breach), then the daily realized loss, the daily
+    floating loss and the profit target."""
+
+    state: RulesState
+    drawdowns: tuple[RuleCheck, ...]
+    limits: tuple[RuleCheck, ...]
+
+
+def state_gates(
+    state: RulesState, equity: Decimal, unrealized: Decimal, settings: RiskSettings
+) -> StateGates:
+    acct = settings.account
+    return StateGates(
+        state=state,
+        drawdowns=drawdown.check_drawdowns(state, equity, settings.drawdown),
+        limits=(
+            account.check_daily_realized_loss(state, acct),
+            account.check_daily_unrealized_loss(unrealized, state, acct),
+            account.check_profit_target(state, acct),
+        ),
     )
 
 
@@ -69,9 +104,7 @@ class PreparedPortfolio:
     """A :class:`Portfolio` with what the gate derives from it, the settings and markets."""
 
     portfolio: Portfolio
-    sizing: SizingSettings
-    limits: PortfolioSettings
-    venue: VenueSettings
+    settings: RiskSettings
     total_notional: Decimal
     total_unrealized: Decimal
     sides: Mapping[str, SideTotals]
@@ -80,6 +113,8 @@ class PreparedPortfolio:
     """``strategy -> Kelly cap`` for every strategy with statistics (read-only)."""
     markets: Mapping[str, MarketPlan]
     """``symbol -> plan`` for the markets given to :func:`prepare_portfolio` (read-only)."""
+    gates: StateGates | None
+    """The rules state's gates, when a state was given to :func:`prepare_portfolio`."""
     risk_limit: Decimal
     notional_limit: Decimal
     total_limit: Decimal
@@ -104,26 +139,21 @@ class PreparedPortfolio:
     def kelly_for(self, strategy: str) -> KellyCap:
         return self.kelly.get(strategy, NO_STATISTICS)
 
-    def market_parts(
-        self, market: MarketInfo, direction: Direction, settings: RiskSettings
-    ) -> tuple[SidePlan, OrderLimits]:
-        """``market``'s bucket for ``direction`` and its order limits: from the plan made
-        by :func:`prepare_portfolio` when it was made for this market (the same object or
-        an equal one), else computed now."""
+    def plan_for(self, market: MarketInfo) -> MarketPlan | None:
+        """The plan :func:`prepare_portfolio` made for ``market`` (the same object or an
+        equal one), else None."""
         plan = self.markets.get(market.symbol)
-        if plan is not None and (plan.market is market or plan.market == market):
-            return plan.side(direction), plan.order
-        side = side_plan(self.sides, market, direction, settings.portfolio)
-        return side, order_limits(market, settings.venue)
+        if plan is not None and _same(plan.market, market):
+            return plan
+        return None
 
-    def matches(self, settings: RiskSettings) -> bool:
-        """True when this was prepared under sizing, portfolio and venue settings equal to
-        ``settings``' (the same objects, or equal ones)."""
-        return (
-            _same(self.sizing, settings.sizing)
-            and _same(self.limits, settings.portfolio)
-            and _same(self.venue, settings.venue)
-        )
+    def gates_for(self, state: RulesState) -> StateGates:
+        """The gates of ``state``: prepared when it is the state given to
+        :func:`prepare_portfolio` (or an equal one), else computed now."""
+        gates = self.gates
+        if gates is not None and _same(gates.state, state):
+            return gates
+        return state_gates(state, self.equity, self.total_unrealized, self.settings)
 
 
 def _same(a: object, b: object) -> bool:
@@ -131,10 +161,14 @@ def _same(a: object, b: object) -> bool:
 
 
 def prepare_portfolio(
-    portfolio: Portfolio, settings: RiskSettings, markets: Iterable[MarketInfo] = ()
+    portfolio: Portfolio,
+    settings: RiskSettings,
+    markets: Iterable[MarketInfo] = (),
+    rules_state: RulesState | None = None,
 ) -> PreparedPortfolio:
     """The :class:`PreparedPortfolio` of ``portfolio`` under ``settings``, with a plan for
-    each of ``markets`` (the markets its signals will trade; optional). Pure."""
+    each of ``markets`` (the markets its signals will trade) and the gates of
+    ``rules_state`` (the state read with the portfolio); both optional. Pure."""
     totals = aggregate(portfolio.exposures)
     sides = MappingProxyType(totals.sides)
     limits = settings.portfolio
@@ -146,14 +180,15 @@ def prepare_portfolio(
         kelly[strategy] = KellyCap(cap, "" if cap is None else pct(cap))
     return PreparedPortfolio(
         portfolio=portfolio,
-        sizing=settings.sizing,
-        limits=limits,
-        venue=settings.venue,
+        settings=settings,
         total_notional=totals.notional,
         total_unrealized=totals.unrealized,
         sides=sides,
         kelly=MappingProxyType(kelly),
         markets=MappingProxyType({m.symbol: plan_market(sides, m, settings) for m in markets}),
+        gates=None
+        if rules_state is None
+        else state_gates(rules_state, equity, totals.unrealized, settings),
         risk_limit=equity * limits.max_position_risk_fraction,
         notional_limit=equity * limits.max_position_notional_fraction,
         total_limit=equity * limits.max_total_exposure_fraction,
@@ -172,9 +207,9 @@ def prepared_for(
     Raises ValueError for a portfolio prepared under other settings."""
     if isinstance(portfolio, Portfolio):
         return prepare_portfolio(portfolio, settings)
-    if not portfolio.matches(settings):
+    if not _same(portfolio.settings, settings):
         raise ValueError(
-            "portfolio: prepared under other sizing, portfolio or venue settings than the "
-            "ones given; prepare it again with prepare_portfolio(portfolio, settings)"
+            "portfolio: prepared under other risk settings than the ones given; prepare it "
+            "again with prepare_portfolio(portfolio, settings)"
         )
     return portfolio

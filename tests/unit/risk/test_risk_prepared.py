@@ -4,6 +4,7 @@ answers for a market or settings it was not prepared with, and cannot be changed
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -83,3 +84,32 @@ def test_a_prepared_portfolio_cannot_be_changed() -> None:
     assert prepared.total_notional == folio.total_notional == Decimal(1_000)
     assert prepared.symbol_totals("ETH/USDT") == folio.by_symbol["ETH/USDT"]
     assert prepared.symbol_totals("XRP/USDT") == (0, 0)
+
+
+def test_gates_prepared_for_one_rules_state_never_answer_for_another() -> None:
+    s = settings()
+    folio = portfolio(exposure("ETH/USDT", unrealized_pnl=Decimal(-500)))
+    rules = state(s)
+    prepared = prepare_portfolio(folio, s, [market()], rules)
+    assert evaluate(signal(), prepared, market(), rules, T0, s).approved
+    losing = state(s, realized_pnl_today=Decimal(-5_000))
+    decision = evaluate(signal(), prepared, market(), losing, T0, s)
+    assert decision == evaluate(signal(), folio, market(), losing, T0, s)
+    assert decision.failed[0].rule == Rule.DAILY_REALIZED_LOSS
+    equal = rules.model_validate(rules.model_dump())
+    assert evaluate(signal(), prepared, market(), equal, T0, s).approved
+
+
+def test_gates_prepared_before_the_daily_reset_are_not_used_after_it() -> None:
+    s = settings()
+    folio = portfolio()
+    lost = state(s, realized_pnl_today=Decimal(-5_000))
+    prepared = prepare_portfolio(folio, s, [market()], lost)
+    assert evaluate(signal(), prepared, market(), lost, T0, s).failed[0].rule == (
+        Rule.DAILY_REALIZED_LOSS
+    )
+    after_reset = lost.next_reset_at + timedelta(minutes=1)
+    sig = signal(as_of=after_reset)
+    decision = evaluate(sig, prepared, market(), lost, after_reset, s)
+    assert decision == evaluate(sig, folio, market(), lost, after_reset, s)
+    assert Rule.DAILY_REALIZED_LOSS not in {c.rule for c in decision.failed}
