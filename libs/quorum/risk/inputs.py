@@ -6,7 +6,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Annotated, NamedTuple, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from quorum.domain import (
     Confidence,
@@ -17,11 +17,13 @@ from quorum.domain import (
     NonNegativeDecimal,
     Position,
     PositionState,
+    PositiveMoney,
     Price,
     Quantity,
     Symbol,
     UtcDatetime,
 )
+from quorum.domain.bounds import within
 from quorum.risk.base import CachedModel
 from quorum.risk.money import ZERO, show
 
@@ -46,7 +48,11 @@ class TradeStats(DomainModel):
 
     trades: int = Field(ge=0)
     win_rate: Confidence
-    payoff_ratio: Decimal = Field(gt=0, allow_inf_nan=False)
+    payoff_ratio: Annotated[
+        Decimal,
+        Field(gt=0, allow_inf_nan=False),
+        AfterValidator(within(Decimal("1e-6"), Decimal("1e6"))),
+    ]
     """Average win divided by average loss."""
 
 
@@ -57,7 +63,7 @@ class Portfolio(DomainModel):
     :class:`~quorum.risk.PreparedPortfolio` of it; the properties here compute their
     totals afresh on every access."""
 
-    equity: Decimal = Field(gt=0, allow_inf_nan=False)
+    equity: PositiveMoney
     margin_available: NonNegativeDecimal
     exposures: tuple[Exposure, ...] = ()
     strategy_stats: dict[str, TradeStats] = Field(default_factory=dict)
@@ -217,4 +223,4 @@ class MonitoredPosition(CachedModel):
 class AccountSnapshot(DomainModel):
     """Account equity seen by the monitor (for drawdown and floating-loss limits)."""
 
-    equity: Decimal = Field(gt=0, allow_inf_nan=False)
+    equity: PositiveMoney

@@ -5,7 +5,7 @@ No floats: prices, quantities, fees and fractions are ``Decimal`` in and out.
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Final, cast
 
 from quorum.domain import Direction, RuleCheck
@@ -22,10 +22,17 @@ def to_decimal(value: float) -> Decimal:
 
 
 def floor_to_step(quantity: Decimal, step: Decimal) -> Decimal:
-    """``quantity`` rounded down to a whole number of ``step`` (never up)."""
+    """``quantity`` rounded down to a whole number of ``step`` (never up), exactly.
+
+    Computed with as many digits as the whole number of steps and the step need, so the
+    result is an exact step multiple however many digits they have (the default 28-digit
+    context would round the product, or refuse the division past 10^28 steps)."""
     if quantity <= 0:
         return ZERO
-    return (quantity // step) * step
+    digits = max(quantity.adjusted() - step.adjusted(), 0) + len(step.as_tuple().digits) + 2
+    with localcontext() as exact:
+        exact.prec = max(exact.prec, digits)
+        return (quantity // step) * step
 
 
 def round_to_tick(price: Decimal, tick: Decimal, *, up: bool) -> Decimal:

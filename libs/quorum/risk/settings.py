@@ -12,9 +12,10 @@ from functools import cached_property
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from quorum.domain import MAX_STOP_FRACTION, MIN_STOP_FRACTION, DomainModel, Liquidity
+from quorum.domain.bounds import MAX_MONEY, MIN_PRICE, within
 from quorum.risk.base import CachedModel
 from quorum.risk.calendar import TradingSession, zone
 from quorum.risk.money import pct, show
@@ -26,7 +27,10 @@ Fraction = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]
 FeeRate = Annotated[Decimal, Field(ge=0, lt=Decimal("0.1"), allow_inf_nan=False)]
 """A rate in [0, 10 %): fees, slippage, buffers."""
 
-Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+Positive = Annotated[
+    Decimal, Field(gt=0, allow_inf_nan=False), AfterValidator(within(MIN_PRICE, MAX_MONEY))
+]
+"""A strictly positive amount or multiple, within [1e-12, 1e18]."""
 PositiveDuration = Annotated[timedelta, Field(gt=timedelta(0))]
 
 

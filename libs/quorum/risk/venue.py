@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final, NamedTuple
 
-from quorum.domain import OrderLeg, RuleCheck, Signal, derive_client_order_id
+from quorum.domain import MAX_QUANTITY, OrderLeg, RuleCheck, Signal, derive_client_order_id
 from quorum.risk.inputs import MarketInfo
 from quorum.risk.money import (
     ONE,
@@ -98,7 +98,10 @@ def check_price_collar(entry: Decimal, reference: Decimal, settings: VenueSettin
 
 
 class OrderLimits(NamedTuple):
-    """A market's per-order limits under the venue settings (neither depends on the price)."""
+    """A market's per-order limits under the venue settings (neither depends on the price).
+
+    The quantity limit is never above the domain's ``MAX_QUANTITY``; the notional limit is
+    unlimited (infinite) when nobody configured one."""
 
     quantity_cap: Cap
     max_notional: Decimal
@@ -115,7 +118,8 @@ def order_limits(market: MarketInfo, settings: VenueSettings) -> OrderLimits:
         settings.max_order_notional.get(symbol, settings.default_max_order_notional),
         market.max_order_notional,
     ]
-    max_qty = min((q for q in quantities if q is not None), default=UNLIMITED)
+    # No order can exceed the domain's largest quantity, configured or not.
+    max_qty = min((q for q in quantities if q is not None), default=MAX_QUANTITY)
     max_notional = min((n for n in notionals if n is not None), default=UNLIMITED)
     quantity_cap = amount_cap(Rule.MAX_ORDER_QUANTITY, ZERO, ONE, max_qty, "order quantity")
     text = "unlimited" if max_notional.is_infinite() else show(max_notional)
