@@ -29,6 +29,7 @@ from quorum.risk import (
     MarketInfo,
     Portfolio,
     RiskSettings,
+    RulesState,
     TradeStats,
     evaluate,
     initial_state,
@@ -64,7 +65,7 @@ def fraction(rng: random.Random, low: str, high: str) -> Decimal:
     return Decimal(low) + (Decimal(high) - Decimal(low)) * Decimal(rng.randint(0, 10**6)) / 10**6
 
 
-def build(rng: random.Random) -> tuple[Signal, Portfolio, MarketInfo, RiskSettings]:
+def build(rng: random.Random) -> tuple[Signal, Portfolio, MarketInfo, RiskSettings, RulesState]:
     """One gate input, built through validation (may raise ValidationError)."""
     s = RiskSettings.model_validate(
         {
@@ -143,7 +144,21 @@ def build(rng: random.Random) -> tuple[Signal, Portfolio, MarketInfo, RiskSettin
             rng.randint(1, int(s.portfolio.max_leverage) if rng.random() < 0.9 else 10)
         ),
     )
-    return signal, folio, market, s
+    state = initial_state(equity, T0, s)
+    if rng.random() < 0.5:  # a day with history: peaks, start equity, realized P&L
+        day = {
+            "day_start_equity": amount(rng, (2, 8)),
+            "day_peak_equity": amount(rng, (2, 8)),
+            "month_peak_equity": amount(rng, (2, 8)),
+            "realized_pnl_today": amount(rng, (-2, 6)) * rng.choice((-1, 1)),
+            "loss_streak": rng.randint(0, 5),
+            "streak_loss": amount(rng, (-2, 6)),
+            "streak_start_equity": amount(rng, (2, 8)),
+        }
+        changed = state.evolve(**day)
+        assert isinstance(changed, RulesState)
+        state = changed
+    return signal, folio, market, s, state
 
 
 def run(examples: int, seed: int) -> tuple[Counter[str], list[str]]:
@@ -153,13 +168,12 @@ def run(examples: int, seed: int) -> tuple[Counter[str], list[str]]:
     failures: list[str] = []
     for k in range(examples):
         try:
-            signal, folio, market, s = build(rng)
+            signal, folio, market, s, state = build(rng)
         except ValidationError:
             tally["refused at the model edge"] += 1
             continue
-        inputs: Any = (signal, folio, market, s)
+        inputs: Any = (signal, folio, market, s, state)
         try:
-            state = initial_state(folio.equity, T0, s)
             decision = evaluate(signal, prepare_portfolio(folio, s), market, state, T0, s)
         except Exception as exc:  # any exception on a validated input is a failure
             tally[f"crash {type(exc).__name__}"] += 1
