@@ -4,7 +4,7 @@ Pure: values in, a :class:`~quorum.domain.RiskDecision` out; no I/O, no clock re
 (time comes in as ``as_of``). Rules run in a fixed order and the first breach wins;
 ``checks`` holds every RuleCheck evaluated up to and including it. A rejection is a
 value, never an exception; only programmer errors (naive ``as_of``, a market for another
-symbol, a signal from after ``as_of``) raise.
+symbol, a signal from after ``as_of``, a portfolio prepared under other settings) raise.
 
 Order: global gates (kill switch, SAFE_MODE, drawdown, account can trade, lockouts,
 blocked symbol, session, daily loss / profit limits, trades per window, cooldown,
@@ -144,7 +144,7 @@ def evaluate(
 
     ``portfolio`` is best prepared once per snapshot with :func:`prepare_portfolio` and
     reused for every signal against it; a plain :class:`Portfolio` is prepared per call.
-    A portfolio prepared under other sizing or portfolio settings raises ValueError."""
+    A portfolio prepared under other (unequal) risk settings raises ValueError."""
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise ValueError(f"as_of: must be timezone-aware (got {as_of.isoformat()})")
     if signal.symbol != market.symbol:
