@@ -6,11 +6,12 @@ throttle and duplicate history, profit target, cooldown tiers …), timed per ca
 monitor: one pass over ``monitor_positions`` leveraged positions with fresh quotes.
 Inputs are generated (seeded) before timing; only the calls themselves are timed.
 
-Two ways to call ``evaluate``: ``evaluate`` reuses one rules-state and portfolio object for
-every signal (a scan evaluating its candidates against one snapshot, so per-snapshot work is
-shared); ``evaluate_fresh_inputs`` hands every call a new (equal) state and portfolio object
-and moves ``as_of`` on by 100 ms, as a live caller whose state changes after every order
-and whose portfolio changes after every fill would, so no per-snapshot cache carries over.
+Two ways to call ``evaluate``: ``evaluate`` prepares the portfolio once
+(``prepare_portfolio``) and reuses it and one rules-state object for every signal (a scan
+evaluating its candidates against one snapshot); ``evaluate_fresh_inputs`` hands every call
+a new (equal) state and plain portfolio object and moves ``as_of`` on by 100 ms, as a live
+caller whose state changes after every order and whose portfolio changes after every fill
+would, so the timed call also prepares the portfolio.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from quorum.risk import (
     MoveStop,
     Portfolio,
     PortfolioSettings,
+    PreparedPortfolio,
     RiskSettings,
     RulesState,
     TradeStats,
@@ -46,6 +48,7 @@ from quorum.risk import (
     initial_state,
     monitor,
     on_fill,
+    prepare_portfolio,
     record_order,
 )
 from quorum.testing import make_fill
@@ -230,10 +233,13 @@ def time_evaluate(
 ) -> dict[str, Any]:
     """Per-call wall and thread-CPU time of ``evaluate`` over ``batch`` (after a warm-up).
 
-    With ``fresh_inputs`` every call gets its own copy of ``state`` and ``folio`` (made
-    before its timer starts) and an ``as_of`` 100 ms after the previous call's."""
+    Without ``fresh_inputs`` ``folio`` is prepared once, before timing, and shared by every
+    call. With ``fresh_inputs`` every call gets its own copy of ``state`` and ``folio`` (made
+    before its timer starts; the call prepares the copy) and an ``as_of`` 100 ms after the
+    previous call's."""
+    shared = prepare_portfolio(folio, s, book.values(), state)
     for signal in batch[: min(1_000, len(batch))]:
-        evaluate(signal, folio, book[signal.symbol], state, AS_OF, s)
+        evaluate(signal, shared, book[signal.symbol], state, AS_OF, s)
     verdicts: Counter[str] = Counter()
     first_failures: Counter[str] = Counter()
     wall: list[int] = []
@@ -241,7 +247,8 @@ def time_evaluate(
     full_wall: list[int] = []
     wall_clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
     step = timedelta(milliseconds=100) if fresh_inputs else timedelta(0)
-    as_of, rules, portfolio = AS_OF, state, folio
+    as_of, rules = AS_OF, state
+    portfolio: Portfolio | PreparedPortfolio = shared
     gc.collect()
     gc.freeze()
     try:

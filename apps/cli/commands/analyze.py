@@ -37,7 +37,7 @@ from quorum.errors import QuorumError
 from quorum.market import open_source
 from quorum.pipeline import ScanStage, StageJournal
 from quorum.pipeline.options import PipelineOptions, RunSettings
-from quorum.risk import MarketInfo, Portfolio, RiskSettings, initial_state
+from quorum.risk import MarketInfo, Portfolio, RiskSettings, initial_state, prepare_portfolio
 
 console = Console()
 
@@ -168,17 +168,20 @@ def paper_risk_gate(
     if close <= 0:
         raise ValueError(f"scan: no close price on {item.timeframe} to size against")
     tick = Decimal(1).scaleb(close.adjusted() - 6)  # 7 significant digits
+    market = MarketInfo(
+        symbol=scan.symbol,
+        amount_step=Decimal("0.00001"),
+        price_tick=tick,
+        min_notional=Decimal(5),
+        reference_price=close,
+        atr=Decimal(repr(atr)) if atr and atr > 0 else None,
+    )
+    account = Portfolio(equity=equity, margin_available=equity)
+    state = initial_state(equity, scan.as_of, risk)
     return PortfolioRiskGate(
-        portfolio=Portfolio(equity=equity, margin_available=equity),
-        market=MarketInfo(
-            symbol=scan.symbol,
-            amount_step=Decimal("0.00001"),
-            price_tick=tick,
-            min_notional=Decimal(5),
-            reference_price=close,
-            atr=Decimal(repr(atr)) if atr and atr > 0 else None,
-        ),
-        rules_state=initial_state(equity, scan.as_of, risk),
+        portfolio=prepare_portfolio(account, risk, (market,), state),
+        market=market,
+        rules_state=state,
         settings=risk,
     )
 

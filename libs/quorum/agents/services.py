@@ -15,7 +15,14 @@ from typing import Any, Protocol
 from quorum.agents.settings import AgentSettings
 from quorum.domain import JournalKind, RiskDecision, Signal
 from quorum.ports import LLMRouter
-from quorum.risk import MarketInfo, Portfolio, RiskSettings, RulesState, evaluate
+from quorum.risk import (
+    MarketInfo,
+    Portfolio,
+    PreparedPortfolio,
+    RiskSettings,
+    RulesState,
+    evaluate,
+)
 from quorum.scoring import Calibrator, EvidenceWeights, ScoringSettings
 
 
@@ -52,9 +59,12 @@ class AnalysisServices:
 
 @dataclass(frozen=True)
 class PortfolioRiskGate:
-    """:class:`RiskGate` over ``quorum.risk.evaluate`` with the caller's account snapshot."""
+    """:class:`RiskGate` over ``quorum.risk.evaluate`` with the caller's account snapshot.
 
-    portfolio: Portfolio
+    ``portfolio`` is the snapshot prepared once (``quorum.risk.prepare_portfolio``); a plain
+    :class:`Portfolio` is accepted too and prepared on every call."""
+
+    portfolio: PreparedPortfolio | Portfolio
     market: MarketInfo
     rules_state: RulesState
     settings: RiskSettings

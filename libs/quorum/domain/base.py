@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from quorum.domain.bounds import MAX_MONEY, MAX_PRICE, MAX_QUANTITY, MIN_PRICE, MIN_QUANTITY, within
+
 
 class DomainModel(BaseModel):
     """Frozen, strict-keyed base for every domain value.
@@ -38,17 +40,34 @@ def _to_utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 """A timezone-aware datetime, normalised to UTC. Naive datetimes are refused."""
 
-Price = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
-"""A price: finite and strictly positive."""
+Price = Annotated[
+    Decimal, Field(gt=0, allow_inf_nan=False), AfterValidator(within(MIN_PRICE, MAX_PRICE))
+]
+"""A price: finite, strictly positive, within [MIN_PRICE, MAX_PRICE]."""
 
-Quantity = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
-"""An order or position quantity: finite and strictly positive."""
+Quantity = Annotated[
+    Decimal,
+    Field(gt=0, allow_inf_nan=False),
+    AfterValidator(within(MIN_QUANTITY, MAX_QUANTITY)),
+]
+"""An order or position quantity: finite, strictly positive, within [MIN_QUANTITY,
+MAX_QUANTITY]."""
 
-NonNegativeDecimal = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-"""Volume, filled quantity, fees: finite and >= 0."""
+NonNegativeDecimal = Annotated[
+    Decimal, Field(ge=0, allow_inf_nan=False), AfterValidator(within(Decimal(0), MAX_MONEY))
+]
+"""Volume, filled quantity, fees: finite, >= 0 and at most MAX_MONEY."""
 
-Money = Annotated[Decimal, Field(allow_inf_nan=False)]
-"""An amount of money in the quote currency; may be negative (P&L)."""
+Money = Annotated[
+    Decimal, Field(allow_inf_nan=False), AfterValidator(within(-MAX_MONEY, MAX_MONEY))
+]
+"""An amount of money in the quote currency; may be negative (P&L); at most MAX_MONEY
+either way."""
+
+PositiveMoney = Annotated[
+    Decimal, Field(gt=0, allow_inf_nan=False), AfterValidator(within(MIN_PRICE, MAX_MONEY))
+]
+"""Equity and other strictly positive amounts: within [MIN_PRICE, MAX_MONEY]."""
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 """A probability-like confidence in [0, 1]."""

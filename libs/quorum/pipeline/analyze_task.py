@@ -39,7 +39,7 @@ from quorum.pipeline.prices import latest_bar
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
 from quorum.pipeline.store import trades
-from quorum.risk import MarketInfo, Portfolio
+from quorum.risk import MarketInfo, PreparedPortfolio, prepare_portfolio
 from quorum.telemetry.metrics import metrics
 from quorum.telemetry.tracing import TracedRouter, span, timed
 
@@ -99,9 +99,11 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
         state, version = rules_state(deps, conn)
         held = positions_now(deps)
         marks = _marks(deps, scan, tf, [p.symbol for p in held])
-        account = portfolio(deps, conn, held, marks)
+        snapshot = portfolio(deps, conn, held, marks)
         calibrator, weights = learned_scoring(conn)
     market = market_info(deps, scan, tf)
+    # Prepared once for this snapshot: the graph's gate and the commit re-check share it.
+    account = prepare_portfolio(snapshot, deps.risk, (market,), state)
     journal = StageJournal(deps.journal, deps.engine, deps.run_id, actor=settings.actor)
     gate = PortfolioRiskGate(account, market, state, deps.risk)
     services = AnalysisServices(
@@ -163,7 +165,7 @@ def _commit(
     key: str,
     outcome: AnalysisOutcome,
     signal: Signal | None,
-    account: Portfolio,
+    account: PreparedPortfolio,
     market: MarketInfo,
     seen_version: int,
 ) -> JSON:

@@ -22,7 +22,7 @@ from quorum.journal import format_time
 from quorum.pipeline.accounting import commit_rules, rules_state
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.store import Trade, insert_signal, insert_trade
-from quorum.risk import MarketInfo, Portfolio, evaluate, record_order
+from quorum.risk import MarketInfo, PreparedPortfolio, evaluate, record_order
 
 
 def signal_id(key: str) -> str:
@@ -36,7 +36,7 @@ def commit_decision(
     key: str,
     signal: Signal,
     decision: RiskDecision | None,
-    account: Portfolio,
+    account: PreparedPortfolio,
     market: MarketInfo,
     seen_version: int,
     *,

@@ -37,7 +37,7 @@ from quorum.pipeline.decisions import commit_decision
 from quorum.pipeline.deps import JSON
 from quorum.pipeline.store import Trade, put_trade, trades
 from quorum.pipeline.tasks import PipelineTasks
-from quorum.risk import MarketInfo, evaluate, evaluate_exit
+from quorum.risk import MarketInfo, evaluate, evaluate_exit, prepare_portfolio
 from quorum.store import session_scope
 from quorum.strategies import Enter, Exit, Holding, RuleStrategy, price_tick
 
@@ -101,7 +101,7 @@ class StrategyRunner:
         with deps.engine.connect() as conn:
             state, version = rules_state(deps, conn)
             held = positions_now(deps)
-            account = portfolio(deps, conn, held, {symbol: price})
+            snapshot = portfolio(deps, conn, held, {symbol: price})
         market = MarketInfo(
             symbol=symbol,
             amount_step=deps.settings.amount_step,
@@ -109,6 +109,7 @@ class StrategyRunner:
             min_notional=deps.settings.min_notional,
             reference_price=price,
         )
+        account = prepare_portfolio(snapshot, deps.risk, (market,), state)
         decision = evaluate(signal, account, market, state, close, deps.risk)
 
         def work(session: Session) -> JSON:

@@ -1,7 +1,8 @@
 """The risk gate and position monitor: pure functions over frozen values.
 
 ``evaluate(signal, portfolio, market, rules_state, as_of, settings) -> RiskDecision``
-decides whether a Signal may trade and how big; ``monitor(positions, quotes, rules_state,
+decides whether a Signal may trade and how big, against a portfolio snapshot prepared once
+with ``prepare_portfolio(portfolio, settings)``; ``monitor(positions, quotes, rules_state,
 as_of, settings) -> list[Action]`` watches open positions. No I/O and no clock reads:
 time comes in as ``as_of``; state comes in as :class:`RulesState` and goes out through the
 update functions (``record_order``, ``on_fill``, ``on_trade_closed``, ``mark_equity``,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     )
     from quorum.risk.lifecycle import daily_reset, initial_state, refresh_state
     from quorum.risk.monitor import margin_usage, monitor
+    from quorum.risk.prepared import PreparedPortfolio, prepare_portfolio
     from quorum.risk.rules import BreachAction, Rule
     from quorum.risk.settings import (
         AccountSettings,
@@ -104,6 +106,7 @@ else:
             "MoveStop": "actions",
             "Portfolio": "inputs",
             "PortfolioSettings": "settings",
+            "PreparedPortfolio": "prepared",
             "ReducePosition": "actions",
             "RiskEvent": "actions",
             "RiskSettings": "settings",
@@ -137,6 +140,7 @@ else:
             "monitor": "monitor",
             "on_fill": "bookkeeping",
             "on_trade_closed": "bookkeeping",
+            "prepare_portfolio": "prepared",
             "record_order": "bookkeeping",
             "refresh_state": "lifecycle",
             "risk_fraction": "sizing",
@@ -146,7 +150,7 @@ else:
         },
     )
 
-__all__ = [
+__all__ = (
     "AccountSettings",
     "AccountSnapshot",
     "AccountTradingChanged",
@@ -172,6 +176,7 @@ __all__ = [
     "MoveStop",
     "Portfolio",
     "PortfolioSettings",
+    "PreparedPortfolio",
     "ReducePosition",
     "RiskEvent",
     "RiskSettings",
@@ -205,10 +210,11 @@ __all__ = [
     "monitor",
     "on_fill",
     "on_trade_closed",
+    "prepare_portfolio",
     "record_order",
     "refresh_state",
     "risk_fraction",
     "set_account_can_trade",
     "set_kill_switch",
     "trip_safe_mode",
-]
+)

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Final
 
 from quorum.domain import RuleCheck
-from quorum.risk.inputs import Portfolio
 from quorum.risk.money import ZERO, failed, passed, pct
 from quorum.risk.rules import Rule
 from quorum.risk.settings import AccountSettings
 from quorum.risk.state import RulesState, count_in_window
+
+# Passing checks that never vary: constants, built (and validated) once at import.
+CAN_TRADE: Final = passed(Rule.ACCOUNT_CAN_TRADE, "can trade", "can trade")
+NO_LOCKOUT: Final = passed(Rule.LOCKOUT, "none", "no active lockout")
+NO_COOLDOWN: Final = passed(Rule.COOLDOWN, "none", "no cooldown")
 
 
 def check_can_trade(state: RulesState) -> RuleCheck:
@@ -25,7 +30,7 @@ def check_can_trade(state: RulesState) -> RuleCheck:
             "can trade",
             "the exchange account cannot trade; positions are closed and entries locked",
         )
-    return passed(Rule.ACCOUNT_CAN_TRADE, "can trade", "can trade")
+    return CAN_TRADE
 
 
 def check_lockouts(state: RulesState, as_of: datetime) -> RuleCheck:
@@ -38,7 +43,7 @@ def check_lockouts(state: RulesState, as_of: datetime) -> RuleCheck:
                 "no active lockout",
                 f"entries locked by {lock.rule} until {until}: {lock.reason}",
             )
-    return passed(Rule.LOCKOUT, "none", "no active lockout")
+    return NO_LOCKOUT
 
 
 def check_blocked_symbol(symbol: str, settings: AccountSettings) -> RuleCheck:
@@ -47,11 +52,21 @@ def check_blocked_symbol(symbol: str, settings: AccountSettings) -> RuleCheck:
     return passed(Rule.BLOCKED_SYMBOL, symbol, "not blocked")
 
 
-def check_session(symbol: str, as_of: datetime, settings: AccountSettings) -> RuleCheck:
+def session_open_check(symbol: str, settings: AccountSettings) -> RuleCheck:
+    """The passing session check of ``symbol`` (the one :func:`check_session` returns
+    whenever the session is open); it does not depend on the time."""
     session = settings.session_for(symbol)
     if session is None:
         return passed(Rule.SESSION, "24/7", "open")
-    if not session.is_open(as_of):
+    return passed(Rule.SESSION, "open", f"open ({session.timezone})")
+
+
+def check_session(
+    symbol: str, as_of: datetime, settings: AccountSettings, when_open: RuleCheck | None = None
+) -> RuleCheck:
+    """``when_open``: :func:`session_open_check` of ``symbol``, when the caller has it."""
+    session = settings.session_for(symbol)
+    if session is not None and not session.is_open(as_of):
         local = as_of.astimezone(session.tz).isoformat()
         return failed(
             Rule.SESSION,
@@ -59,7 +74,7 @@ def check_session(symbol: str, as_of: datetime, settings: AccountSettings) -> Ru
             f"open ({session.timezone})",
             f"{symbol} is outside its trading session at {local}",
         )
-    return passed(Rule.SESSION, "open", f"open ({session.timezone})")
+    return when_open if when_open is not None else session_open_check(symbol, settings)
 
 
 def daily_loss_limit(fraction: Decimal, state: RulesState) -> Decimal:
@@ -85,9 +100,10 @@ def check_daily_realized_loss(state: RulesState, settings: AccountSettings) -> R
 
 
 def check_daily_unrealized_loss(
-    portfolio: Portfolio, state: RulesState, settings: AccountSettings
+    unrealized: Decimal, state: RulesState, settings: AccountSettings
 ) -> RuleCheck:
-    loss = max(-portfolio.total_unrealized, ZERO) / state.day_start_equity
+    """``unrealized``: the portfolio's total floating P&L."""
+    loss = max(-unrealized, ZERO) / state.day_start_equity
     return _loss_limit(
         Rule.DAILY_UNREALIZED_LOSS, loss, settings.daily_unrealized_loss_fraction, "floating loss"
     )
@@ -136,4 +152,4 @@ def check_cooldown(state: RulesState, as_of: datetime) -> RuleCheck:
             "no cooldown",
             f"cooldown after a loss until {until.isoformat()}",
         )
-    return passed(Rule.COOLDOWN, "none", "no cooldown")
+    return NO_COOLDOWN

@@ -1,4 +1,8 @@
-"""A frozen domain model whose derived values are computed once per instance."""
+"""A frozen domain model whose derived values are computed once per instance.
+
+``functools.cached_property`` values of a frozen model depend only on that instance's own
+validated fields; they live in the instance, never in a module, so no call can see
+another call's values."""
 
 from __future__ import annotations
 
@@ -7,27 +11,6 @@ from functools import cached_property
 from typing import Any, Self
 
 from quorum.domain import DomainModel
-
-_new = object.__new__
-_set = object.__setattr__
-
-
-def trusted[M: DomainModel](cls: type[M], values: dict[str, Any], fields_set: frozenset[str]) -> M:
-    """The ``cls`` instance validation would build from ``values``, without validating again.
-
-    For the risk engine's own hot-path values only, which meet the schema by construction
-    (each caller says why). ``values`` must hold every field, defaults included, exactly as
-    validation would store them; ``fields_set`` names the ones given explicitly. The result
-    has the same ``__dict__``, fields set, extras and private state as the validated model,
-    so equality, hashing and serialization cannot tell the two apart; the tests compare
-    them field for field.
-    """
-    model = _new(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", set(fields_set))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
-    return model
 
 
 class CachedModel(DomainModel):

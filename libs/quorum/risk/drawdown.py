@@ -9,7 +9,7 @@ only managed toward exit.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from quorum.domain import RuleCheck
 from quorum.risk.money import ZERO, failed, passed, pct
@@ -91,6 +91,10 @@ def streak_breach(state: RulesState, settings: DrawdownSettings) -> Breach | Non
     return None
 
 
+SAFE_MODE_OFF: Final = passed(Rule.SAFE_MODE, "off", "off")
+"""The passing SAFE_MODE check: a constant, built (and validated) once at import."""
+
+
 def check_safe_mode(state: RulesState) -> RuleCheck:
     mode = state.safe_mode
     if mode is not None:
@@ -100,7 +104,7 @@ def check_safe_mode(state: RulesState) -> RuleCheck:
             "off",
             f"SAFE_MODE since {mode.tripped_at.isoformat()}: {mode.reason}; no new entries",
         )
-    return passed(Rule.SAFE_MODE, "off", "off")
+    return SAFE_MODE_OFF
 
 
 def check_drawdowns(

@@ -4,7 +4,7 @@ Pure: values in, a :class:`~quorum.domain.RiskDecision` out; no I/O, no clock re
 (time comes in as ``as_of``). Rules run in a fixed order and the first breach wins;
 ``checks`` holds every RuleCheck evaluated up to and including it. A rejection is a
 value, never an exception; only programmer errors (naive ``as_of``, a market for another
-symbol, a signal from after ``as_of``) raise.
+symbol, a signal from after ``as_of``, a portfolio prepared under other settings) raise.
 
 Order: global gates (kill switch, SAFE_MODE, drawdown, account can trade, lockouts,
 blocked symbol, session, daily loss / profit limits, trades per window, cooldown,
@@ -23,25 +23,23 @@ from decimal import Decimal
 from quorum.domain import Liquidity, RiskDecision, RuleCheck, Signal, Verdict
 from quorum.risk import account, drawdown, venue
 from quorum.risk.expectancy import check_expected_value
-from quorum.risk.inputs import MarketInfo, Portfolio, TradeStats
+from quorum.risk.inputs import MarketInfo, Portfolio
 from quorum.risk.lifecycle import refresh_state
-from quorum.risk.memo import IdentityMemo
 from quorum.risk.money import (
     ZERO,
     failed,
     floor_to_step,
     min_tradable,
     passed,
-    passed_coarse,
-    passed_once,
     pct,
     show,
     worst_case_loss_per_unit,
 )
-from quorum.risk.portfolio import check_leverage, portfolio_caps
+from quorum.risk.portfolio import check_leverage, portfolio_caps, side_plan
+from quorum.risk.prepared import MarketPlan, PreparedPortfolio, prepared_for
 from quorum.risk.rules import Rule
-from quorum.risk.settings import RiskSettings, SizingSettings
-from quorum.risk.sizing import kelly_cap, quantity_for_risk, risk_fraction
+from quorum.risk.settings import RiskSettings
+from quorum.risk.sizing import quantity_for_risk, risk_fraction
 from quorum.risk.state import RulesState
 from quorum.risk.stops import (
     check_reward_risk,
@@ -62,36 +60,10 @@ def _reject(signal: Signal, as_of: datetime, checks: list[RuleCheck]) -> RiskDec
     )
 
 
-_StaticGates = tuple[tuple[RuleCheck, ...], tuple[RuleCheck, ...]]
-_STATIC_GATES: IdentityMemo[_StaticGates] = IdentityMemo(maxsize=64)
-
-
-def _static_gates(portfolio: Portfolio, state: RulesState, settings: RiskSettings) -> _StaticGates:
-    """The gates that depend only on the frozen state, portfolio and settings, computed once
-    per combination: ``(switches and drawdowns, daily money limits)``. Each is pure, so
-    computing one a failure earlier would skip changes nothing but the time spent."""
-    key = (id(state), id(portfolio), id(settings))
-    gates = _STATIC_GATES.get(key)
-    if gates is None:
-        acct = settings.account
-        leading = (
-            venue.check_kill_switch(state),
-            drawdown.check_safe_mode(state),
-            *drawdown.check_drawdowns(state, portfolio.equity, settings.drawdown),
-            account.check_can_trade(state),
-        )
-        limits = (
-            account.check_daily_realized_loss(state, acct),
-            account.check_daily_unrealized_loss(portfolio, state, acct),
-            account.check_profit_target(state, acct),
-        )
-        gates = _STATIC_GATES.put(key, (state, portfolio, settings), (leading, limits))
-    return gates
-
-
 def _gates(
     signal: Signal,
-    portfolio: Portfolio,
+    portfolio: PreparedPortfolio,
+    plan: MarketPlan | None,
     state: RulesState,
     as_of: datetime,
     settings: RiskSettings,
@@ -99,12 +71,19 @@ def _gates(
     """Global and account gates, in order (lazily, so the first failure stops the rest)."""
     acct = settings.account
     symbol = signal.symbol
-    leading, limits = _static_gates(portfolio, state, settings)
-    yield from leading
+    yield venue.check_kill_switch(state)
+    yield drawdown.check_safe_mode(state)
+    gates = portfolio.gates_for(state)
+    yield from gates.drawdowns
+    yield account.check_can_trade(state)
     yield account.check_lockouts(state, as_of)
-    yield account.check_blocked_symbol(symbol, acct)
-    yield account.check_session(symbol, as_of, acct)
-    yield from limits
+    if plan is None:
+        yield account.check_blocked_symbol(symbol, acct)
+        yield account.check_session(symbol, as_of, acct)
+    else:
+        yield plan.blocked
+        yield account.check_session(symbol, as_of, acct, plan.session_open)
+    yield from gates.limits
     yield account.check_max_trades(state, as_of, acct)
     yield account.check_cooldown(state, as_of)
     yield venue.check_duplicate_intent(venue.entry_intent_id(signal), state, as_of, settings.venue)
@@ -155,13 +134,17 @@ def _run(checks: list[RuleCheck], steps: Iterable[RuleCheck]) -> bool:
 
 def evaluate(
     signal: Signal,
-    portfolio: Portfolio,
+    portfolio: PreparedPortfolio | Portfolio,
     market: MarketInfo,
     rules_state: RulesState,
     as_of: datetime,
     settings: RiskSettings,
 ) -> RiskDecision:
-    """Decide whether ``signal`` may open a position now, and its quantity."""
+    """Decide whether ``signal`` may open a position now, and its quantity.
+
+    ``portfolio`` is best prepared once per snapshot with :func:`prepare_portfolio` and
+    reused for every signal against it; a plain :class:`Portfolio` is prepared per call.
+    A portfolio prepared under other (unequal) risk settings raises ValueError."""
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise ValueError(f"as_of: must be timezone-aware (got {as_of.isoformat()})")
     if signal.symbol != market.symbol:
@@ -171,21 +154,24 @@ def evaluate(
             f"signal.as_of: {signal.as_of.isoformat()} is after as_of {as_of.isoformat()} "
             "(a decision cannot use a signal from the future)"
         )
+    prepared = prepared_for(portfolio, settings)
     state = rules_state
     if as_of >= state.next_reset_at or as_of >= state.next_month_at:
         state = refresh_state(rules_state, as_of, settings).state
 
+    plan = prepared.plan_for(market)
     checks: list[RuleCheck] = []
-    if not _run(checks, _gates(signal, portfolio, state, as_of, settings)):
+    if not _run(checks, _gates(signal, prepared, plan, state, as_of, settings)):
         return _reject(signal, as_of, checks)
     if not _run(checks, _signal_checks(signal, market, settings)):
         return _reject(signal, as_of, checks)
-    return _size(signal, portfolio, market, as_of, settings, checks)
+    return _size(signal, prepared, plan, market, as_of, settings, checks)
 
 
 def _size(
     signal: Signal,
-    portfolio: Portfolio,
+    portfolio: PreparedPortfolio,
+    plan: MarketPlan | None,
     market: MarketInfo,
     as_of: datetime,
     settings: RiskSettings,
@@ -207,17 +193,22 @@ def _size(
     if budgets is None:
         return _reject(signal, as_of, checks)
     full_budget, budget = budgets
+    if plan is None:
+        side = side_plan(portfolio.sides, market, signal.direction, settings.portfolio)
+        limits = venue.order_limits(market, settings.venue)
+    else:
+        side, limits = plan.side(signal.direction), plan.order
     caps = [
         *portfolio_caps(
             portfolio,
-            market,
-            signal.direction,
+            market.symbol,
+            side,
             entry,
             loss_per_unit,
             signal.leverage,
             settings.portfolio,
         ),
-        *venue.order_caps(market, entry, settings.venue),
+        *venue.order_caps(limits, entry),
     ]
     quantity = quantity_for_risk(budget, loss_per_unit)
     binding: list[str] = [] if budget == full_budget else [Rule.KELLY]
@@ -262,22 +253,9 @@ def _size(
     )
 
 
-_KELLY: IdentityMemo[tuple[Decimal | None, str]] = IdentityMemo(maxsize=256)
-
-
-def _kelly(stats: TradeStats | None, sizing: SizingSettings) -> tuple[Decimal | None, str]:
-    """The Kelly cap for ``stats`` and its percentage text, computed once per combination."""
-    key = (id(stats), id(sizing))
-    cached = _KELLY.get(key)
-    if cached is None:
-        kelly = kelly_cap(stats, sizing)
-        cached = _KELLY.put(key, (stats, sizing), (kelly, "" if kelly is None else pct(kelly)))
-    return cached
-
-
 def _budget(
     signal: Signal,
-    portfolio: Portfolio,
+    portfolio: PreparedPortfolio,
     loss_per_unit: Decimal,
     minimum: Decimal,
     settings: RiskSettings,
@@ -290,14 +268,15 @@ def _budget(
     fraction_text = pct(fraction)
     budget = equity * fraction
     checks.append(
-        passed_coarse(
+        passed(
             Rule.RISK_BUDGET,
             fraction_text,
             sizing.risk_budget_limit,
             f"risk {show(budget)} at confidence {signal.confidence:.3f}",
         )
     )
-    kelly, kelly_text = _kelly(portfolio.strategy_stats.get(signal.strategy), sizing)
+    cap = portfolio.kelly_for(signal.strategy)
+    kelly, kelly_text = cap.cap, cap.text
     if kelly is None:
         checks.append(passed(Rule.KELLY, "no statistics", "off"))
         return budget, budget
@@ -305,7 +284,7 @@ def _budget(
         checks.append(failed(Rule.KELLY, kelly_text, "> 0", "trade statistics show no edge"))
         return None
     if kelly >= fraction:
-        checks.append(passed_coarse(Rule.KELLY, fraction_text, kelly_text))
+        checks.append(passed(Rule.KELLY, fraction_text, kelly_text))
         return budget, budget
     capped = equity * kelly
     room = quantity_for_risk(capped, loss_per_unit)
@@ -320,9 +299,7 @@ def _budget(
             )
         )
         return None
-    checks.append(
-        passed_coarse(Rule.KELLY, fraction_text, kelly_text, "risk reduced to the Kelly cap")
-    )
+    checks.append(passed(Rule.KELLY, fraction_text, kelly_text, "risk reduced to the Kelly cap"))
     return budget, capped
 
 
@@ -337,7 +314,7 @@ def _check_min_amount(quantity: Decimal, shown: str, market: MarketInfo) -> Rule
             f"quantity {shown} (rounded down to step {show(market.amount_step)}) "
             f"is below the minimum amount {show(market.min_amount)}",
         )
-    return passed_once(Rule.MIN_AMOUNT, shown, limit)
+    return passed(Rule.MIN_AMOUNT, shown, limit)
 
 
 def _check_min_notional(quantity: Decimal, entry: Decimal, market: MarketInfo) -> RuleCheck:
@@ -350,4 +327,4 @@ def _check_min_notional(quantity: Decimal, entry: Decimal, market: MarketInfo) -
             limit,
             f"notional {show(notional)} is below the minimum notional {show(market.min_notional)}",
         )
-    return passed_once(Rule.MIN_NOTIONAL, show(notional), limit)
+    return passed(Rule.MIN_NOTIONAL, show(notional), limit)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from quorum.domain import RuleCheck
-from quorum.risk.money import ONE, failed, passed, passed_once, show, to_decimal
+from quorum.risk.money import ONE, failed, passed, show, to_decimal
 from quorum.risk.rules import Rule
 from quorum.risk.settings import ExpectancySettings
 
@@ -71,4 +71,4 @@ def check_expected_value(
             f"net expected value {ev_r:.4f} R ({show(ev)} per unit) after fees and slippage "
             f"is not above {show(minimum_r)} R",
         )
-    return passed_once(Rule.EXPECTED_VALUE, measured, limit)
+    return passed(Rule.EXPECTED_VALUE, measured, limit)

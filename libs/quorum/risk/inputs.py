@@ -6,7 +6,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Annotated, NamedTuple, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from quorum.domain import (
     Confidence,
@@ -17,11 +17,13 @@ from quorum.domain import (
     NonNegativeDecimal,
     Position,
     PositionState,
+    PositiveMoney,
     Price,
     Quantity,
     Symbol,
     UtcDatetime,
 )
+from quorum.domain.bounds import within
 from quorum.risk.base import CachedModel
 from quorum.risk.money import ZERO, show
 
@@ -46,65 +48,80 @@ class TradeStats(DomainModel):
 
     trades: int = Field(ge=0)
     win_rate: Confidence
-    payoff_ratio: Decimal = Field(gt=0, allow_inf_nan=False)
+    payoff_ratio: Annotated[
+        Decimal,
+        Field(gt=0, allow_inf_nan=False),
+        AfterValidator(within(Decimal("1e-6"), Decimal("1e6"))),
+    ]
     """Average win divided by average loss."""
 
 
-class Portfolio(CachedModel):
-    """Equity, margin and open exposures at the moment of the decision."""
+class Portfolio(DomainModel):
+    """Equity, margin and open exposures at the moment of the decision.
 
-    equity: Decimal = Field(gt=0, allow_inf_nan=False)
+    The risk gate works from :func:`quorum.risk.prepare_portfolio`'s
+    :class:`~quorum.risk.PreparedPortfolio` of it; the properties here compute their
+    totals afresh on every access."""
+
+    equity: PositiveMoney
     margin_available: NonNegativeDecimal
     exposures: tuple[Exposure, ...] = ()
     strategy_stats: dict[str, TradeStats] = Field(default_factory=dict)
 
-    @cached_property
     def aggregates(self) -> PortfolioTotals:
-        """Total notional, total floating P&L and per-symbol sides, in one pass over the
-        exposures (each sum runs in exposure order from zero)."""
-        sides: dict[str, tuple[Decimal, Decimal, Decimal, Decimal]] = {}
-        notional = unrealized = Decimal(0)
-        empty = (ZERO, ZERO, ZERO, ZERO)
-        for e in self.exposures:
-            notional += e.notional
-            unrealized += e.unrealized_pnl
-            ln, lr, sn, sr = sides.get(e.symbol, empty)
-            if e.direction is Direction.LONG:
-                sides[e.symbol] = (ln + e.notional, lr + e.risk, sn, sr)
-            else:
-                sides[e.symbol] = (ln, lr, sn + e.notional, sr + e.risk)
-        return PortfolioTotals(notional, unrealized, sides)
+        """Total notional, total floating P&L and per-symbol sides, in one pass."""
+        return aggregate(self.exposures)
 
     @property
     def total_notional(self) -> Decimal:
-        return self.aggregates.notional
+        return self.aggregates().notional
 
     @property
     def total_unrealized(self) -> Decimal:
-        return self.aggregates.unrealized
+        return self.aggregates().unrealized
 
     @property
-    def by_symbol_side(self) -> dict[str, tuple[Decimal, Decimal, Decimal, Decimal]]:
-        """``symbol -> (long notional, long risk, short notional, short risk)``."""
-        return self.aggregates.sides
-
-    def symbol_totals(self, symbol: str) -> tuple[Decimal, Decimal]:
-        """``(notional, risk)`` summed over the exposures in ``symbol`` (zeros when none)."""
-        side = self.aggregates.sides.get(symbol)
-        return (ZERO, ZERO) if side is None else (side[0] + side[2], side[1] + side[3])
-
-    @cached_property
     def by_symbol(self) -> dict[str, tuple[Decimal, Decimal]]:
         """``symbol -> (notional, risk)`` summed over exposures in that symbol."""
-        return {s: (v[0] + v[2], v[1] + v[3]) for s, v in self.by_symbol_side.items()}
+        return {s: v.totals() for s, v in self.aggregates().sides.items()}
+
+
+class SideTotals(NamedTuple):
+    """One symbol's open exposure by side."""
+
+    long_notional: Decimal
+    long_risk: Decimal
+    short_notional: Decimal
+    short_risk: Decimal
+
+    def totals(self) -> tuple[Decimal, Decimal]:
+        """``(notional, risk)`` over both sides."""
+        return self.long_notional + self.short_notional, self.long_risk + self.short_risk
 
 
 class PortfolioTotals(NamedTuple):
-    """A portfolio's aggregates (see :attr:`Portfolio.aggregates`)."""
+    """A portfolio's aggregates (see :func:`aggregate`)."""
 
     notional: Decimal
     unrealized: Decimal
-    sides: dict[str, tuple[Decimal, Decimal, Decimal, Decimal]]
+    sides: dict[str, SideTotals]
+
+
+def aggregate(exposures: tuple[Exposure, ...]) -> PortfolioTotals:
+    """Total notional, total floating P&L and per-symbol sides, in one pass over the
+    exposures (each sum runs in exposure order from zero)."""
+    sides: dict[str, SideTotals] = {}
+    notional = unrealized = ZERO
+    empty = SideTotals(ZERO, ZERO, ZERO, ZERO)
+    for e in exposures:
+        notional += e.notional
+        unrealized += e.unrealized_pnl
+        ln, lr, sn, sr = sides.get(e.symbol, empty)
+        if e.direction is Direction.LONG:
+            sides[e.symbol] = SideTotals(ln + e.notional, lr + e.risk, sn, sr)
+        else:
+            sides[e.symbol] = SideTotals(ln, lr, sn + e.notional, sr + e.risk)
+    return PortfolioTotals(notional, unrealized, sides)
 
 
 class MarketInfo(CachedModel):
@@ -206,4 +223,4 @@ class MonitoredPosition(CachedModel):
 class AccountSnapshot(DomainModel):
     """Account equity seen by the monitor (for drawdown and floating-loss limits)."""
 
-    equity: Decimal = Field(gt=0, allow_inf_nan=False)
+    equity: PositiveMoney

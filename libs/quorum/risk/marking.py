@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from typing_extensions import TypeIs
 
@@ -40,10 +40,6 @@ class Marked(NamedTuple):
     pnl: Decimal
 
 
-_tuple_new: Any = tuple.__new__
-"""``_tuple_new(Marked, fields)`` is ``Marked(*fields)`` without its Python ``__new__`` frame."""
-
-
 class Book(NamedTuple):
     """Every position marked, with the floating P&L totals the account rules read."""
 
@@ -66,13 +62,13 @@ def mark_all(positions: Sequence[MonitoredPosition], quotes: Mapping[str, PriceU
         p = mp.position
         price = quotes.get(p.symbol)
         if price is None:
-            row = _tuple_new(Marked, (mp, None, ZERO, ZERO))
+            row = Marked(mp, None, ZERO, ZERO)
         else:
             long = p.direction is long_side
             # The exit price: a bar's close, else the bid for a long and the ask for a short.
             mark = price.close if is_bar(price) else price.bid if long else price.ask
             move = mark - mp.entry if long else mp.entry - mark
-            row = _tuple_new(Marked, (mp, price, mark, move * p.quantity))
+            row = Marked(mp, price, mark, move * p.quantity)
         append(row)
         if worst is None or row.pnl < worst.pnl:
             worst = row

@@ -30,7 +30,6 @@ from quorum.risk.actions import (
     ReducePosition,
     TripSafeMode,
 )
-from quorum.risk.base import trusted
 from quorum.risk.drawdown import drawdown_breach
 from quorum.risk.inputs import AccountSnapshot, MonitoredPosition
 from quorum.risk.lifecycle import refresh_state
@@ -340,40 +339,13 @@ def _move_stop(
             why = f"ATR trail {show(m.trail_atr_multiple)}x{show(atr)} after {profit_r:.2f} R"
         else:
             rule, why = Rule.BREAKEVEN, f"breakeven after {profit_r:.2f} R"
-        if len(why) <= _MAX_REASON:
-            actions.append(_move(p.position_id, p.symbol, current, target, rule, why))
-        else:  # an absurd price can format past the limit: let validation refuse it
-            actions.append(
-                MoveStop(
-                    position_id=p.position_id,
-                    symbol=p.symbol,
-                    old_stop=current,
-                    new_stop=target,
-                    rule=rule,
-                    reason=why,
-                )
+        actions.append(
+            MoveStop(
+                position_id=p.position_id,
+                symbol=p.symbol,
+                old_stop=current,
+                new_stop=target,
+                rule=rule.value,
+                reason=why,
             )
-
-
-_MAX_REASON = 400
-"""``Action.reason``'s length limit."""
-_MOVE_FIELDS = frozenset(("rule", "reason", "position_id", "symbol", "old_stop", "new_stop"))
-
-
-def _move(
-    position_id: str, symbol: str, old: Decimal, new: Decimal, rule: Rule, reason: str
-) -> MoveStop:
-    """The MoveStop ``MoveStop(...)`` would validate, built directly: the id and symbol come
-    from a validated Position, ``old`` is its validated stop, ``new`` is a finite price the
-    caller checked to be > 0, ``rule`` is a :class:`Rule` and the caller checked the length
-    of ``reason``."""
-    values = {
-        "rule": rule.value,
-        "reason": reason,
-        "kind": "move_stop",
-        "position_id": position_id,
-        "symbol": symbol,
-        "old_stop": old,
-        "new_stop": new,
-    }
-    return trusted(MoveStop, values, _MOVE_FIELDS)
+        )

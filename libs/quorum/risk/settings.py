@@ -12,12 +12,13 @@ from functools import cached_property
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from quorum.domain import MAX_STOP_FRACTION, MIN_STOP_FRACTION, DomainModel, Liquidity
+from quorum.domain.bounds import MAX_MONEY, MIN_PRICE, within
 from quorum.risk.base import CachedModel
 from quorum.risk.calendar import TradingSession, zone
-from quorum.risk.money import limit_pct, show
+from quorum.risk.money import pct, show
 from quorum.risk.rules import BreachAction
 
 Fraction = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]
@@ -26,7 +27,10 @@ Fraction = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]
 FeeRate = Annotated[Decimal, Field(ge=0, lt=Decimal("0.1"), allow_inf_nan=False)]
 """A rate in [0, 10 %): fees, slippage, buffers."""
 
-Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+Positive = Annotated[
+    Decimal, Field(gt=0, allow_inf_nan=False), AfterValidator(within(MIN_PRICE, MAX_MONEY))
+]
+"""A strictly positive amount or multiple, within [1e-12, 1e18]."""
 PositiveDuration = Annotated[timedelta, Field(gt=timedelta(0))]
 
 
@@ -63,7 +67,7 @@ class SizingSettings(CachedModel):
     @cached_property
     def risk_budget_limit(self) -> str:
         """The risk-budget check's limit text, formatted once."""
-        return f"[{limit_pct(self.min_risk_fraction)}, {limit_pct(self.max_risk_fraction)}]"
+        return f"[{pct(self.min_risk_fraction)}, {pct(self.max_risk_fraction)}]"
 
 
 class StopSettings(CachedModel):
@@ -92,7 +96,7 @@ class StopSettings(CachedModel):
     @cached_property
     def stop_distance_limit(self) -> str:
         """The stop-distance check's limit text, formatted once."""
-        return f"[{limit_pct(self.min_stop_fraction)}, {limit_pct(self.max_stop_fraction)}]"
+        return f"[{pct(self.min_stop_fraction)}, {pct(self.max_stop_fraction)}]"
 
 
 class ExpectancySettings(CachedModel):

@@ -15,7 +15,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from quorum.domain import DomainModel, Money, NonNegativeDecimal, UtcDatetime
+from quorum.domain import DomainModel, Money, NonNegativeDecimal, PositiveMoney, UtcDatetime
 
 
 def count_in_window(times: tuple[datetime, ...], as_of: datetime, window: timedelta) -> int:
@@ -78,10 +78,10 @@ class RulesState(DomainModel):
     next_reset_at: UtcDatetime
     month_started_at: UtcDatetime
     next_month_at: UtcDatetime
-    last_equity: Decimal = Field(gt=0, allow_inf_nan=False)
-    day_start_equity: Decimal = Field(gt=0, allow_inf_nan=False)
-    day_peak_equity: Decimal = Field(gt=0, allow_inf_nan=False)
-    month_peak_equity: Decimal = Field(gt=0, allow_inf_nan=False)
+    last_equity: PositiveMoney
+    day_start_equity: PositiveMoney
+    day_peak_equity: PositiveMoney
+    month_peak_equity: PositiveMoney
     realized_pnl_today: Money = Decimal(0)
     trade_times: tuple[UtcDatetime, ...] = ()
     """Entry times inside the trades window, sorted oldest first."""
@@ -91,7 +91,7 @@ class RulesState(DomainModel):
     """Intent ids submitted inside the duplicate window, with their time."""
     loss_streak: int = Field(default=0, ge=0)
     streak_loss: NonNegativeDecimal = Decimal(0)
-    streak_start_equity: Decimal | None = Field(default=None, gt=0)
+    streak_start_equity: PositiveMoney | None = None
     cooldown_until: UtcDatetime | None = None
     lockouts: tuple[Lockout, ...] = ()
     safe_mode: SafeMode | None = None

@@ -13,8 +13,6 @@ from quorum.domain import Direction, RuleCheck
 from quorum.risk.money import (
     failed,
     passed,
-    passed_coarse,
-    passed_once,
     pct,
     round_to_tick,
     show,
@@ -50,7 +48,7 @@ def check_stop_distance(
         return failed(
             Rule.STOP_DISTANCE, pct(distance), limit, f"stop {pct(distance)} of entry is too wide"
         )
-    return passed_coarse(Rule.STOP_DISTANCE, pct(distance), limit)
+    return passed(Rule.STOP_DISTANCE, pct(distance), limit)
 
 
 def check_take_profit(
@@ -69,7 +67,7 @@ def check_take_profit(
             f"{side} {show(entry)}",
             f"take-profit {show(take_profit)} must be {side} entry {show(entry)} for a {direction}",
         )
-    return passed_once(Rule.TAKE_PROFIT, show(take_profit), f"{side} {show(entry)}")
+    return passed(Rule.TAKE_PROFIT, show(take_profit), f"{side} {show(entry)}")
 
 
 def reward_risk(entry: Decimal, stop: Decimal, take_profit: Decimal) -> Decimal:
@@ -90,7 +88,7 @@ def check_reward_risk(
             limit,
             f"reward:risk {ratio:.4f} is below {show(settings.min_reward_risk)}",
         )
-    return passed_coarse(Rule.REWARD_RISK, f"{ratio:.4f}", limit)
+    return passed(Rule.REWARD_RISK, f"{ratio:.4f}", limit)
 
 
 def check_worst_case_loss(loss: Decimal, budget: Decimal) -> RuleCheck:
@@ -102,7 +100,7 @@ def check_worst_case_loss(loss: Decimal, budget: Decimal) -> RuleCheck:
             f"<= {show(budget)}",
             f"worst-case loss {show(loss)} exceeds the per-trade risk {show(budget)}",
         )
-    return passed_once(Rule.WORST_CASE_LOSS, show(loss), f"<= {show(budget)}")
+    return passed(Rule.WORST_CASE_LOSS, show(loss), f"<= {show(budget)}")
 
 
 def atr_stop(

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Final, NamedTuple
 
-from quorum.domain import OrderLeg, RuleCheck, Signal, derive_client_order_id
+from quorum.domain import MAX_QUANTITY, OrderLeg, RuleCheck, Signal, derive_client_order_id
 from quorum.risk.inputs import MarketInfo
-from quorum.risk.memo import IdentityMemo
 from quorum.risk.money import (
     ONE,
     UNLIMITED,
     ZERO,
     failed,
-    limit_pct,
     passed,
-    passed_coarse,
     pct,
     show,
 )
@@ -24,6 +22,9 @@ from quorum.risk.portfolio import Cap, amount_cap
 from quorum.risk.rules import Rule
 from quorum.risk.settings import VenueSettings
 from quorum.risk.state import RulesState, count_in_window
+
+KILL_SWITCH_RELEASED: Final = passed(Rule.KILL_SWITCH, "released", "released")
+"""The passing kill-switch check: a constant, built (and validated) once at import."""
 
 
 def entry_intent_id(signal: Signal) -> str:
@@ -48,7 +49,7 @@ def check_kill_switch(state: RulesState) -> RuleCheck:
             f"kill switch engaged by {switch.by} at {switch.engaged_at.isoformat()}: "
             f"{switch.reason}",
         )
-    return passed(Rule.KILL_SWITCH, "released", "released")
+    return KILL_SWITCH_RELEASED
 
 
 def check_duplicate_intent(
@@ -84,7 +85,7 @@ def check_order_rate(state: RulesState, as_of: datetime, settings: VenueSettings
 
 def check_price_collar(entry: Decimal, reference: Decimal, settings: VenueSettings) -> RuleCheck:
     deviation = abs(entry - reference) / reference
-    limit = limit_pct(settings.price_collar_fraction)
+    limit = pct(settings.price_collar_fraction)
     if deviation > settings.price_collar_fraction:
         return failed(
             Rule.PRICE_COLLAR,
@@ -93,37 +94,47 @@ def check_price_collar(entry: Decimal, reference: Decimal, settings: VenueSettin
             f"entry {show(entry)} is {pct(deviation)} from the reference price "
             f"{show(reference)}; the collar is {limit}",
         )
-    return passed_coarse(Rule.PRICE_COLLAR, pct(deviation), limit)
+    return passed(Rule.PRICE_COLLAR, pct(deviation), limit)
 
 
-_ORDER_LIMITS: IdentityMemo[tuple[Cap, Decimal, str]] = IdentityMemo(maxsize=1_024)
+class OrderLimits(NamedTuple):
+    """A market's per-order limits under the venue settings (neither depends on the price).
+
+    The quantity limit is never above the domain's ``MAX_QUANTITY``; the notional limit is
+    unlimited (infinite) when nobody configured one."""
+
+    quantity_cap: Cap
+    max_notional: Decimal
+    notional_text: str
 
 
-def _order_limits(market: MarketInfo, settings: VenueSettings) -> tuple[Cap, Decimal, str]:
-    """``(quantity cap, notional limit, its text)``: neither depends on the entry price."""
-    key = (id(market), id(settings))
-    limits = _ORDER_LIMITS.get(key)
-    if limits is None:
-        symbol = market.symbol
-        quantities = [settings.max_order_quantity.get(symbol), market.max_order_quantity]
-        notionals = [
-            settings.max_order_notional.get(symbol, settings.default_max_order_notional),
-            market.max_order_notional,
-        ]
-        max_qty = min((q for q in quantities if q is not None), default=UNLIMITED)
-        max_notional = min((n for n in notionals if n is not None), default=UNLIMITED)
-        quantity_cap = amount_cap(Rule.MAX_ORDER_QUANTITY, ZERO, ONE, max_qty, "order quantity")
-        text = "unlimited" if max_notional.is_infinite() else show(max_notional)
-        limits = _ORDER_LIMITS.put(key, (market, settings), (quantity_cap, max_notional, text))
-    return limits
+def order_limits(market: MarketInfo, settings: VenueSettings) -> OrderLimits:
+    """The tighter of ours and the venue's per-order quantity and notional limits.
+
+    A limit nobody configured is unlimited (an infinite limit, shown as such)."""
+    symbol = market.symbol
+    quantities = [settings.max_order_quantity.get(symbol), market.max_order_quantity]
+    notionals = [
+        settings.max_order_notional.get(symbol, settings.default_max_order_notional),
+        market.max_order_notional,
+    ]
+    # No order can exceed the domain's largest quantity, configured or not.
+    max_qty = min((q for q in quantities if q is not None), default=MAX_QUANTITY)
+    max_notional = min((n for n in notionals if n is not None), default=UNLIMITED)
+    quantity_cap = amount_cap(Rule.MAX_ORDER_QUANTITY, ZERO, ONE, max_qty, "order quantity")
+    text = "unlimited" if max_notional.is_infinite() else show(max_notional)
+    return OrderLimits(quantity_cap, max_notional, text)
 
 
-def order_caps(market: MarketInfo, entry: Decimal, settings: VenueSettings) -> tuple[Cap, ...]:
-    """Per-order quantity and notional caps: the tighter of ours and the venue's.
-
-    A cap nobody configured is unlimited (an infinite limit, shown as such)."""
-    quantity_cap, max_notional, notional_text = _order_limits(market, settings)
+def order_caps(limits: OrderLimits, entry: Decimal) -> tuple[Cap, ...]:
+    """Per-order quantity and notional caps at ``entry``."""
     notional_cap = Cap(
-        Rule.MAX_ORDER_NOTIONAL, ZERO, entry, max_notional, None, notional_text, "order notional"
+        Rule.MAX_ORDER_NOTIONAL,
+        ZERO,
+        entry,
+        limits.max_notional,
+        None,
+        limits.notional_text,
+        "order notional",
     )
-    return quantity_cap, notional_cap
+    return limits.quantity_cap, notional_cap

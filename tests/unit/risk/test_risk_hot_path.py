@@ -1,5 +1,6 @@
-"""The hot path's shortcuts (value caches, identity memos, precomputed texts) change
-nothing a caller can see: same checks, same texts, same decisions."""
+"""What the hot path computes ahead (a prepared portfolio, precomputed limit texts, constant
+passing checks) changes nothing a caller can see: same checks, same texts, same decisions,
+and every value is built through validation."""
 
 from __future__ import annotations
 
@@ -23,8 +24,7 @@ from tests.unit.risk.risk_kit import (
 from quorum.domain import Direction, RuleCheck
 from quorum.risk import MoveStop, Rule, TradingSession, evaluate, monitor, set_kill_switch
 from quorum.risk.calendar import _inside
-from quorum.risk.memo import IdentityMemo
-from quorum.risk.money import failed, passed, passed_coarse, passed_once, rule_check, show
+from quorum.risk.money import failed, passed, rule_check, show
 from quorum.risk.monitor import margin_usage
 from quorum.risk.settings import PortfolioSettings, StopSettings, VenueSettings
 from quorum.testing import make_quote
@@ -33,41 +33,29 @@ from quorum.testing import make_quote
 def test_rule_check_builders_validate_and_equal_the_constructor() -> None:
     for rule in Rule:
         expected = RuleCheck(rule=rule.value, passed=True, measured="1", limit="2", message="m")
-        for build in (passed, passed_coarse, passed_once):
-            built = build(rule, "1", "2", "m")
-            assert type(built) is RuleCheck
-            assert built == expected
-            assert built.model_dump() == expected.model_dump()
-            assert built.model_fields_set == expected.model_fields_set
-            assert built.model_dump_json() == expected.model_dump_json()
+        built = passed(rule, "1", "2", "m")
+        assert type(built) is RuleCheck
+        assert type(built.rule) is str
+        assert built == expected
+        assert built.model_dump() == expected.model_dump()
+        assert built.model_fields_set == expected.model_fields_set
+        assert built.model_dump_json() == expected.model_dump_json()
         refused = failed(rule, "1", "2", "why")
         assert refused == RuleCheck(
             rule=rule.value, passed=False, measured="1", limit="2", message=f"{rule}: why"
         )
 
 
-def test_rule_check_builder_still_refuses_invalid_values() -> None:
+def test_rule_check_builders_refuse_invalid_values() -> None:
     with pytest.raises(ValidationError):
         rule_check("", True, "1", "2", "")
     with pytest.raises(ValidationError):
         rule_check("x" * 81, True, "1", "2", "")
+    with pytest.raises(ValidationError, match="rule"):
+        passed("", "1", "2")  # type: ignore[arg-type]
 
 
-def test_identity_memo_hits_only_the_same_objects_and_stays_bounded() -> None:
-    memo: IdentityMemo[str] = IdentityMemo(maxsize=2)
-    a, b, c = object(), object(), object()
-    assert memo.get((id(a),)) is None
-    assert memo.put((id(a),), (a,), "a") == "a"
-    assert memo.get((id(a),)) == "a"
-    assert memo.get((id(b),)) is None
-    memo.put((id(b),), (b,), "b")
-    memo.put((id(c),), (c,), "c")
-    assert len(memo) == 2
-    assert memo.get((id(a),)) is None  # the oldest went first
-    assert memo.get((id(c),)) == "c"
-
-
-def test_decisions_are_the_same_from_cold_caches_and_from_fresh_equal_inputs() -> None:
+def test_decisions_are_the_same_repeated_and_from_fresh_equal_inputs() -> None:
     s = settings(portfolio={"max_position_notional_fraction": "0.5"})
     folio = portfolio(
         exposure("ETH/USDT", notional=Decimal(4_000), risk=Decimal(200)),
@@ -146,7 +134,7 @@ def test_margin_usage_uses_the_same_collateral() -> None:
     assert margin_usage(monitored(open_position()), mark, pnl) is None
 
 
-def test_move_stops_built_without_revalidation_equal_validated_ones() -> None:
+def test_move_stops_from_the_monitor_equal_validated_ones() -> None:
     # Longs from 100 with stop 98 (1 R = 2) and ATR 1: breakeven at 102, trailing at 105.
     marks = {"S0/USDT": Decimal(102), "S1/USDT": Decimal(105), "S2/USDT": Decimal("106.37")}
     positions = [

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from tests.unit.risk.risk_kit import T0, check, decide, market, settings, signal, state
+from tests.unit.risk.risk_kit import T0, check, decide, market, portfolio, settings, signal, state
 
-from quorum.domain import Verdict
+from quorum.domain import MAX_QUANTITY, MIN_PRICE, Verdict
 from quorum.risk import (
     RiskSettings,
     Rule,
@@ -120,7 +120,32 @@ def test_evaluate_applies_the_tighter_of_our_and_the_venue_order_caps() -> None:
     assert decision.quantity == Decimal(40)
 
 
-def test_evaluate_shows_unconfigured_order_caps_as_unlimited() -> None:
+def test_unconfigured_order_caps_are_the_domain_maximum_quantity_and_no_notional_limit() -> None:
     decision = decide()
-    assert check(decision, Rule.MAX_ORDER_QUANTITY).limit == "unlimited"
+    assert check(decision, Rule.MAX_ORDER_QUANTITY).limit == "1e+15"
     assert check(decision, Rule.MAX_ORDER_NOTIONAL).limit == "unlimited"
+
+
+def test_an_order_never_exceeds_the_domain_maximum_quantity() -> None:
+    # 10^7 equity at a 10^-12 price with a 10 % stop asks for ~2x10^16 units.
+    price = MIN_PRICE * 10
+    sig = signal(
+        entry=price,
+        stop_loss=price * Decimal("0.9"),
+        take_profit=price * 2,
+        confidence=0.9,
+    )
+    equity = Decimal(10**7)
+    huge = portfolio(equity=equity, margin_available=equity)
+    info = market(
+        reference_price=price,
+        price_tick=MIN_PRICE,
+        amount_step=Decimal(1),
+        min_amount=Decimal(0),
+        min_notional=Decimal(0),
+    )
+    s = settings(portfolio={"max_position_notional_fraction": "1", "max_leverage": 10})
+    decision = decide(sig, folio=huge, info=info, s=s, rules=state(s, equity=equity))
+    assert decision.verdict is Verdict.RESIZED
+    assert decision.quantity == MAX_QUANTITY
+    assert Rule.MAX_ORDER_QUANTITY in decision.reason
