@@ -26,15 +26,26 @@ if ! tools/services.sh start "$state"; then
 fi
 set -a; . "$state/env"; set +a
 
-step "pytest"
+step "pytest (with coverage of libs/quorum; [tool.coverage] in pyproject.toml)"
 export NUMBA_CACHE_DIR=${NUMBA_CACHE_DIR:-$PWD/.cache/numba}
 export LITELLM_LOCAL_MODEL_COST_MAP=True
 set +e
-"$bin/pytest" "$@"
+"$bin/pytest" --cov --cov-report= "$@"
 status=$?
 set -e
 if [ $status -eq 5 ]; then
   echo "error: pytest collected no tests; that is a failure, not a pass" >&2
   exit 1
 fi
-exit $status
+if [ $status -ne 0 ]; then
+  exit $status
+fi
+
+# The floors hold for the whole suite; a run narrowed by arguments measures only part of it.
+step "coverage floors (tools/coverage_gate.py: risk, scoring, execution >= 90 % each)"
+if [ $# -gt 0 ]; then
+  echo "skipped: pytest was given arguments ($*), so not every test ran"
+  exit 0
+fi
+"$bin/coverage" report --format=total | sed 's/^/quorum total: /; s/$/ %/'
+"$bin/python" tools/coverage_gate.py
