@@ -46,7 +46,6 @@ class BacktestOutcome:
     result: BacktestResult
     result_hash: str
     """SHA-256 of the result without its run id: equal for equal data, config and seed."""
-    run_ids: list[str]
     tally: dict[str, Any] = field(default_factory=dict)
 
 
@@ -248,7 +247,7 @@ def run_backtest(
         result_hash=digest_out,
         notes=mode,
     )
-    return BacktestOutcome(result, digest_out, [p[0] for p in parts], tally)
+    return BacktestOutcome(result, digest_out, tally)
 
 
 def _release(router: Any) -> None:

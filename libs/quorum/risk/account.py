@@ -62,10 +62,6 @@ def check_session(symbol: str, as_of: datetime, settings: AccountSettings) -> Ru
     return passed(Rule.SESSION, "open", f"open ({session.timezone})")
 
 
-def daily_loss_limit(fraction: Decimal, state: RulesState) -> Decimal:
-    return fraction * state.day_start_equity
-
-
 def _loss_limit(rule: Rule, loss: Decimal, limit: Decimal | None, what: str) -> RuleCheck:
     """A loss as a fraction of start equity against an optional limit (None = off)."""
     if limit is None:
