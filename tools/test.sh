@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What `make test` runs: lint, format check, types, import contracts, then every test
+# What `make test` runs: lint, format check, types, import contracts, dead code, then every test
 # against real Redis and PostgreSQL servers started here and stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,9 @@ step "ruff check"; "$bin/ruff" check .
 step "ruff format --check"; "$bin/ruff" format --check .
 step "mypy --strict (libs, apps)"; "$bin/mypy"
 step "import contracts (lint-imports)"; "$bin/lint-imports"
+# Paths, confidence and framework waivers in [tool.vulture] of pyproject.toml; single names
+# in tools/vulture_whitelist.py, each with its reason.
+step "dead code (vulture)"; "$bin/vulture"
 # pip-audit over poetry.lock; see tools/audit.py for why its own exit code is not trusted.
 step "dependency audit (pip-audit)"; "$bin/python" tools/audit.py
 
