@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import coverage
-from coverage.exceptions import NoDataError
+from coverage.exceptions import CoverageException, NoDataError
 
 ROOT = Path(__file__).resolve().parents[1]
 FAIL_UNDER = 90.0
@@ -28,11 +28,14 @@ GATED = {
 }
 
 
-def _percent(cov: coverage.Coverage, pattern: str, detail: io.StringIO) -> float | None:
+def _percent(cov: coverage.Coverage, pattern: str, detail: io.StringIO) -> float | str:
+    """The covered percentage of the files matching ``pattern``, or why there is none."""
     try:
         return float(cov.report(include=[pattern], file=detail))
     except NoDataError:
-        return None
+        return "nothing measured"
+    except CoverageException as exc:  # e.g. a measured file no longer on disk
+        return f"no report ({exc})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     for package, directory in GATED.items():
         detail = io.StringIO()
         percent = _percent(cov, str(root / directory / "*"), detail)
-        if percent is None:
+        if isinstance(percent, str):
             failed.append(package)
-            print(f"FAIL {package}: nothing measured under {directory}/", file=sys.stderr)
+            print(f"FAIL {package}: {percent} under {directory}/", file=sys.stderr)
             continue
         if percent < args.fail_under:
             failed.append(package)
