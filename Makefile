@@ -35,7 +35,7 @@ install: $(STAMP)  ## create .venv with the locked dependencies
 run: $(STAMP)  ## the main job on embedded defaults (offline)
 	$(VENV)/bin/quorum run
 
-test: $(STAMP)  ## lint, format check, mypy --strict, import contracts, all tests
+test: $(STAMP)  ## lint, format, mypy --strict, import contracts, dead code, all tests + coverage floors
 	tools/test.sh
 
 lint: $(STAMP)  ## ruff check and format check only
