@@ -48,4 +48,4 @@ lock: | $(POETRY_HOME)/bin/poetry  ## re-resolve poetry.lock after editing pypro
 	$(POETRY) lock
 
 clean:  ## remove the virtualenv and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .cache .coverage
