@@ -12,6 +12,7 @@ from quorum.domain.base import DomainModel, Hash256, UtcDatetime
 
 class JournalKind(StrEnum):
     FLAG_CHANGE = "flag_change"
+    CONFIG_CHANGE = "config_change"
     SCAN = "scan"
     OPINION = "opinion"
     SCORE = "score"
