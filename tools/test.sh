@@ -50,5 +50,5 @@ if [ $# -gt 0 ]; then
   echo "skipped: pytest was given arguments ($*), so not every test ran"
   exit 0
 fi
-"$bin/coverage" report --format=total | sed 's/^/quorum total: /; s/$/ %/'
+"$bin/coverage" report --format=total --precision=1 | sed 's/^/quorum total: /; s/$/ %/'
 "$bin/python" tools/coverage_gate.py
