@@ -217,6 +217,23 @@ def test_sync_partial_fill_without_trades_takes_the_limit_price_as_average(
     assert (updated.filled_quantity, updated.average_price) == (D("0.2"), D(99))
 
 
+def test_sync_does_not_call_an_order_partially_filled_before_a_fill_price_is_known(
+    tmp_path: Path,
+) -> None:
+    env = make_env(tmp_path)
+    order = env.stored()
+
+    unpriced = _record(env, order, _seen(order, "open", "0.2"))  # no average, no price
+
+    assert unpriced is not None
+    assert unpriced.state is not S.PARTIALLY_FILLED
+    assert unpriced.filled_quantity == 0
+    priced = _record(env, unpriced, _seen(order, "open", "0.2", average_price=D(100)))
+    assert priced is not None
+    assert priced.state is S.PARTIALLY_FILLED
+    assert (priced.filled_quantity, priced.average_price) == (D("0.2"), D(100))
+
+
 def test_sync_never_moves_an_order_back_nor_lowers_its_filled_quantity(tmp_path: Path) -> None:
     env = make_env(tmp_path)
     order = env.stored()
