@@ -35,7 +35,7 @@ install: $(STAMP)  ## create .venv with the locked dependencies
 run: $(STAMP)  ## the main job on embedded defaults (offline)
 	$(VENV)/bin/quorum run
 
-test: $(STAMP)  ## lint, format check, mypy --strict, import contracts, all tests
+test: $(STAMP)  ## lint, format, mypy --strict, import contracts, dead code, all tests + coverage floors
 	tools/test.sh
 
 lint: $(STAMP)  ## ruff check and format check only
@@ -48,4 +48,4 @@ lock: | $(POETRY_HOME)/bin/poetry  ## re-resolve poetry.lock after editing pypro
 	$(POETRY) lock
 
 clean:  ## remove the virtualenv and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .cache .coverage

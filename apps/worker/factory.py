@@ -35,7 +35,6 @@ def create_app(settings: AppSettings | None = None) -> Celery:
     app.conf.beat_schedule = beat_schedule(settings)
     process = ProcessPipeline(app, settings)
     register_tasks(app, settings.worker, process)
-    app.quorum_process = process
 
     def on_worker_init(**_: Any) -> None:
         preload()

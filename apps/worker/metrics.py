@@ -68,10 +68,6 @@ class QueueDepthCollector(Collector):
         yield family
 
 
-def _priority_key(queue: str, step: int) -> str:
-    return queue if step == 0 else f"{queue}{PRIORITY_SEPARATOR}{step}"
-
-
 def start_exporter(
     broker_url: str | None, queues: Sequence[str], steps: Sequence[int], port: int | None = None
 ) -> int | None:

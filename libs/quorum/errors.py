@@ -54,10 +54,6 @@ class IllegalTransition(QuorumError):
         super().__init__(f"{machine}: illegal transition {current} -> {target}")
 
 
-class RiskRejected(QuorumError):
-    """A signal or order was refused by the risk gate (normally a recorded decision, not raised)."""
-
-
 class BrokerError(QuorumError):
     """The venue refused or failed an operation; subclasses decide retry behaviour."""
 

@@ -103,10 +103,6 @@ class AnalysisOutcome(BaseModel):
     """Nodes still to run when the analysis was interrupted (resume with the same thread)."""
 
     @property
-    def traded(self) -> bool:
-        return self.signal is not None
-
-    @property
     def status(self) -> Literal["signal", "no_trade", "pending"]:
         if self.pending:
             return "pending"

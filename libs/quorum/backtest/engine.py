@@ -55,7 +55,6 @@ class BacktestOutcome:
     result: BacktestResult
     result_hash: str
     """SHA-256 of the result without its run id: equal for equal data, config and seed."""
-    run_ids: list[str]
     tally: dict[str, Any] = field(default_factory=dict)
 
 
@@ -371,7 +370,7 @@ def run_backtest(
         notes=mode,
         settings_hash=settings_hash,
     )
-    return BacktestOutcome(result, digest_out, [p[0] for p in parts], tally)
+    return BacktestOutcome(result, digest_out, tally)
 
 
 def _release(router: Any) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from quorum.domain import Order, OrderIntent, OrderLeg, OrderState, OrderType, Side
+from quorum.domain import OrderIntent, OrderLeg, OrderState, OrderType, Side
 from quorum.journal import format_time, parse_time
 from quorum.ports import OrderRequest
 
@@ -175,22 +175,6 @@ class ExecOrder:
             stop_price=self.stop_price,
             reduce_only=self.reduce_only,
             sent_at=sent_at,
-        )
-
-    def to_order(self) -> Order:
-        """The domain :class:`~quorum.domain.Order` view."""
-        return Order(
-            client_order_id=self.client_order_id,
-            venue_order_id=self.venue_order_id,
-            symbol=self.symbol,
-            side=self.side,
-            order_type=self.order_type,
-            quantity=self.quantity,
-            price=self.price,
-            state=self.state,
-            filled_quantity=self.filled_quantity,
-            average_price=self.average_price,
-            updated_at=self.updated_at,
         )
 
     def summary(self) -> dict[str, Any]:

@@ -134,6 +134,8 @@ class OrderSync:
                 filled = order.filled_quantity  # cannot record a fill without a price yet
         if target is _S.FILLED and filled != order.quantity:
             target = order.state
+        if target is _S.PARTIALLY_FILLED and not 0 < filled < order.quantity:
+            target = order.state  # its fill could not be recorded (no price yet)
         path = transition_path(order.state, target)
         if path is None:
             return order

@@ -432,16 +432,6 @@ class Journal:
             self._last_checkpoint_size = checkpoint.size
             return checkpoint
 
-    def maybe_checkpoint(self) -> Checkpoint | None:
-        """Checkpoint if ``checkpoint_every_n`` entries or ``checkpoint_every_s`` seconds
-        have passed since the last one (entries counted in this process)."""
-        if self._signer is None:
-            return None
-        now = self._clock.monotonic()
-        with self._state:
-            due = self._due(now)
-        return self._checkpoint_logged(now) if due else None
-
     def _due(self, now: float) -> bool:
         """Whether a checkpoint is due at monotonic ``now`` (call holding ``_state``)."""
         return now >= self._retry_at and (

@@ -149,8 +149,3 @@ class ModelRegistry:
     def candidates(self, role: str) -> list[RegisteredModel]:
         """Enabled, non-offline models serving ``role``, in configuration order."""
         return [m for m in self._models if m.enabled and not m.is_offline and m.serves(role)]
-
-    @property
-    def any_enabled(self) -> bool:
-        """True when at least one configured (non-offline) model is usable."""
-        return any(m.enabled and not m.is_offline for m in self._models)

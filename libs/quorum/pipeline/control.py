@@ -39,16 +39,6 @@ FLAG = "kill_switch"
 _log = logging.getLogger(__name__)
 
 
-def engaged_anywhere(deps: PipelineDeps) -> bool:
-    with deps.engine.connect() as conn:
-        state, _ = rules_state(deps, conn)
-    return (
-        bool(deps.flags.get(FLAG))
-        or deps.execution.kill_switch_engaged()
-        or state.kill_switch is not None
-    )
-
-
 def sync_kill_switch(deps: PipelineDeps) -> JSON | None:
     """Engage everywhere when any of the three records is engaged and another is not; when
     all are engaged, flatten any position this process can still reach."""

@@ -127,12 +127,6 @@ def get_signal(db: Reader, signal_id: str) -> SignalRecord | None:
     return None if row is None else _signal(row)
 
 
-def signal_of_order(db: Reader, client_order_id: str) -> SignalRecord | None:
-    stmt = select(SIGNALS).where(SIGNALS.c.client_order_id == client_order_id)
-    row = db.execute(stmt).mappings().first()
-    return None if row is None else _signal(row)
-
-
 # -- trades ----------------------------------------------------------------------------
 
 

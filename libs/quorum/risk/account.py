@@ -77,10 +77,6 @@ def check_session(
     return when_open if when_open is not None else session_open_check(symbol, settings)
 
 
-def daily_loss_limit(fraction: Decimal, state: RulesState) -> Decimal:
-    return fraction * state.day_start_equity
-
-
 def _loss_limit(rule: Rule, loss: Decimal, limit: Decimal | None, what: str) -> RuleCheck:
     """A loss as a fraction of start equity against an optional limit (None = off)."""
     if limit is None:

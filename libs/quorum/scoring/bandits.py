@@ -95,10 +95,6 @@ class Bandit(ABC):
         """Current multiplier per arm, in [floor, cap]."""
         return dict(zip(self.arms, self._weights.tolist(), strict=True))
 
-    def estimates(self) -> dict[str, float]:
-        """Current value estimate (mean reward) per arm."""
-        return dict(zip(self.arms, self._mean.tolist(), strict=True))
-
     def counts(self) -> dict[str, int]:
         """Number of rewards recorded per arm."""
         return dict(zip(self.arms, self._count.tolist(), strict=True))

@@ -13,8 +13,13 @@ from tests.unit.execution.execution_kit import T0, intent_at, make_env
 
 from quorum.domain import JournalKind, OrderState, OrderType, Side
 from quorum.execution import (
+    ExecutionService,
+    ExecutionSettings,
+    Faults,
+    InProcessPaperBroker,
     NetPosition,
     PaperSettings,
+    PaperVenue,
     TradingBlocked,
     balance_drift,
     missing_trades,
@@ -22,7 +27,7 @@ from quorum.execution import (
     repo,
 )
 from quorum.ports import BrokerTrade, OrderRequest
-from quorum.store import session_scope
+from quorum.store import session_factory, session_scope
 
 
 def _outside(
@@ -160,3 +165,49 @@ def test_pure_comparisons_report_only_differences() -> None:
     assert balance_drift({"USDT": Decimal(5)}, {"USDT": Decimal(5), "BTC": Decimal(1)}) == {
         "BTC": (Decimal(0), Decimal(1))
     }
+
+
+def test_a_filled_order_placed_outside_the_system_is_adopted_with_its_fills(
+    tmp_path: Path,
+) -> None:
+    env = make_env(tmp_path)
+    _outside(env.venue, "manual-2", Side.BUY, OrderType.MARKET, "1")  # fills at once
+
+    report = env.service.reconcile()[0]
+
+    events = [d["event"] for d in report.drifts]
+    assert "adopted_external_order" in events
+    (recorded,) = [d for d in report.drifts if d["event"] == "fills_recorded"]
+    assert recorded["client_order_id"] == "manual-2"
+    assert len(recorded["venue_trade_ids"]) == 1
+    adopted = env.service.order("manual-2")
+    assert adopted.state is OrderState.FILLED
+    assert adopted.filled_quantity == Decimal(1)
+    assert {p.symbol: p.quantity for p in env.service.positions() if p.quantity} == {
+        "BTC/USDT": Decimal(1)
+    }
+    assert env.service.reconcile()[0].drifts == []
+
+
+def test_a_resting_order_a_reset_venue_has_never_heard_of_is_cancelled_and_reported(
+    tmp_path: Path,
+) -> None:
+    env = make_env(tmp_path)
+    order = env.stored(**intent_at(1), order_type="limit", price=Decimal(99))
+    assert env.service.execute(order.client_order_id).state is OrderState.ACKNOWLEDGED
+    reset = PaperVenue(env.clock, PaperSettings(recv_window_s=1.0))  # e.g. a wiped testnet
+    reset.set_quote("BTC/USDT", Decimal("99.5"), Decimal("100.5"), Decimal(100))
+    service = ExecutionService(
+        session_factory(env.engine),
+        env.journal,
+        env.clock,
+        {"paper": InProcessPaperBroker(reset, faults=Faults())},
+        settings=ExecutionSettings(resolve_spacing_s=0.1),
+    )
+
+    report = service.reconcile(startup=True)[0]
+
+    assert service.order(order.client_order_id).state is OrderState.CANCELLED
+    missing = [d for d in report.drifts if d["event"] == "order_missing_at_venue"]
+    assert [d["client_order_id"] for d in missing] == [order.client_order_id]
+    assert reset.stats.submits == 0
