@@ -86,6 +86,7 @@ _.pnl_per_unit_theirs  # backtest/refcheck.py: field of a trade comparison in th
 
 # -- settings read by name ---------------------------------------------------------------
 _.non_finite  # market/quality.py: policy action per rule, read with getattr(policy, rule)
+_.obv_window  # analysis/indicators.py: IndicatorParams field read by name through the registry (indicator_registry.py params)
 _.out_of_order  # market/quality.py: as above
 _.non_positive_price  # market/quality.py: as above
 _.ohlc  # market/quality.py: as above
