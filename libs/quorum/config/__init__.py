@@ -32,8 +32,6 @@ from quorum.config.live_guard import (
     check_trading_live_allowed,
     make_live_guard,
 )
-from quorum.config.masking import mask_url
-from quorum.config.refs import EnvSecretRef, ParsedRef, SecretRef, parse_ref
 from quorum.config.secrets import (
     REDACTED,
     EnvSecrets,
@@ -58,6 +56,8 @@ from quorum.config.settings import (
     VaultSettings,
     load_settings,
 )
+from quorum.config.settings.masking import mask_url
+from quorum.config.settings.refs import EnvSecretRef, ParsedRef, SecretRef, parse_ref
 
 if TYPE_CHECKING:
     from quorum.config.flags.redis_store import RedisFlagStore

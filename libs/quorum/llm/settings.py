@@ -8,7 +8,7 @@ This module imports nothing from ``quorum.config`` at import time: ``quorum.conf
 ``AppSettings`` imports *this* module, and any ``quorum.config.*`` import here would
 re-enter that package while it is half-initialised. So the base model mirrors
 ``ComponentSettings`` (frozen, ``extra="forbid"``, URL passwords masked in ``repr``) and
-secret references are checked with ``quorum.config.refs`` at validation time.
+secret references are checked with ``quorum.config.settings.refs`` at validation time.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ ResponseFormat = Literal["none", "json_object", "json_schema"]
 
 
 def _check_secret_ref(value: str) -> str:
-    from quorum.config.refs import parse_ref
+    from quorum.config.settings.refs import parse_ref
 
     try:
         parse_ref(value)
@@ -51,7 +51,7 @@ def _check_secret_ref(value: str) -> str:
 
 
 SecretRef = Annotated[str, AfterValidator(_check_secret_ref)]
-"""``env:NAME`` or ``vault:<path>#<key>`` (checked by ``quorum.config.refs``)."""
+"""``env:NAME`` or ``vault:<path>#<key>`` (checked by ``quorum.config.settings.refs``)."""
 
 
 class LLMComponentSettings(BaseModel):
@@ -60,7 +60,7 @@ class LLMComponentSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     def __repr_args__(self) -> Any:
-        from quorum.config.masking import mask_url
+        from quorum.config.settings.masking import mask_url
 
         for name, value in super().__repr_args__():
             yield name, mask_url(value) if isinstance(value, str) else value
