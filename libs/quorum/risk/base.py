@@ -1,12 +1,14 @@
-"""A frozen domain model whose derived values are computed once per instance."""
+"""``trusted``: build a risk hot-path value without validating it again.
+
+``CachedModel`` (derived values computed once per instance) lives in the domain, next to
+``DomainModel``, so the risk settings in ``quorum.config.settings`` can use it too."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import cached_property
-from typing import Any, Self
+from typing import Any
 
-from quorum.domain import DomainModel
+from quorum.domain.base import CachedModel as CachedModel
+from quorum.domain.base import DomainModel
 
 _new = object.__new__
 _set = object.__setattr__
@@ -28,17 +30,3 @@ def trusted[M: DomainModel](cls: type[M], values: dict[str, Any], fields_set: fr
     _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", None)
     return model
-
-
-class CachedModel(DomainModel):
-    """``functools.cached_property`` values live in the instance ``__dict__``; pydantic's
-    ``model_copy`` would carry them over to a copy whose fields changed. This drops them
-    from every copy so they are recomputed from the copy's own fields."""
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        copied = super().model_copy(update=update, deep=deep)
-        for klass in type(self).__mro__:
-            for name, attribute in vars(klass).items():
-                if isinstance(attribute, cached_property):
-                    copied.__dict__.pop(name, None)
-        return copied

@@ -10,6 +10,9 @@ from functools import lru_cache
 from typing import Any, cast
 
 from quorum.domain import Direction, RuleCheck
+from quorum.domain.formatting import limit_pct as limit_pct
+from quorum.domain.formatting import pct as pct
+from quorum.domain.formatting import show as show
 from quorum.risk.base import trusted
 from quorum.risk.rules import Rule
 
@@ -75,26 +78,6 @@ def worst_case_loss_per_unit(
         exit_fill = stop * (ONE + stop_buffer)
         move = exit_fill - entry_fill
     return move + entry_fill * entry_fee + exit_fill * exit_fee
-
-
-@lru_cache(maxsize=1_024)
-def limit_pct(value: Decimal) -> str:
-    """``pct`` for configured limits (few distinct values, formatted once).
-
-    Safe to key by value: a fixed-point percentage reads the same for equal Decimals of
-    any exponent. ``show`` is not (``Decimal("2.0")`` shows as ``2.0``), so limits shown
-    with it are cached on their frozen settings or market instead."""
-    return pct(value)
-
-
-def show(value: Decimal) -> str:
-    """A compact, stable rendering for RuleCheck.measured / limit (10 significant digits)."""
-    return f"{value:.10g}"
-
-
-def pct(value: Decimal) -> str:
-    """A fraction as a percentage with three decimals: ``0.02`` → ``2.000%``."""
-    return f"{value:.3%}"
 
 
 _validate_check: Any = RuleCheck.__pydantic_validator__.validate_python

@@ -51,6 +51,19 @@ def test_loading_the_settings_loads_no_heavy_library() -> None:
     assert imported_after(code) == []
 
 
+def test_the_settings_package_is_a_leaf_that_imports_no_capability_package() -> None:
+    code = (
+        "import sys, quorum.config.settings\n"
+        "allowed = ('quorum.config', 'quorum.domain', 'quorum.errors', 'quorum.clock',"
+        " 'quorum.ports', 'quorum.lazy')\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('quorum.')"
+        " and not m.startswith(allowed))\n"
+        "assert loaded == [], loaded"
+    )
+
+    assert imported_after(code) == []
+
+
 def test_a_public_name_still_loads_its_heavy_module_on_first_use() -> None:
     assert "sqlalchemy" in imported_after("from quorum.execution import ExecutionService")
     assert "langgraph" in imported_after("from quorum.agents import build_analysis_graph")
