@@ -13,8 +13,7 @@ from sqlmodel import SQLModel
 
 from quorum.backtest.results import SignalOutcome, Trade
 from quorum.backtest.venue import ReplayVenue
-from quorum.domain import Direction
-from quorum.journal import parse_time
+from quorum.domain import Direction, parse_time
 from quorum.store.tables.execution import FILLS_TABLE, ORDERS_TABLE
 from quorum.store.tables.pipeline import SIGNALS_TABLE, TRADES_TABLE
 

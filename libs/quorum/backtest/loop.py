@@ -24,8 +24,7 @@ from typing import Any
 from quorum.backtest.rules import EmaCrossStrategy
 from quorum.backtest.spec import BacktestSpec
 from quorum.backtest.wiring import Wired
-from quorum.domain import Bar, BarFrame, OrderState
-from quorum.journal import format_time
+from quorum.domain import Bar, BarFrame, OrderState, format_time
 from quorum.pipeline import run_task
 from quorum.pipeline.accounting import equity, positions_now
 from quorum.pipeline.control import flatten_all

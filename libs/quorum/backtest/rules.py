@@ -37,8 +37,8 @@ from quorum.domain import (
     PositionState,
     RiskDecision,
     Signal,
+    format_time,
 )
-from quorum.journal import format_time
 from quorum.pipeline import PipelineTasks
 from quorum.pipeline.accounting import commit_rules, portfolio, positions_now, rules_state
 from quorum.pipeline.analyze_task import pending_trade, signal_row

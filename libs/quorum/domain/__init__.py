@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         Quantity,
         UtcDatetime,
     )
+    from quorum.domain.codecs import ensure_utc, format_time, parse_time
     from quorum.domain.decision import (
         AgentOpinion,
         ConfluenceScore,
@@ -114,7 +115,10 @@ else:
             "Verdict": "decision",
             "check_order_transition": "orders",
             "derive_client_order_id": "orders",
+            "ensure_utc": "codecs",
             "first_bar_violation": "market",
+            "format_time": "codecs",
+            "parse_time": "codecs",
             "split_symbol": "market",
         },
     )
@@ -168,6 +172,9 @@ __all__ = [
     "Verdict",
     "check_order_transition",
     "derive_client_order_id",
+    "ensure_utc",
     "first_bar_violation",
+    "format_time",
+    "parse_time",
     "split_symbol",
 ]

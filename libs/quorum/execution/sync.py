@@ -22,11 +22,11 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from quorum.clock import Clock
-from quorum.domain import ORDER_TRANSITIONS, JournalKind, OrderState
+from quorum.domain import ORDER_TRANSITIONS, JournalKind, OrderState, format_time
 from quorum.execution import repo
 from quorum.execution.positions import apply_fill, finalize_exit
 from quorum.execution.records import ExecOrder
-from quorum.journal import Journal, format_time
+from quorum.journal import Journal
 from quorum.ports import BrokerOrder, BrokerTrade
 
 _S = OrderState

@@ -38,8 +38,9 @@ from tenacity import (
     wait_random,
 )
 
-from quorum.clock import Clock, ensure_utc
+from quorum.clock import Clock
 from quorum.domain import BAR_COLUMNS, Timeframe
+from quorum.domain.codecs import ensure_utc
 from quorum.errors import BackOff, ConfigError, DataQualityError, Retryable, ValidationFailed
 from quorum.market.ccxt_errors import MarketDataError, retry_after_seconds, translate_ccxt_error
 

@@ -33,8 +33,9 @@ from quorum.domain import (
     ScanResult,
     Signal,
     Timeframe,
+    format_time,
+    parse_time,
 )
-from quorum.journal import format_time, parse_time
 from quorum.pipeline.accounting import (
     RulesConflict,
     commit_rules,

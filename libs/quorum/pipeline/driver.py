@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from quorum.clock import ReplayClock
-from quorum.journal import format_time
+from quorum.domain import format_time
 from quorum.pipeline.control import flatten_all
 from quorum.pipeline.deps import JSON
 from quorum.pipeline.embedded import EmbeddedDispatcher, run_task

@@ -15,9 +15,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from quorum.analysis.scan import ScanParams
-from quorum.domain import JournalKind, PatternFamily, RegimeKind, ScanResult, Timeframe
+from quorum.domain import (
+    JournalKind,
+    PatternFamily,
+    RegimeKind,
+    ScanResult,
+    Timeframe,
+    format_time,
+    parse_time,
+)
 from quorum.errors import DataQualityError
-from quorum.journal import format_time, parse_time
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import scan_payload
 from quorum.pipeline.planning import base_volatility, due_scans
