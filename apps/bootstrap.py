@@ -186,10 +186,10 @@ def build_pipeline(
         StoredPaperVenue,
     )
     from quorum.llm import JournalBudgetEvents, build_llm_router
+    from quorum.llm.metrics import llm_metrics
     from quorum.market import open_source
     from quorum.pipeline import PaperBarFeed, PipelineDeps, PipelineTasks
     from quorum.store import session_factory
-    from quorum.telemetry.metrics import llm_metrics
 
     pipeline = settings or runtime.settings.pipeline
     clock = clock or runtime.clock
