@@ -16,7 +16,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from quorum.pipeline import analyze_task, control, monitor_task, refresh_task, scan_task
+from quorum.pipeline import (
+    analyze_task,
+    control,
+    execute_task,
+    monitor_task,
+    refresh_task,
+    scan_task,
+)
 from quorum.pipeline.deps import JSON, Dispatcher, PipelineDeps
 from quorum.pipeline.reports import SignalRecord, StatusReport
 from quorum.pipeline.runs import TaskRuns
@@ -74,14 +81,14 @@ class PipelineTasks:
         return analyze_task.analyze(self.deps, self.runs, symbol, as_of, timeframe)
 
     def execute(self, client_order_id: str) -> JSON:
-        return monitor_task.execute(self.deps, client_order_id)
+        return execute_task.execute(self.deps, client_order_id)
 
     def monitor(self) -> JSON:
         control.sync_kill_switch(self.deps)
         return monitor_task.monitor(self.deps)
 
     def reconcile(self) -> JSON:
-        return monitor_task.reconcile(self.deps)
+        return execute_task.reconcile(self.deps)
 
     def daily_reset(self) -> JSON:
         return control.daily_reset(self.deps)
