@@ -42,7 +42,7 @@ from quorum.domain import (
 from quorum.pipeline import PipelineTasks
 from quorum.pipeline.accounting import commit_rules, portfolio, positions_now, rules_state
 from quorum.pipeline.analyze_task import pending_trade, signal_row
-from quorum.pipeline.store import Trade, insert_signal, insert_trade, put_trade, trades
+from quorum.pipeline.persistence import Trade, insert_signal, insert_trade, put_trade, trades
 from quorum.risk import MarketInfo, evaluate, evaluate_exit, record_order
 from quorum.store import session_scope
 

@@ -27,7 +27,7 @@ from quorum.journal import Journal
 from quorum.llm import JournalBudgetEvents, LLMSettings, build_llm_router
 from quorum.market import open_source
 from quorum.pipeline import EmbeddedDispatcher, PipelineDeps, PipelineTasks, history_start
-from quorum.pipeline.store import trades
+from quorum.pipeline.persistence import trades
 from quorum.ports import LLMRouter, MarketData, SecretsProvider
 from quorum.scoring import ScoringSettings
 from quorum.store import session_factory

@@ -47,10 +47,10 @@ from quorum.pipeline.accounting import (
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import StageJournal
 from quorum.pipeline.learned import learned_scoring
+from quorum.pipeline.persistence import Trade, insert_signal, insert_trade, trades
 from quorum.pipeline.prices import latest_bar
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
-from quorum.pipeline.store import Trade, insert_signal, insert_trade, trades
 from quorum.risk import MarketInfo, Portfolio, evaluate, record_order
 from quorum.telemetry.metrics import metrics
 from quorum.telemetry.tracing import TracedRouter, span, timed

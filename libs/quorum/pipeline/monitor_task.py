@@ -38,8 +38,8 @@ from quorum.pipeline.accounting import commit_rules, equity, positions_now, with
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.lifecycle import sync_trades
 from quorum.pipeline.observe import publish_trading
+from quorum.pipeline.persistence import Trade, put_trade, trades
 from quorum.pipeline.prices import latest_bar
-from quorum.pipeline.store import Trade, put_trade, trades
 from quorum.risk import (
     AccountSnapshot,
     Action,

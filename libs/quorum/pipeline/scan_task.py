@@ -27,10 +27,10 @@ from quorum.domain import (
 from quorum.errors import DataQualityError
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import scan_payload
+from quorum.pipeline.persistence import put_scan_mark, scan_marks
 from quorum.pipeline.planning import base_volatility, due_scans
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
-from quorum.pipeline.store import put_scan_mark, scan_marks
 from quorum.telemetry.metrics import metrics
 from quorum.telemetry.tracing import decision_span
 

@@ -25,10 +25,10 @@ from quorum.pipeline import (
     scan_task,
 )
 from quorum.pipeline.deps import JSON, Dispatcher, PipelineDeps
+from quorum.pipeline.persistence import list_signals
 from quorum.pipeline.reports import SignalRecord, StatusReport
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.status import build_status
-from quorum.pipeline.store import list_signals
 
 TASK_NAMES = (
     "plan",
