@@ -39,7 +39,7 @@ from quorum.clock import Clock, SystemClock
 from quorum.domain import parse_time
 from quorum.execution.errors import DuplicateClientOrderId, OrderNotFound, OrderRejected
 from quorum.execution.paper.faults import Faults, FaultSettings
-from quorum.execution.paper.venue import PaperSettings, PaperVenue
+from quorum.execution.paper.matching import PaperSettings, PaperVenue
 from quorum.execution.paper.wire import (
     order_to_json,
     position_to_json,
