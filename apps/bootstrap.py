@@ -179,7 +179,7 @@ def run_settings(settings: AppSettings, options: PipelineOptions) -> RunSettings
 def build_router(runtime: Runtime, llm: LLMSettings) -> QuorumRouter:
     """The LLM router over ``llm`` (offline analyst when no model key resolves)."""
     from quorum.llm import JournalBudgetEvents, build_llm_router
-    from quorum.telemetry.metrics import llm_metrics
+    from quorum.llm.metrics import llm_metrics
 
     return build_llm_router(
         llm,
@@ -305,7 +305,7 @@ def _exit_levels(deps: PipelineDeps) -> Callable[[str], ExitLevels | None]:
     reduce-only exit at the level the bar touched)."""
     from quorum.domain import Direction
     from quorum.execution.paper import ExitLevels
-    from quorum.pipeline.store import trades
+    from quorum.pipeline.persistence import trades
 
     def levels(symbol: str) -> ExitLevels | None:
         with deps.engine.connect() as conn:

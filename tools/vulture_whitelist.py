@@ -86,7 +86,7 @@ _.pnl_per_unit_theirs  # backtest/refcheck.py: field of a trade comparison in th
 
 # -- settings read by name ---------------------------------------------------------------
 _.non_finite  # market/quality.py: policy action per rule, read with getattr(policy, rule)
-_.obv_window  # analysis/indicators.py: IndicatorParams field read by name through the registry (indicator_registry.py params)
+_.obv_window  # analysis/indicators.py: read by name through indicator_registry.py params
 _.out_of_order  # market/quality.py: as above
 _.non_positive_price  # market/quality.py: as above
 _.ohlc  # market/quality.py: as above
@@ -111,3 +111,7 @@ _.identical  # backtest/refcheck.py: as above
 _.regimes  # market/synthetic.py: ground truth the synthetic-data tests check against
 _.CONFIG_CHANGE  # domain/journal.py: journal kind nothing writes yet (reserved); the journal
 # test kit cycles through list(JournalKind), so removing it would reshuffle those tests
+
+# -- CLI commands loaded by name from apps/cli/main.py's COMMANDS table (lazy sub-commands)
+_.backtest  # apps/cli/commands/backtest.py: the `quorum backtest` command
+_.beat  # apps/cli/commands/worker.py: the `quorum beat` command

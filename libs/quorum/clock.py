@@ -12,6 +12,7 @@ import time as _time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from quorum.domain.codecs import ensure_utc
 from quorum.errors import ClockError
 
 
@@ -24,13 +25,6 @@ class Clock(Protocol):
     def monotonic(self) -> float:
         """Seconds from an arbitrary origin, for measuring durations."""
         ...
-
-
-def ensure_utc(value: datetime, field: str = "time") -> datetime:
-    """Return ``value`` converted to UTC; refuse naive datetimes."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ClockError(f"{field}: must be timezone-aware (got naive {value.isoformat()})")
-    return value.astimezone(UTC)
 
 
 class SystemClock:

@@ -11,12 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, SecretStr
 
 from quorum.clock import Clock
-from quorum.domain import BarFrame, Liquidity, OrderType, Side, Timeframe
+from quorum.domain import BarFrame, JournalKind, Liquidity, OrderType, Side, Timeframe
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
 
 __all__ = [
     "Broker",
@@ -24,6 +28,7 @@ __all__ = [
     "BrokerPosition",
     "BrokerTrade",
     "Clock",
+    "JournalAppender",
     "LLMMessage",
     "LLMRequest",
     "LLMResult",
@@ -240,3 +245,17 @@ class Broker(Protocol):
     def fetch_balance(self) -> dict[str, Decimal]: ...
 
     def fetch_positions(self) -> list[BrokerPosition]: ...
+
+
+class JournalAppender(Protocol):
+    """The part of the audit journal (:class:`quorum.journal.Journal`) the adapters write
+    through: one entry appended in the caller's transaction, which the caller commits."""
+
+    def append(
+        self,
+        session: Session | Connection,
+        kind: JournalKind | str,
+        payload: Mapping[str, Any],
+        actor: str,
+        run_id: str | None = None,
+    ) -> object: ...

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from quorum.clock import Clock, ReplayClock, SystemClock, ensure_utc
+from quorum.clock import Clock, ReplayClock, SystemClock
+from quorum.domain.codecs import ensure_utc
 from quorum.errors import ClockError
 
 T0 = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)

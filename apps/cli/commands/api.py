@@ -46,7 +46,7 @@ def serve(host: HostOpt = None, port: PortOpt = None) -> None:
     """Run the API under uvicorn with the settings' host and port."""
     import uvicorn
 
-    from apps.api import create_app
+    from apps.api.app import create_app
     from quorum.config import load_settings
 
     try:

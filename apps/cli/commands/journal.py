@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from apps.cli.options import parse_time
 from quorum.clock import SystemClock
 from quorum.config import build_secrets_provider, load_settings, mask_url
-from quorum.domain import JournalEntry, JournalKind
+from quorum.domain import JournalEntry, JournalKind, format_time
 from quorum.errors import QuorumError
 from quorum.journal import (
     CheckpointStore,
@@ -33,7 +33,6 @@ from quorum.journal import (
     VerifyReport,
     build_checkpoint_store,
     default_checkpoint_dir,
-    format_time,
     load_public_key,
     parse_store_location,
     verify_journal,

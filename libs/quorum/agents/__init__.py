@@ -8,87 +8,42 @@ same while yielding each node's events. The graph proposes a typed decision and 
 every opinion, score and decision; it never calls a broker.
 """
 
-from typing import TYPE_CHECKING
-
-from quorum.lazy import attach
-
-if TYPE_CHECKING:
-    from quorum.agents.checkpoints import (
-        STATE_TYPES,
-        checkpoint_serde,
-        memory_checkpointer,
-        postgres_checkpointer,
-        sqlite_checkpointer,
-    )
-    from quorum.agents.context import build_context, context_bytes, decision_timeframe
-    from quorum.agents.graph import (
-        NODES,
-        AnalysisGraph,
-        AnalysisRun,
-        NodeEvent,
-        analyze,
-        build_analysis_graph,
-        is_retryable,
-        retry_policy,
-        stream_analysis,
-    )
-    from quorum.agents.journaling import ACTOR
-    from quorum.agents.levels import propose_signal
-    from quorum.agents.prompts import DEBATE_PROMPT_VERSION, debate_messages
-    from quorum.agents.services import (
-        AnalysisServices,
-        JournalRecorder,
-        PortfolioRiskGate,
-        RiskGate,
-    )
-    from quorum.agents.settings import ANALYSTS, DEBATERS, AgentSettings, NodeRetry
-    from quorum.agents.state import (
-        AnalysisOutcome,
-        AnalysisState,
-        DebateTurn,
-        TraceEvent,
-        outcome_of,
-    )
-else:
-    __getattr__, __dir__ = attach(
-        __name__,
-        {
-            "ACTOR": "journaling",
-            "ANALYSTS": "settings",
-            "AgentSettings": "settings",
-            "AnalysisGraph": "graph",
-            "AnalysisOutcome": "state",
-            "AnalysisRun": "graph",
-            "AnalysisServices": "services",
-            "AnalysisState": "state",
-            "DEBATERS": "settings",
-            "DEBATE_PROMPT_VERSION": "prompts",
-            "DebateTurn": "state",
-            "JournalRecorder": "services",
-            "NODES": "graph",
-            "NodeEvent": "graph",
-            "NodeRetry": "settings",
-            "PortfolioRiskGate": "services",
-            "RiskGate": "services",
-            "STATE_TYPES": "checkpoints",
-            "TraceEvent": "state",
-            "analyze": "graph",
-            "build_analysis_graph": "graph",
-            "build_context": "context",
-            "checkpoint_serde": "checkpoints",
-            "context_bytes": "context",
-            "debate_messages": "prompts",
-            "decision_timeframe": "context",
-            "is_retryable": "graph",
-            "memory_checkpointer": "checkpoints",
-            "outcome_of": "state",
-            "postgres_checkpointer": "checkpoints",
-            "propose_signal": "levels",
-            "retry_policy": "graph",
-            "sqlite_checkpointer": "checkpoints",
-            "stream_analysis": "graph",
-        },
-    )
+from quorum.agents.checkpoints import (
+    STATE_TYPES,
+    checkpoint_serde,
+    memory_checkpointer,
+    postgres_checkpointer,
+    sqlite_checkpointer,
+)
+from quorum.agents.context import build_context, context_bytes, decision_timeframe
+from quorum.agents.graph import (
+    NODES,
+    AnalysisGraph,
+    AnalysisRun,
+    NodeEvent,
+    analyze,
+    build_analysis_graph,
+    is_retryable,
+    retry_policy,
+    stream_analysis,
+)
+from quorum.agents.journaling import ACTOR
+from quorum.agents.levels import propose_signal
+from quorum.agents.prompts import DEBATE_PROMPT_VERSION, debate_messages
+from quorum.agents.services import (
+    AnalysisServices,
+    JournalRecorder,
+    PortfolioRiskGate,
+    RiskGate,
+)
+from quorum.agents.settings import ANALYSTS, DEBATERS, AgentSettings, NodeRetry
+from quorum.agents.state import (
+    AnalysisOutcome,
+    AnalysisState,
+    DebateTurn,
+    TraceEvent,
+    outcome_of,
+)
 
 __all__ = [
     "ACTOR",

@@ -12,9 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from quorum.backtest.results import SignalOutcome, Trade
-from quorum.domain import Direction
+from quorum.domain import Direction, parse_time
 from quorum.execution import ReplayVenue
-from quorum.journal import parse_time
 from quorum.store.tables.execution import FILLS_TABLE, ORDERS_TABLE
 from quorum.store.tables.pipeline import SIGNALS_TABLE, TRADES_TABLE
 

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from quorum.journal import format_time
+from quorum.domain import format_time
 from quorum.store import session_scope
 from quorum.store.tables.runs import RUNS_TABLE
 

@@ -17,12 +17,12 @@ from pydantic import (
     model_validator,
 )
 
-from quorum.agents.settings import AgentSettings
+from quorum.config.settings.agents import AgentSettings
+from quorum.config.settings.llm import LLMSettings
 from quorum.config.settings.overrides import validate_override
+from quorum.config.settings.risk import RiskSettings
+from quorum.config.settings.scoring import ScoringSettings
 from quorum.domain import Timeframe, UtcDatetime
-from quorum.llm.settings import LLMSettings
-from quorum.risk import RiskSettings
-from quorum.scoring.settings import ScoringSettings
 from quorum.strategies import RuleParams, parse_strategy
 
 CapitalMode = Literal["independent", "portfolio"]

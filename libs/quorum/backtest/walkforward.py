@@ -59,7 +59,7 @@ from quorum.backtest.spec import BacktestSpec
 from quorum.domain import JournalKind, Timeframe
 from quorum.errors import ConfigError, JournalIntegrityError
 from quorum.pipeline.learned import CALIBRATION, WEIGHTS
-from quorum.pipeline.store import load_scoring, save_scoring
+from quorum.pipeline.persistence import load_scoring, save_scoring
 from quorum.scoring import Calibrator, EvidenceWeights
 from quorum.store import session_scope
 

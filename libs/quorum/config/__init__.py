@@ -2,13 +2,11 @@
 
 Nothing here builds a settings object, store or provider at import time: the
 composition root calls :func:`load_settings`, :func:`build_secrets_provider`,
-:func:`check_live_allowed` and :func:`build_flag_store`. The Redis and Vault
-backends (``RedisFlagStore``, ``VaultSecrets``, ``VaultSession``) are imported on
-first use, so their client libraries load only when those backends are used.
+:func:`check_live_allowed` and :func:`build_flag_store`. The Redis and Vault backends
+are not exported here: they live in ``quorum.config.flags.redis_store`` and
+``quorum.config.secrets.vault`` / ``vault_session``, which the factories import when
+those backends are configured, so their client libraries load only then.
 """
-
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 from quorum.config.flags import (
     FLAG_ENV_PREFIX,
@@ -32,8 +30,6 @@ from quorum.config.live_guard import (
     check_trading_live_allowed,
     make_live_guard,
 )
-from quorum.config.masking import mask_url
-from quorum.config.refs import EnvSecretRef, ParsedRef, SecretRef, parse_ref
 from quorum.config.secrets import (
     REDACTED,
     EnvSecrets,
@@ -58,17 +54,8 @@ from quorum.config.settings import (
     VaultSettings,
     load_settings,
 )
-
-if TYPE_CHECKING:
-    from quorum.config.flags.redis_store import RedisFlagStore
-    from quorum.config.secrets.vault import VaultSecrets
-    from quorum.config.secrets.vault_session import VaultSession
-
-_LAZY = {
-    "RedisFlagStore": "quorum.config.flags.redis_store",
-    "VaultSecrets": "quorum.config.secrets.vault",  # pragma: allowlist secret
-    "VaultSession": "quorum.config.secrets.vault_session",
-}
+from quorum.config.settings.masking import mask_url
+from quorum.config.settings.refs import EnvSecretRef, ParsedRef, SecretRef, parse_ref
 
 __all__ = [
     "CONFIG_PATH_VARIABLE",
@@ -97,15 +84,12 @@ __all__ = [
     "LoggingSettings",
     "ParsedRef",
     "RedactingFilter",
-    "RedisFlagStore",
     "RoutingSecrets",
     "SecretRef",
     "SecretSink",
     "SecretsSettings",
     "TradingMode",
     "TradingSettings",
-    "VaultSecrets",
-    "VaultSession",
     "VaultSettings",
     "build_flag_store",
     "build_secrets_provider",
@@ -118,10 +102,3 @@ __all__ = [
     "mask_url",
     "parse_ref",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(module), name)

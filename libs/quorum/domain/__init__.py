@@ -1,131 +1,65 @@
 """Quorum's domain model: frozen pydantic values, Decimal money, UTC time. Pure."""
 
-from typing import TYPE_CHECKING
-
-from quorum.lazy import attach
-
-if TYPE_CHECKING:
-    from quorum.domain.analysis import (
-        Bias,
-        IndicatorSnapshot,
-        PatternFamily,
-        PatternHit,
-        Regime,
-        RegimeKind,
-        ScanResult,
-        TimeframeScan,
-    )
-    from quorum.domain.base import (
-        MAX_STOP_FRACTION,
-        MIN_STOP_FRACTION,
-        Confidence,
-        DomainModel,
-        Leverage,
-        Money,
-        NonNegativeDecimal,
-        PositiveMoney,
-        Price,
-        Quantity,
-        UtcDatetime,
-    )
-    from quorum.domain.bounds import MAX_MONEY, MAX_PRICE, MAX_QUANTITY, MIN_PRICE, MIN_QUANTITY
-    from quorum.domain.decision import (
-        AgentOpinion,
-        ConfluenceScore,
-        RiskDecision,
-        RuleCheck,
-        ScoreComponent,
-        Signal,
-        Verdict,
-    )
-    from quorum.domain.journal import JournalEntry, JournalKind
-    from quorum.domain.market import (
-        BAR_COLUMNS,
-        Bar,
-        BarFrame,
-        Direction,
-        Quote,
-        Side,
-        Symbol,
-        first_bar_violation,
-        split_symbol,
-    )
-    from quorum.domain.orders import (
-        ORDER_TRANSITIONS,
-        Fill,
-        Liquidity,
-        Order,
-        OrderIntent,
-        OrderLeg,
-        OrderState,
-        OrderType,
-        check_order_transition,
-        derive_client_order_id,
-    )
-    from quorum.domain.position import POSITION_TRANSITIONS, Position, PositionState
-    from quorum.domain.timeframe import Timeframe
-else:
-    __getattr__, __dir__ = attach(
-        __name__,
-        {
-            "AgentOpinion": "decision",
-            "BAR_COLUMNS": "market",
-            "Bar": "market",
-            "BarFrame": "market",
-            "Bias": "analysis",
-            "Confidence": "base",
-            "ConfluenceScore": "decision",
-            "Direction": "market",
-            "DomainModel": "base",
-            "Fill": "orders",
-            "IndicatorSnapshot": "analysis",
-            "JournalEntry": "journal",
-            "JournalKind": "journal",
-            "Leverage": "base",
-            "Liquidity": "orders",
-            "MAX_MONEY": "bounds",
-            "MAX_PRICE": "bounds",
-            "MAX_QUANTITY": "bounds",
-            "MAX_STOP_FRACTION": "base",
-            "MIN_PRICE": "bounds",
-            "MIN_QUANTITY": "bounds",
-            "MIN_STOP_FRACTION": "base",
-            "Money": "base",
-            "NonNegativeDecimal": "base",
-            "ORDER_TRANSITIONS": "orders",
-            "Order": "orders",
-            "OrderIntent": "orders",
-            "OrderLeg": "orders",
-            "OrderState": "orders",
-            "OrderType": "orders",
-            "POSITION_TRANSITIONS": "position",
-            "PatternFamily": "analysis",
-            "PatternHit": "analysis",
-            "Position": "position",
-            "PositionState": "position",
-            "PositiveMoney": "base",
-            "Price": "base",
-            "Quantity": "base",
-            "Quote": "market",
-            "Regime": "analysis",
-            "RegimeKind": "analysis",
-            "RiskDecision": "decision",
-            "RuleCheck": "decision",
-            "ScanResult": "analysis",
-            "ScoreComponent": "decision",
-            "Side": "market",
-            "Signal": "decision",
-            "Symbol": "market",
-            "Timeframe": "timeframe",
-            "TimeframeScan": "analysis",
-            "UtcDatetime": "base",
-            "Verdict": "decision",
-            "check_order_transition": "orders",
-            "derive_client_order_id": "orders",
-            "first_bar_violation": "market",
-            "split_symbol": "market",
-        },
-    )
+from quorum.domain.analysis import (
+    Bias,
+    IndicatorSnapshot,
+    PatternFamily,
+    PatternHit,
+    Regime,
+    RegimeKind,
+    ScanResult,
+    TimeframeScan,
+)
+from quorum.domain.base import (
+    MAX_STOP_FRACTION,
+    MIN_STOP_FRACTION,
+    Confidence,
+    DomainModel,
+    Leverage,
+    Money,
+    NonNegativeDecimal,
+    PositiveMoney,
+    Price,
+    Quantity,
+    UtcDatetime,
+)
+from quorum.domain.bounds import MAX_MONEY, MAX_PRICE, MAX_QUANTITY, MIN_PRICE, MIN_QUANTITY
+from quorum.domain.codecs import ensure_utc, format_time, parse_time
+from quorum.domain.decision import (
+    AgentOpinion,
+    ConfluenceScore,
+    RiskDecision,
+    RuleCheck,
+    ScoreComponent,
+    Signal,
+    Verdict,
+)
+from quorum.domain.journal import JournalEntry, JournalKind
+from quorum.domain.market import (
+    BAR_COLUMNS,
+    Bar,
+    BarFrame,
+    Direction,
+    Quote,
+    Side,
+    Symbol,
+    first_bar_violation,
+    split_symbol,
+)
+from quorum.domain.orders import (
+    ORDER_TRANSITIONS,
+    Fill,
+    Liquidity,
+    Order,
+    OrderIntent,
+    OrderLeg,
+    OrderState,
+    OrderType,
+    check_order_transition,
+    derive_client_order_id,
+)
+from quorum.domain.position import POSITION_TRANSITIONS, Position, PositionState
+from quorum.domain.timeframe import Timeframe
 
 __all__ = [
     "BAR_COLUMNS",
@@ -182,6 +116,9 @@ __all__ = [
     "Verdict",
     "check_order_transition",
     "derive_client_order_id",
+    "ensure_utc",
     "first_bar_violation",
+    "format_time",
+    "parse_time",
     "split_symbol",
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from functools import cached_property
+from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -31,6 +33,22 @@ class DomainModel(BaseModel):
         data = self.model_dump()
         data.update(changes)
         return type(self).model_validate(data)
+
+
+class CachedModel(DomainModel):
+    """A frozen domain model whose derived values are computed once per instance.
+
+    ``functools.cached_property`` values live in the instance ``__dict__``; pydantic's
+    ``model_copy`` would carry them over to a copy whose fields changed. This drops them
+    from every copy so they are recomputed from the copy's own fields."""
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        for klass in type(self).__mro__:
+            for name, attribute in vars(klass).items():
+                if isinstance(attribute, cached_property):
+                    copied.__dict__.pop(name, None)
+        return copied
 
 
 def _to_utc(value: datetime) -> datetime:

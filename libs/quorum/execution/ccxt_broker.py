@@ -11,7 +11,7 @@
 - ``options.recvWindow`` is set from ``recv_window_s``: a submit that reaches the venue
   later is refused there, which bounds when a lost request could still create an order.
 - ccxt's rate limiter is on; ``Retry-After`` is read from the last response headers.
-Errors are translated by :func:`~quorum.execution.ccxt_errors.translate_order_error`.
+Errors are translated by :func:`~quorum.ccxt_adapter.errors.translate_order_error`.
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ from typing import Any, TypeVar
 
 import ccxt
 
+from quorum.ccxt_adapter.errors import retry_after_seconds, translate_order_error
 from quorum.clock import Clock
 from quorum.domain import Liquidity, OrderType, Side
 from quorum.errors import BrokerError
-from quorum.execution.ccxt_errors import translate_order_error
 from quorum.execution.errors import OrderRejected, PositionsNotReported
-from quorum.market.ccxt_errors import retry_after_seconds
 from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
 
 T = TypeVar("T")

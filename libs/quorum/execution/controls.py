@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from quorum.clock import Clock
 from quorum.domain import JournalKind, OrderLeg, Side
 from quorum.execution import repo
-from quorum.journal import Journal
+from quorum.ports import JournalAppender
 
 KILL_SWITCH = "kill_switch"
 _STRATEGY = "strategy:"
@@ -29,7 +29,7 @@ def strategy_switch(strategy: str) -> str:
 class Controls:
     def __init__(
         self,
-        journal: Journal,
+        journal: JournalAppender,
         clock: Clock,
         actor: str,
         max_fills: int,

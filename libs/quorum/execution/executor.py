@@ -36,8 +36,7 @@ from quorum.execution.records import ExecOrder
 from quorum.execution.resilience import BreakerState, GuardedBroker
 from quorum.execution.settings import ExecutionSettings
 from quorum.execution.sync import OrderSync
-from quorum.journal import Journal
-from quorum.ports import BrokerOrder, BrokerTrade
+from quorum.ports import BrokerOrder, BrokerTrade, JournalAppender
 from quorum.store import SQLITE_BEGIN_OPTION, SessionFactory, session_scope
 from quorum.telemetry.metrics import metrics
 from quorum.telemetry.tracing import span
@@ -77,7 +76,7 @@ class ExecContext:
     """What the execution parts share: store, journal, clock, brokers, settings."""
 
     sessions: SessionFactory
-    journal: Journal
+    journal: JournalAppender
     clock: Clock
     brokers: Mapping[str, GuardedBroker]
     settings: ExecutionSettings

@@ -7,8 +7,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from quorum.domain import OrderIntent, OrderLeg, OrderState, OrderType, Side
-from quorum.journal import format_time, parse_time
+from quorum.domain import (
+    OrderIntent,
+    OrderLeg,
+    OrderState,
+    OrderType,
+    Side,
+    format_time,
+    parse_time,
+)
 from quorum.ports import OrderRequest
 
 ORIGIN_INTENT = "intent"

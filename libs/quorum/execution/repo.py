@@ -18,10 +18,9 @@ from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from quorum.domain import OrderState
+from quorum.domain import OrderState, format_time, parse_time
 from quorum.execution.positions import NetPosition
 from quorum.execution.records import ExecOrder, dec, text
-from quorum.journal import format_time, parse_time
 from quorum.store import insert_ignore
 from quorum.store.tables.execution import (
     BALANCES_TABLE,

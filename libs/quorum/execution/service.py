@@ -38,8 +38,7 @@ from quorum.execution.records import WORKING_STATES, ExecOrder
 from quorum.execution.resilience import GuardedBroker
 from quorum.execution.settings import ExecutionSettings
 from quorum.execution.sync import OrderSync
-from quorum.journal import Journal
-from quorum.ports import Broker
+from quorum.ports import Broker, JournalAppender
 from quorum.store import SessionFactory, session_scope
 
 _log = logging.getLogger(__name__)
@@ -74,7 +73,7 @@ class ExecutionService:
     def __init__(
         self,
         sessions: SessionFactory,
-        journal: Journal,
+        journal: JournalAppender,
         clock: Clock,
         brokers: Mapping[str, Broker],
         *,

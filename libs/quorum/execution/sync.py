@@ -22,12 +22,11 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from quorum.clock import Clock
-from quorum.domain import ORDER_TRANSITIONS, JournalKind, OrderState
+from quorum.domain import ORDER_TRANSITIONS, JournalKind, OrderState, format_time
 from quorum.execution import repo
 from quorum.execution.positions import apply_fill, finalize_exit
 from quorum.execution.records import ExecOrder
-from quorum.journal import Journal, format_time
-from quorum.ports import BrokerOrder, BrokerTrade
+from quorum.ports import BrokerOrder, BrokerTrade, JournalAppender
 
 _S = OrderState
 _RANK = {
@@ -84,7 +83,7 @@ def transition_path(current: OrderState, target: OrderState) -> list[OrderState]
 class OrderSync:
     """Writes venue facts about orders into the store (no broker calls here)."""
 
-    def __init__(self, journal: Journal, clock: Clock, actor: str) -> None:
+    def __init__(self, journal: JournalAppender, clock: Clock, actor: str) -> None:
         self._journal = journal
         self._clock = clock
         self._actor = actor

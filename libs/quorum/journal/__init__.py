@@ -7,7 +7,7 @@ outside the database. Damage kinds and the classification rules are documented i
 ``libs/quorum/journal/README.md``.
 """
 
-from quorum.journal.canonical import canonical_json, format_time, parse_time
+from quorum.journal.canonical import canonical_json
 from quorum.journal.checkpoints import (
     DEFAULT_CHECKPOINT_DIR,
     Checkpoint,
@@ -79,13 +79,11 @@ __all__ = [
     "default_checkpoint_dir",
     "entry_hash",
     "export_jsonl",
-    "format_time",
     "framed_hash",
     "key_id",
     "load_private_key",
     "load_public_key",
     "parse_store_location",
-    "parse_time",
     "private_key_pem",
     "public_key_pem",
     "s3_client",

@@ -1,4 +1,7 @@
-"""Canonical JSON and canonical time: the exact text that is stored and hashed.
+"""Canonical JSON: the exact text that is stored and hashed.
+
+Canonical time (``format_time`` / ``parse_time``) is a domain codec,
+:mod:`quorum.domain.codecs`, shared with the stores and the paper venue.
 
 Canonical JSON: object keys sorted, no whitespace, UTF-8 (non-ASCII kept as is),
 ``Decimal`` as its string (``Decimal("1.50")`` → ``"1.50"``), datetimes as ISO-8601 UTC
@@ -13,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import PurePath
@@ -22,7 +25,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from quorum.clock import ensure_utc
+from quorum.domain.codecs import format_time
 from quorum.errors import ClockError, ValidationFailed
 
 JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
@@ -33,20 +36,6 @@ _ENCODE = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
 """``json.dumps`` with these options, without building an encoder per call."""
-
-
-def format_time(value: datetime) -> str:
-    """``2025-01-02T03:04:05.000006Z``: fixed width, so text order is time order."""
-    if type(value) is datetime and value.tzinfo is UTC:
-        # A plain datetime in UTC always renders ``…+00:00``: swap the offset for ``Z``.
-        return value.isoformat(timespec="microseconds")[:-6] + "Z"
-    value = ensure_utc(value, "time")
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def parse_time(text: str) -> datetime:
-    """The datetime of a canonical time string (UTC)."""
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def canonical_json(payload: Mapping[str, Any]) -> tuple[str, dict[str, JsonValue]]:

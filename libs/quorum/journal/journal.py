@@ -30,10 +30,11 @@ from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from quorum.clock import Clock, ensure_utc
-from quorum.domain import JournalEntry, JournalKind
+from quorum.clock import Clock
+from quorum.domain import JournalEntry, JournalKind, format_time
+from quorum.domain.codecs import ensure_utc
 from quorum.errors import ConfigError, ValidationFailed
-from quorum.journal.canonical import canonical_json, format_time
+from quorum.journal.canonical import canonical_json
 from quorum.journal.checkpoints import Checkpoint, CheckpointStore, sign_checkpoint
 from quorum.journal.export import export_jsonl
 from quorum.journal.hashing import GENESIS_HASH, entry_hash

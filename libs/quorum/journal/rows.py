@@ -12,9 +12,8 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, Select, select
 
-from quorum.domain import JournalEntry, JournalKind
+from quorum.domain import JournalEntry, JournalKind, format_time, parse_time
 from quorum.errors import JournalIntegrityError
-from quorum.journal.canonical import format_time, parse_time
 from quorum.store import JOURNAL_TABLE_NAME, SQLITE_BEGIN_OPTION, journal_table
 
 STREAM_BATCH = 5_000

@@ -31,7 +31,8 @@ class VaultTransitSigner:
     """Signs through Vault transit with an ``ed25519`` key.
 
     ``client`` is an authenticated hvac client, or a callable returning one (e.g. the
-    ``client`` method of :class:`quorum.config.VaultSession`, which renews the token).
+    ``client`` method of :class:`quorum.config.secrets.vault_session.VaultSession`, which
+    renews the token).
     """
 
     def __init__(

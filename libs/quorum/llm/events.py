@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from quorum.domain import JournalKind
+from quorum.ports import JournalAppender
 from quorum.store import session_scope
 
 _log = logging.getLogger(__name__)
@@ -20,19 +20,6 @@ ACTOR = "llm.router"
 @runtime_checkable
 class BudgetEventSink(Protocol):
     def budget_exceeded(self, payload: Mapping[str, Any], run_id: str | None) -> None: ...
-
-
-class JournalAppender(Protocol):
-    """The part of :class:`quorum.journal.Journal` used here."""
-
-    def append(
-        self,
-        session: Session,
-        kind: JournalKind | str,
-        payload: Mapping[str, Any],
-        actor: str,
-        run_id: str | None = None,
-    ) -> object: ...
 
 
 class JournalBudgetEvents:

@@ -100,7 +100,7 @@ def build_llm_router(
     default is off); ``None`` means no flag gate (tests, benchmarks).
 
     ``metrics`` (an existing :class:`LLMMetrics`, e.g. the process-wide one from
-    ``quorum.telemetry.metrics.llm_metrics``) wins over ``metrics_registry``.
+    ``quorum.llm.metrics.llm_metrics``) wins over ``metrics_registry``.
 
     ``engine`` (the store's, migrated) holds the ledger, the SQL budget and cache and the
     accuracy scores; without it nothing is written (tests, benchmarks). ``budget`` and

@@ -1,5 +1,9 @@
 """Prometheus metrics of the LLM layer, registered on the registry the caller passes.
 
+:func:`llm_metrics` is the process's one set, on the registry telemetry provides
+(:func:`quorum.telemetry.metrics.process_metrics`): the LLM layer registers its own
+metrics; telemetry does not know them.
+
 Labels are bounded: registry model names, providers, pipeline node names, outcomes and
 budget scope kinds — never prompts, symbols, run ids or reservation ids.
 """
@@ -9,6 +13,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from quorum.telemetry.metrics import process_metrics
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 
@@ -98,3 +104,9 @@ class LLMMetrics:
             self.tokens.labels(model, "out").inc(output_tokens)
         if cost_usd:
             self.spend.labels(model, node).inc(float(cost_usd))
+
+
+def llm_metrics() -> LLMMetrics:
+    """This process's LLM metrics on the default registry (one instance however many routers
+    the process builds: a second registration of the same names would be refused)."""
+    return process_metrics(LLMMetrics)

@@ -16,6 +16,7 @@ from quorum.market.align import (
 )
 from quorum.market.files import TIMESTAMP_COLUMNS, FileSource, infer_timeframe, read_bar_file
 from quorum.market.loader import MarketDataLoader
+from quorum.market.parquet_store import ParquetBarStore, StoreBackedSource, StoreSource
 from quorum.market.quality import QualityPolicy, check_bars, guard_exchange_time
 from quorum.market.report import Gap, Problem, QualityRejected, QualityReport, RepairedRow
 from quorum.market.source import (
@@ -26,7 +27,6 @@ from quorum.market.source import (
     empty_raw_frame,
 )
 from quorum.market.sources import SOURCE_SPECS, open_source
-from quorum.market.store import ParquetBarStore, StoreBackedSource, StoreSource
 from quorum.market.synthetic import SyntheticParams, SyntheticSource
 
 __all__ = [

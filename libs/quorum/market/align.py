@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from quorum.clock import ensure_utc
 from quorum.domain import BAR_COLUMNS, BarFrame, Timeframe
+from quorum.domain.codecs import ensure_utc
 from quorum.errors import ValidationFailed
 from quorum.market.source import Floats, Ints, index_ns
 

@@ -8,7 +8,7 @@ quality gates and drops the bar that has not closed yet.
 * Each page is one ``fetch_ohlcv(symbol, timeframe, since=cursor, limit=page_limit)``;
   the cursor moves one bar past the last bar returned, until ``until`` (or the
   clock's now) is reached, a page comes back empty, or a page does not advance.
-* ccxt errors are translated by :mod:`quorum.market.ccxt_errors`; only
+* ccxt errors are translated by :mod:`quorum.ccxt_adapter.errors`; only
   ``Retryable`` translations are retried (tenacity), with exponential backoff and
   jitter, :data:`BACKOFF_MULTIPLIER` times longer for ``BackOff`` errors and never
   shorter than the venue's ``Retry-After`` (read from ccxt's
@@ -38,10 +38,18 @@ from tenacity import (
     wait_random,
 )
 
-from quorum.clock import Clock, ensure_utc
+from quorum.ccxt_adapter.errors import retry_after_seconds, translate_ccxt_error
+from quorum.clock import Clock
 from quorum.domain import BAR_COLUMNS, Timeframe
-from quorum.errors import BackOff, ConfigError, DataQualityError, Retryable, ValidationFailed
-from quorum.market.ccxt_errors import MarketDataError, retry_after_seconds, translate_ccxt_error
+from quorum.domain.codecs import ensure_utc
+from quorum.errors import (
+    BackOff,
+    ConfigError,
+    DataQualityError,
+    MarketDataError,
+    Retryable,
+    ValidationFailed,
+)
 
 __all__ = ["BACKOFF_MULTIPLIER", "CcxtSource", "ccxt_timeframe"]
 

@@ -29,8 +29,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from quorum.clock import ensure_utc
 from quorum.domain import BAR_COLUMNS, BarFrame, Timeframe, split_symbol
+from quorum.domain.codecs import ensure_utc
 from quorum.errors import DataQualityError, ValidationFailed
 from quorum.market.report import (
     Gap,

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from quorum.clock import ensure_utc
 from quorum.domain import BAR_COLUMNS, Timeframe
+from quorum.domain.codecs import ensure_utc
 from quorum.errors import ValidationFailed
 
 __all__ = [

@@ -10,9 +10,9 @@ from quorum.domain import Timeframe
 from quorum.errors import ConfigError
 from quorum.market.files import FileSource
 from quorum.market.loader import MarketDataLoader
+from quorum.market.parquet_store import ParquetBarStore, StoreBackedSource, StoreSource
 from quorum.market.quality import QualityPolicy
 from quorum.market.source import RawBarSource
-from quorum.market.store import ParquetBarStore, StoreBackedSource, StoreSource
 from quorum.market.synthetic import SyntheticSource
 
 __all__ = ["SOURCE_SPECS", "open_source"]

@@ -14,12 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from quorum.domain import Direction, ScanResult, Timeframe
+from quorum.domain import Direction, ScanResult, Timeframe, format_time
 from quorum.errors import QuorumError
 from quorum.execution import NetPosition
-from quorum.journal import format_time
 from quorum.pipeline.deps import PipelineDeps
-from quorum.pipeline.store import Reader, Trade, load_rules, save_rules, trades
+from quorum.pipeline.persistence import Reader, Trade, load_rules, save_rules, trades
 from quorum.risk import Exposure, MarketInfo, Portfolio, RulesState, StateUpdate, initial_state
 from quorum.store import session_scope
 from quorum.store.tables.execution import FILLS_TABLE, ORDERS_TABLE

@@ -25,8 +25,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from quorum.domain import JournalKind
-from quorum.journal import format_time
+from quorum.domain import JournalKind, format_time
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.runs import TaskRuns
 

@@ -22,8 +22,7 @@ from sqlalchemy.orm import Session
 from quorum.agents import AnalysisOutcome, AnalysisServices, PortfolioRiskGate, build_analysis_graph
 from quorum.agents import analyze as run_graph
 from quorum.analysis.scan import ScanParams
-from quorum.domain import ScanResult, Signal, Timeframe
-from quorum.journal import format_time, parse_time
+from quorum.domain import ScanResult, Signal, Timeframe, format_time, parse_time
 from quorum.pipeline.accounting import (
     RulesConflict,
     market_info,
@@ -35,10 +34,10 @@ from quorum.pipeline.decisions import commit_decision
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import StageJournal
 from quorum.pipeline.learned import learned_scoring
+from quorum.pipeline.persistence import trades
 from quorum.pipeline.prices import latest_bar
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
-from quorum.pipeline.store import trades
 from quorum.risk import MarketInfo, PreparedPortfolio, prepare_portfolio
 from quorum.telemetry.metrics import metrics
 from quorum.telemetry.tracing import TracedRouter, span, timed

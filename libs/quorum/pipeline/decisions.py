@@ -17,11 +17,18 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from quorum.domain import JournalKind, OrderIntent, OrderLeg, OrderType, RiskDecision, Signal
-from quorum.journal import format_time
+from quorum.domain import (
+    JournalKind,
+    OrderIntent,
+    OrderLeg,
+    OrderType,
+    RiskDecision,
+    Signal,
+    format_time,
+)
 from quorum.pipeline.accounting import commit_rules, rules_state
 from quorum.pipeline.deps import JSON, PipelineDeps
-from quorum.pipeline.store import Trade, insert_signal, insert_trade
+from quorum.pipeline.persistence import Trade, insert_signal, insert_trade
 from quorum.risk import MarketInfo, PreparedPortfolio, evaluate, record_order
 
 

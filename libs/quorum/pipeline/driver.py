@@ -30,9 +30,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from quorum.clock import ReplayClock
-from quorum.domain import Bar, OrderState
+from quorum.domain import Bar, OrderState, format_time
 from quorum.execution import ReplayVenue
-from quorum.journal import format_time
 from quorum.pipeline.analysis_gate import DISABLED
 from quorum.pipeline.control import flatten_all
 from quorum.pipeline.deps import JSON

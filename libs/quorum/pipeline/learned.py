@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quorum.pipeline.store import Reader, load_scoring
+from quorum.pipeline.persistence import Reader, load_scoring
 from quorum.scoring import Calibrator, EvidenceWeights
 
 CALIBRATION = "calibration"

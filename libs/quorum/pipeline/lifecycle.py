@@ -18,7 +18,7 @@ from quorum.errors import QuorumError
 from quorum.execution import NetPosition
 from quorum.pipeline.accounting import commit_rules, equity, trade_pnl, with_rules
 from quorum.pipeline.deps import PipelineDeps
-from quorum.pipeline.store import Trade, put_trade, trades
+from quorum.pipeline.persistence import Trade, put_trade, trades
 from quorum.risk import RulesState, on_fill, on_trade_closed
 from quorum.telemetry.metrics import metrics
 

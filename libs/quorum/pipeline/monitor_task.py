@@ -1,4 +1,4 @@
-"""The ``execute``, ``monitor`` and ``reconcile`` task bodies.
+"""The ``monitor`` task body (``execute`` and ``reconcile`` are in :mod:`.execute_task`).
 
 ``monitor`` brings the venue's prices up to now, advances trades from their orders, then
 runs ``quorum.risk.monitor`` over the open positions with the latest closed base bar of
@@ -38,8 +38,8 @@ from quorum.pipeline.accounting import commit_rules, equity, positions_now, with
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.lifecycle import sync_trades
 from quorum.pipeline.observe import publish_trading
+from quorum.pipeline.persistence import Trade, put_trade, trades
 from quorum.pipeline.prices import latest_bar
-from quorum.pipeline.store import Trade, put_trade, trades
 from quorum.risk import (
     AccountSnapshot,
     Action,
@@ -58,44 +58,6 @@ from quorum.risk import (
     monitor as risk_monitor,
 )
 from quorum.store import session_scope
-from quorum.telemetry.metrics import metrics
-from quorum.telemetry.tracing import span
-
-
-def execute(deps: PipelineDeps, client_order_id: str) -> JSON:
-    """Advance one stored order's state machine (idempotent: compare-and-set states)."""
-    with span("quorum.execute", **{"quorum.client_order_id": client_order_id}) as current:
-        order = deps.execution.order(client_order_id)
-        current.set_attribute("quorum.symbol", order.symbol)
-        if deps.quotes is not None:
-            deps.quotes.sync(order.symbol, deps.clock.now())
-        after = deps.execution.execute(client_order_id)
-        current.set_attribute("quorum.order_state", after.state.value)
-    if after.filled_quantity > order.filled_quantity:
-        metrics().fills.labels(after.venue, after.leg.value).inc()
-    return {
-        "status": after.state.value,
-        "client_order_id": client_order_id,
-        "symbol": after.symbol,
-        "side": after.side.value,
-        "leg": after.leg.value,
-        "quantity": str(after.quantity),
-        "filled_quantity": str(after.filled_quantity),
-        "average_price": None if after.average_price is None else str(after.average_price),
-    }
-
-
-def reconcile(deps: PipelineDeps) -> JSON:
-    startup = not deps.execution.ready
-    reports = deps.execution.reconcile(startup=startup)
-    return {
-        "status": "done",
-        "startup": startup,
-        "venues": [
-            {"venue": r.venue, "drifts": len(r.drifts), "unresolved": list(r.unresolved)}
-            for r in reports
-        ],
-    }
 
 
 def _bars(deps: PipelineDeps, symbols: set[str], now: datetime) -> dict[str, Bar]:

@@ -31,8 +31,8 @@ from sqlalchemy import func, select
 from quorum.domain import Direction, OrderState
 from quorum.pipeline.accounting import FILLS, ORDERS
 from quorum.pipeline.deps import PipelineDeps
+from quorum.pipeline.persistence import Reader, Trade, get_signal, trades
 from quorum.pipeline.status import build_status
-from quorum.pipeline.store import Reader, Trade, get_signal, trades
 from quorum.risk import Rule
 from quorum.scoring import arm_of
 from quorum.telemetry.metrics import WINDOWS, QuorumMetrics, metrics

@@ -17,7 +17,7 @@ from quorum.domain import Direction, JournalKind
 from quorum.errors import QuorumError
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.learned import CALIBRATION, WEIGHTS
-from quorum.pipeline.store import (
+from quorum.pipeline.persistence import (
     get_signal,
     load_scoring,
     put_trade,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from quorum.clock import Clock
-from quorum.journal import format_time
+from quorum.domain import format_time
 from quorum.store import insert_ignore, session_scope
 from quorum.store.tables.pipeline import TASK_RUNS_TABLE
 

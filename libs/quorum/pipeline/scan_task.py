@@ -18,16 +18,23 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from quorum.analysis.scan import ScanParams
-from quorum.domain import JournalKind, PatternFamily, RegimeKind, ScanResult, Timeframe
+from quorum.domain import (
+    JournalKind,
+    PatternFamily,
+    RegimeKind,
+    ScanResult,
+    Timeframe,
+    format_time,
+    parse_time,
+)
 from quorum.errors import DataQualityError
-from quorum.journal import format_time, parse_time
 from quorum.pipeline.analysis_gate import DISABLED, REASON, analysis_enabled, note_paused
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import scan_payload
+from quorum.pipeline.persistence import put_scan_mark, scan_marks
 from quorum.pipeline.planning import base_volatility, due_scans
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
-from quorum.pipeline.store import put_scan_mark, scan_marks
 from quorum.telemetry.metrics import metrics
 from quorum.telemetry.tracing import decision_span
 

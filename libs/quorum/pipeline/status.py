@@ -11,6 +11,7 @@ from quorum.execution import WORKING_STATES
 from quorum.pipeline.accounting import equity, positions_now, rules_state
 from quorum.pipeline.control import FLAG
 from quorum.pipeline.deps import PipelineDeps
+from quorum.pipeline.persistence import trades
 from quorum.pipeline.prices import latest_bar
 from quorum.pipeline.reports import (
     KillSwitchView,
@@ -21,7 +22,6 @@ from quorum.pipeline.reports import (
     SafeModeView,
     StatusReport,
 )
-from quorum.pipeline.store import trades
 from quorum.risk import refresh_state
 
 _OPEN = set(WORKING_STATES) | {OrderState.NEW, OrderState.UNKNOWN}

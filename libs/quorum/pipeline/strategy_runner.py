@@ -29,13 +29,13 @@ from quorum.domain import (
     Position,
     PositionState,
     Signal,
+    format_time,
 )
-from quorum.journal import format_time
 from quorum.pipeline.accounting import portfolio, positions_now, rules_state
 from quorum.pipeline.analyze_task import analyze_key
 from quorum.pipeline.decisions import commit_decision
 from quorum.pipeline.deps import JSON
-from quorum.pipeline.store import Trade, put_trade, trades
+from quorum.pipeline.persistence import Trade, put_trade, trades
 from quorum.pipeline.tasks import PipelineTasks
 from quorum.risk import MarketInfo, evaluate, evaluate_exit, prepare_portfolio
 from quorum.store import session_scope

@@ -16,13 +16,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from quorum.pipeline import analyze_task, control, monitor_task, refresh_task, scan_task
+from quorum.pipeline import (
+    analyze_task,
+    control,
+    execute_task,
+    monitor_task,
+    refresh_task,
+    scan_task,
+)
 from quorum.pipeline.analysis_gate import DISABLED, REASON, analysis_enabled
 from quorum.pipeline.deps import JSON, Dispatcher, PipelineDeps
+from quorum.pipeline.persistence import list_signals
 from quorum.pipeline.reports import SignalRecord, StatusReport
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.status import build_status
-from quorum.pipeline.store import list_signals
 
 TASK_NAMES = (
     "plan",
@@ -83,14 +90,14 @@ class PipelineTasks:
         return analyze_task.analyze(self.deps, self.runs, symbol, as_of, timeframe)
 
     def execute(self, client_order_id: str) -> JSON:
-        return monitor_task.execute(self.deps, client_order_id)
+        return execute_task.execute(self.deps, client_order_id)
 
     def monitor(self) -> JSON:
         control.sync_kill_switch(self.deps)
         return monitor_task.monitor(self.deps)
 
     def reconcile(self) -> JSON:
-        return monitor_task.reconcile(self.deps)
+        return execute_task.reconcile(self.deps)
 
     def daily_reset(self) -> JSON:
         return control.daily_reset(self.deps)

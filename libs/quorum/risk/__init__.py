@@ -14,141 +14,64 @@ Every new or amended entry passes ``evaluate``; exits and protective orders pass
 only cancel / flatten bypass the gate.
 """
 
-from typing import TYPE_CHECKING
-
-from quorum.lazy import attach
-
-if TYPE_CHECKING:
-    from quorum.risk.actions import (
-        AccountTradingChanged,
-        Action,
-        Alert,
-        ClosePosition,
-        CooldownStarted,
-        DailyReset,
-        KillSwitchChanged,
-        LockOut,
-        LockoutEnded,
-        LockoutStarted,
-        MoveStop,
-        ReducePosition,
-        RiskEvent,
-        SafeModeReset,
-        SafeModeTripped,
-        StateUpdate,
-        TripSafeMode,
-    )
-    from quorum.risk.bookkeeping import mark_equity, on_fill, on_trade_closed, record_order
-    from quorum.risk.calendar import SessionHours, TradingSession
-    from quorum.risk.engine import evaluate
-    from quorum.risk.exits import evaluate_exit, is_risk_reducing
-    from quorum.risk.inputs import (
-        AccountSnapshot,
-        Exposure,
-        MarketInfo,
-        MonitoredPosition,
-        Portfolio,
-        TradeStats,
-    )
-    from quorum.risk.lifecycle import daily_reset, initial_state, refresh_state
-    from quorum.risk.monitor import margin_usage, monitor
-    from quorum.risk.prepared import PreparedPortfolio, prepare_portfolio
-    from quorum.risk.rules import BreachAction, Rule
-    from quorum.risk.settings import (
-        AccountSettings,
-        CooldownTier,
-        DrawdownSettings,
-        ExpectancySettings,
-        MonitorSettings,
-        PortfolioSettings,
-        RiskSettings,
-        SizingSettings,
-        StopSettings,
-        VenueSettings,
-    )
-    from quorum.risk.sizing import kelly_cap, kelly_fraction, risk_fraction
-    from quorum.risk.state import KillSwitch, Lockout, RulesState, SafeMode, SafeModeCause
-    from quorum.risk.stops import atr_stop
-    from quorum.risk.switches import (
-        apply_actions,
-        manual_reset_safe_mode,
-        set_account_can_trade,
-        set_kill_switch,
-        trip_safe_mode,
-    )
-    from quorum.risk.venue import entry_intent_id
-else:
-    __getattr__, __dir__ = attach(
-        __name__,
-        {
-            "AccountSettings": "settings",
-            "AccountSnapshot": "inputs",
-            "AccountTradingChanged": "actions",
-            "Action": "actions",
-            "Alert": "actions",
-            "BreachAction": "rules",
-            "ClosePosition": "actions",
-            "CooldownStarted": "actions",
-            "CooldownTier": "settings",
-            "DailyReset": "actions",
-            "DrawdownSettings": "settings",
-            "ExpectancySettings": "settings",
-            "Exposure": "inputs",
-            "KillSwitch": "state",
-            "KillSwitchChanged": "actions",
-            "LockOut": "actions",
-            "Lockout": "state",
-            "LockoutEnded": "actions",
-            "LockoutStarted": "actions",
-            "MarketInfo": "inputs",
-            "MonitorSettings": "settings",
-            "MonitoredPosition": "inputs",
-            "MoveStop": "actions",
-            "Portfolio": "inputs",
-            "PortfolioSettings": "settings",
-            "PreparedPortfolio": "prepared",
-            "ReducePosition": "actions",
-            "RiskEvent": "actions",
-            "RiskSettings": "settings",
-            "Rule": "rules",
-            "RulesState": "state",
-            "SafeMode": "state",
-            "SafeModeCause": "state",
-            "SafeModeReset": "actions",
-            "SafeModeTripped": "actions",
-            "SessionHours": "calendar",
-            "SizingSettings": "settings",
-            "StateUpdate": "actions",
-            "StopSettings": "settings",
-            "TradeStats": "inputs",
-            "TradingSession": "calendar",
-            "TripSafeMode": "actions",
-            "VenueSettings": "settings",
-            "apply_actions": "switches",
-            "atr_stop": "stops",
-            "daily_reset": "lifecycle",
-            "entry_intent_id": "venue",
-            "evaluate": "engine",
-            "evaluate_exit": "exits",
-            "initial_state": "lifecycle",
-            "is_risk_reducing": "exits",
-            "kelly_cap": "sizing",
-            "kelly_fraction": "sizing",
-            "manual_reset_safe_mode": "switches",
-            "margin_usage": "monitor",
-            "mark_equity": "bookkeeping",
-            "monitor": "monitor",
-            "on_fill": "bookkeeping",
-            "on_trade_closed": "bookkeeping",
-            "prepare_portfolio": "prepared",
-            "record_order": "bookkeeping",
-            "refresh_state": "lifecycle",
-            "risk_fraction": "sizing",
-            "set_account_can_trade": "switches",
-            "set_kill_switch": "switches",
-            "trip_safe_mode": "switches",
-        },
-    )
+from quorum.risk.actions import (
+    AccountTradingChanged,
+    Action,
+    Alert,
+    ClosePosition,
+    CooldownStarted,
+    DailyReset,
+    KillSwitchChanged,
+    LockOut,
+    LockoutEnded,
+    LockoutStarted,
+    MoveStop,
+    ReducePosition,
+    RiskEvent,
+    SafeModeReset,
+    SafeModeTripped,
+    StateUpdate,
+    TripSafeMode,
+)
+from quorum.risk.bookkeeping import mark_equity, on_fill, on_trade_closed, record_order
+from quorum.risk.calendar import SessionHours, TradingSession
+from quorum.risk.engine import evaluate
+from quorum.risk.exits import evaluate_exit, is_risk_reducing
+from quorum.risk.inputs import (
+    AccountSnapshot,
+    Exposure,
+    MarketInfo,
+    MonitoredPosition,
+    Portfolio,
+    TradeStats,
+)
+from quorum.risk.lifecycle import daily_reset, initial_state, refresh_state
+from quorum.risk.monitor import margin_usage, monitor
+from quorum.risk.prepared import PreparedPortfolio, prepare_portfolio
+from quorum.risk.rules import BreachAction, Rule
+from quorum.risk.settings import (
+    AccountSettings,
+    CooldownTier,
+    DrawdownSettings,
+    ExpectancySettings,
+    MonitorSettings,
+    PortfolioSettings,
+    RiskSettings,
+    SizingSettings,
+    StopSettings,
+    VenueSettings,
+)
+from quorum.risk.sizing import kelly_cap, kelly_fraction, risk_fraction
+from quorum.risk.state import KillSwitch, Lockout, RulesState, SafeMode, SafeModeCause
+from quorum.risk.stops import atr_stop
+from quorum.risk.switches import (
+    apply_actions,
+    manual_reset_safe_mode,
+    set_account_can_trade,
+    set_kill_switch,
+    trip_safe_mode,
+)
+from quorum.risk.venue import entry_intent_id
 
 __all__ = (
     "AccountSettings",

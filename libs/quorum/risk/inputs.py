@@ -23,8 +23,8 @@ from quorum.domain import (
     Symbol,
     UtcDatetime,
 )
+from quorum.domain.base import CachedModel
 from quorum.domain.bounds import within
-from quorum.risk.base import CachedModel
 from quorum.risk.money import ZERO, show
 
 Rate = Annotated[Decimal, Field(ge=0, lt=Decimal("0.1"), allow_inf_nan=False)]

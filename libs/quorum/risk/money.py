@@ -9,6 +9,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Final, cast
 
 from quorum.domain import Direction, RuleCheck
+from quorum.domain.formatting import pct as pct
+from quorum.domain.formatting import show as show
 from quorum.risk.rules import Rule
 
 ZERO: Final = Decimal(0)
@@ -77,16 +79,6 @@ def worst_case_loss_per_unit(
         exit_fill = stop * (ONE + stop_buffer)
         move = exit_fill - entry_fill
     return move + entry_fill * entry_fee + exit_fill * exit_fee
-
-
-def show(value: Decimal) -> str:
-    """A compact, stable rendering for RuleCheck.measured / limit (10 significant digits)."""
-    return f"{value:.10g}"
-
-
-def pct(value: Decimal) -> str:
-    """A fraction as a percentage with three decimals: ``0.02`` → ``2.000%``."""
-    return f"{value:.3%}"
 
 
 def rule_check(rule: str, passed: bool, measured: str, limit: str, message: str) -> RuleCheck:

@@ -10,11 +10,16 @@ Boundaries are uniform:
 * a *count* limit (trades per window, orders per window) allows exactly that many;
 * a streak trips on the N-th consecutive loss, and an alert/reduce threshold written
   "at X" fires when the measured value reaches X.
+
+``BreachAction`` is part of the risk settings (``quorum.config.settings.risk``) and is
+re-exported here.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from quorum.config.settings.risk import BreachAction as BreachAction
 
 
 class Rule(StrEnum):
@@ -70,23 +75,3 @@ class Rule(StrEnum):
     BREAKEVEN = "monitor.breakeven"
     TRAILING_STOP = "monitor.trailing_stop"
     LIQUIDATION = "monitor.liquidation"
-
-
-class BreachAction(StrEnum):
-    """What an account rule does when it is breached.
-
-    Every breach rejects new entries while it lasts; the stronger actions also close.
-    """
-
-    REJECT_ENTRIES = "reject_entries"
-    CLOSE_POSITION = "close_position"
-    CLOSE_ALL = "close_all"
-    CLOSE_ALL_AND_LOCK = "close_all_and_lock"
-
-    @property
-    def closes_all(self) -> bool:
-        return self in (BreachAction.CLOSE_ALL, BreachAction.CLOSE_ALL_AND_LOCK)
-
-    @property
-    def locks(self) -> bool:
-        return self is BreachAction.CLOSE_ALL_AND_LOCK

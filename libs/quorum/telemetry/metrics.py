@@ -1,9 +1,10 @@
 """Prometheus metrics of the trading pipeline, and the process-wide registry they live on.
 
 One :class:`QuorumMetrics` per process, created on first use by :func:`metrics` on
-prometheus-client's default registry (nothing is created at import time). The LLM layer's
-own metrics (:class:`quorum.llm.LLMMetrics`) share that registry through
-:func:`llm_metrics`, so the API's ``/metrics`` and a worker's exporter show both.
+prometheus-client's default registry (nothing is created at import time). Other layers
+register their own metric sets on that registry through :func:`process_metrics` (the LLM
+layer's :func:`quorum.llm.llm_metrics` does), so the API's ``/metrics`` and a worker's
+exporter show all of them; this module imports none of those layers.
 
 Multiprocess (Celery's prefork pool, several API workers): when
 ``PROMETHEUS_MULTIPROC_DIR`` is set *before prometheus_client is imported*, every process
@@ -22,14 +23,12 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Final
+from typing import Final, cast
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
-
-if TYPE_CHECKING:
-    from quorum.llm.metrics import LLMMetrics
 
 MULTIPROC_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -283,13 +282,19 @@ def metrics() -> QuorumMetrics:
     return QuorumMetrics(REGISTRY)
 
 
-@cache
-def llm_metrics() -> LLMMetrics:
-    """This process's LLM metrics on the default registry (one instance however many routers
-    the process builds: a second registration of the same names would be refused)."""
-    from quorum.llm.metrics import LLMMetrics
+_PROCESS_SETS: dict[Callable[[CollectorRegistry], object], object] = {}
+_PROCESS_SETS_LOCK = threading.Lock()
 
-    return LLMMetrics(REGISTRY)
+
+def process_metrics[M](factory: Callable[[CollectorRegistry], M]) -> M:
+    """The process's one instance of a layer's metric set, built by ``factory`` on the
+    default registry on first use (however many times it is asked for: a second
+    registration of the same metric names would be refused)."""
+    with _PROCESS_SETS_LOCK:
+        found = _PROCESS_SETS.get(factory)
+        if found is None:
+            found = _PROCESS_SETS[factory] = factory(REGISTRY)
+    return cast(M, found)
 
 
 def exposition_registry() -> CollectorRegistry:
@@ -312,6 +317,6 @@ __all__ = [
     "BoundedLabel",
     "QuorumMetrics",
     "exposition_registry",
-    "llm_metrics",
     "metrics",
+    "process_metrics",
 ]

@@ -19,10 +19,10 @@ from quorum.config import (
     FlagChange,
     FlagStore,
     FlagValue,
-    RedisFlagStore,
     build_flag_store,
     load_settings,
 )
+from quorum.config.flags.redis_store import RedisFlagStore
 from quorum.errors import ConfigError
 
 pytestmark = pytest.mark.integration

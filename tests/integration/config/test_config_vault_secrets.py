@@ -15,10 +15,10 @@ from quorum.config import (
     EnvSecrets,
     RedactingFilter,
     SecretsSettings,
-    VaultSecrets,
     VaultSettings,
     build_secrets_provider,
 )
+from quorum.config.secrets.vault import VaultSecrets
 from quorum.errors import ConfigError, SecretNotFound
 
 API_KEY = "binance-key-5b2e"  # pragma: allowlist secret

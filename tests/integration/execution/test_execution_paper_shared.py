@@ -38,7 +38,7 @@ CHILD = textwrap.dedent(
     from quorum.clock import ReplayClock
     from quorum.domain import OrderType, Side
     from quorum.execution.paper import PaperSettings, StoredPaperVenue
-    from quorum.journal import parse_time
+    from quorum.domain import parse_time
     from quorum.ports import OrderRequest
     from quorum.store import create_engine_for
 

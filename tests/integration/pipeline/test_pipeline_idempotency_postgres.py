@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from tests.unit.pipeline.kit import make_kit, open_position
 
-from quorum.journal import format_time
+from quorum.domain import format_time
 from quorum.pipeline.accounting import RulesConflict, commit_rules, rules_state
 from quorum.risk import StateUpdate
 from quorum.store import session_scope

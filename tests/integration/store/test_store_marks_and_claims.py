@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from tests.pg import private_schema
 
 from quorum.clock import ReplayClock
+from quorum.pipeline.persistence import put_scan_mark, scan_marks
 from quorum.pipeline.runs import TaskRuns
-from quorum.pipeline.store import put_scan_mark, scan_marks
 from quorum.store import create_engine_for, migrate, session_scope
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

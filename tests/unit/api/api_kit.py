@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from apps.api import create_app
+from apps.api.app import create_app
 from apps.api.auth import Role, TokenAuthority, build_token_authority
 from apps.bootstrap import Runtime, build_pipeline, build_runtime
 from quorum.config import AppSettings

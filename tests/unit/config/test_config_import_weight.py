@@ -1,13 +1,14 @@
-"""Loading the settings stays light: the domain packages' ``__init__`` load their names lazily.
+"""Loading the settings stays light: ``quorum.config.settings`` is a leaf.
 
-``quorum.config`` builds AppSettings from the risk, execution, agents and scoring settings
-modules; importing those must not pull in the packages' heavy parts (pandas via the domain,
-ccxt via execution, LangGraph via agents, litellm via the LLM router).
+Every component's settings model (risk, execution, llm, agents, scoring …) is defined in
+``quorum.config.settings`` and imports only pydantic, the stdlib and the domain, so
+loading the configuration never pulls in a capability package or its heavy libraries
+(pandas, ccxt, LangGraph, litellm, SQLAlchemy). The packages' ``__init__`` import their
+names eagerly; each public name is exported by one ``__init__`` import and ``__all__``.
 """
 
 from __future__ import annotations
 
-import ast
 import importlib
 import os
 import subprocess
@@ -17,13 +18,25 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
-HEAVY = ("pandas", "numpy", "ccxt", "langgraph", "litellm", "sqlalchemy", "celery")
-LAZY_PACKAGES = (
+HEAVY = (
+    "pandas",
+    "numpy",
+    "numba",
+    "ccxt",
+    "langgraph",
+    "litellm",
+    "sqlalchemy",
+    "psycopg",
+    "celery",
+)
+PACKAGES = (
     "quorum.domain",
     "quorum.risk",
     "quorum.execution",
     "quorum.agents",
     "quorum.scoring",
+    "quorum.llm",
+    "quorum.config",
 )
 
 
@@ -51,57 +64,31 @@ def test_loading_the_settings_loads_no_heavy_library() -> None:
     assert imported_after(code) == []
 
 
-def test_a_public_name_still_loads_its_heavy_module_on_first_use() -> None:
-    assert "sqlalchemy" in imported_after("from quorum.execution import ExecutionService")
-    assert "langgraph" in imported_after("from quorum.agents import build_analysis_graph")
+def test_the_settings_package_is_a_leaf_that_imports_no_capability_package() -> None:
+    code = (
+        "import sys, quorum.config.settings\n"
+        "allowed = ('quorum.config', 'quorum.domain', 'quorum.errors', 'quorum.clock',"
+        " 'quorum.ports')\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('quorum.')"
+        " and not m.startswith(allowed))\n"
+        "assert loaded == [], loaded"
+    )
+
+    assert imported_after(code) == []
 
 
-def typing_imports(package: str) -> dict[str, str]:
-    """``name -> submodule`` from the ``if TYPE_CHECKING:`` imports of ``package``."""
+def test_importing_the_domain_loads_no_heavy_library() -> None:
+    assert imported_after("import quorum.domain") == []
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_public_name_is_bound_by_an_eager_import(package: str) -> None:
     module = importlib.import_module(package)
-    assert module.__file__ is not None
-    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
-    names: dict[str, str] = {}
-    for node in tree.body:
-        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
-            for stmt in node.body:
-                assert isinstance(stmt, ast.ImportFrom), ast.unparse(stmt)
-                assert stmt.module is not None
-                for alias in stmt.names:
-                    names[alias.asname or alias.name] = stmt.module.removeprefix(package + ".")
-    return names
 
-
-@pytest.mark.parametrize("package", LAZY_PACKAGES)
-def test_lazy_map_matches_the_typed_imports_and_all(package: str) -> None:
-    module = importlib.import_module(package)
-    lazy = module.__dict__["__lazy_exports__"]
-
-    typed = typing_imports(package)
-
-    assert typed, package
-    assert {name: f"{package}.{sub}" for name, sub in typed.items()} == lazy
-    assert sorted(module.__all__) == sorted(typed)
-    assert set(module.__all__) <= set(dir(module))
-
-
-@pytest.mark.parametrize("package", LAZY_PACKAGES)
-def test_every_public_name_resolves_to_its_submodule_object(package: str) -> None:
-    module = importlib.import_module(package)
-    lazy = module.__dict__["__lazy_exports__"]
-
+    assert len(set(module.__all__)) == len(module.__all__), package
     for name in module.__all__:
-        assert getattr(module, name) is getattr(importlib.import_module(lazy[name]), name), name
-
-
-@pytest.mark.parametrize("package", LAZY_PACKAGES)
-def test_unknown_name_raises_attribute_error(package: str) -> None:
-    module = importlib.import_module(package)
-
-    with pytest.raises(AttributeError, match=r"has no attribute 'no_such_name'"):
-        module.no_such_name  # noqa: B018
-    with pytest.raises(ImportError):
-        exec(f"from {package} import no_such_name", {})
+        assert name in module.__dict__, f"{package}.{name}"
+    assert "__getattr__" not in module.__dict__, package
 
 
 def test_name_shared_with_its_submodule_stays_the_function_after_the_submodule_loads() -> None:

@@ -26,9 +26,10 @@ import pytest
 import yaml
 from tests.unit.execution.execution_kit import T0, approve, intent_at
 
+from quorum.ccxt_adapter.errors import translate_order_error
 from quorum.clock import ReplayClock
 from quorum.domain import OrderState, OrderType, Side
-from quorum.errors import BrokerError, BrokerTransient, OrderStatusUnknown
+from quorum.errors import BrokerAuthFailed, BrokerError, BrokerTransient, OrderStatusUnknown
 from quorum.execution import (
     DuplicateClientOrderId,
     ExecutionService,
@@ -38,7 +39,6 @@ from quorum.execution import (
     VenueRateLimited,
 )
 from quorum.execution.ccxt_broker import CcxtBroker
-from quorum.execution.ccxt_errors import BrokerAuthFailed, translate_order_error
 from quorum.journal import Journal
 from quorum.ports import OrderRequest
 from quorum.store import create_engine_for, migrate, session_factory, session_scope

@@ -5,7 +5,7 @@ with the plugins and filters recorded in .secrets.baseline, so `make test` catch
 credential before anyone stages it. A finding passes only if the baseline records it as
 audited and not a secret (``is_secret: false``); prefer an inline
 ``# pragma: allowlist secret`` on the line itself. Secret *references* (``env:NAME``,
-``vault:<path>#<key>``, see ``quorum.config.refs``) are excluded by the baseline's
+``vault:<path>#<key>``, see ``quorum.config.settings.refs``) are excluded by the baseline's
 ``--exclude-secrets`` pattern: they say where a secret lives, never what it is.
 
 Recorded HTTP fixtures (``tests/cassettes``) are not scanned: they hold fake keys on

@@ -9,9 +9,9 @@ from uuid import UUID
 
 import pytest
 
-from quorum.domain import Side
+from quorum.domain import Side, format_time, parse_time
 from quorum.errors import ValidationFailed
-from quorum.journal import canonical_json, format_time, parse_time
+from quorum.journal import canonical_json
 
 
 class Colour(StrEnum):

@@ -17,6 +17,7 @@ from tests.unit.journal.journal_kit import (
 )
 
 from quorum.clock import ReplayClock
+from quorum.domain import format_time
 from quorum.errors import JournalIntegrityError
 from quorum.journal import (
     Checkpoint,
@@ -25,7 +26,6 @@ from quorum.journal import (
     Ed25519Signer,
     Journal,
     Signature,
-    format_time,
     sign_checkpoint,
     verify_journal,
 )

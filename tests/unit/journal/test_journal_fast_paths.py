@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from tests.unit.journal.journal_kit import START, fill, make_journal, stored
 
 from quorum.clock import ReplayClock
-from quorum.domain import JournalEntry, JournalKind
+from quorum.domain import JournalEntry, JournalKind, format_time
 from quorum.errors import ClockError
-from quorum.journal import GENESIS_HASH, Draft, canonical_json, entry_hash, format_time
+from quorum.journal import GENESIS_HASH, Draft, canonical_json, entry_hash
 from quorum.journal.rows import StoredRow, reader, row_cursor, stream_rows
 from quorum.journal.verify import _Walk
 from quorum.store import session_scope

@@ -30,11 +30,13 @@ import yaml
 
 from quorum.clock import ReplayClock
 from quorum.domain import Timeframe
-from quorum.errors import BackOff, ConfigError, Retryable
-from quorum.market.ccxt_errors import (
+from quorum.errors import (
+    BackOff,
+    ConfigError,
     MarketDataAuthFailed,
     MarketDataRateLimited,
     MarketDataUnavailable,
+    Retryable,
     UnknownMarketSymbol,
 )
 from quorum.market.ccxt_source import BACKOFF_MULTIPLIER, CcxtSource

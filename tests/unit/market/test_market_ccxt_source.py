@@ -12,8 +12,14 @@ import pytest
 
 from quorum.clock import ReplayClock
 from quorum.domain import Timeframe
-from quorum.errors import ClockError, ConfigError, DataQualityError, ValidationFailed
-from quorum.market.ccxt_errors import MarketDataUnavailable, UnknownMarketSymbol
+from quorum.errors import (
+    ClockError,
+    ConfigError,
+    DataQualityError,
+    MarketDataUnavailable,
+    UnknownMarketSymbol,
+    ValidationFailed,
+)
 from quorum.market.ccxt_source import CcxtSource, ccxt_timeframe
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from tests.unit.pipeline.kit import Kit, make_kit
 
-from quorum.journal import format_time
+from quorum.domain import format_time
 
 
 def _count(kit: Kit, sql: str) -> int:

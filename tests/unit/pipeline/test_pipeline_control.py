@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tests.unit.pipeline.kit import make_kit, open_position
 
-from quorum.journal import format_time
+from quorum.domain import format_time
 
 
 def test_engaging_the_kill_switch_flattens_positions_and_sets_all_three_records(

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from tests.unit.pipeline.kit import make_kit, open_position
 
-from quorum.journal import format_time
+from quorum.domain import format_time
 
 
 def _count(kit, sql: str) -> int:  # type: ignore[no-untyped-def]

@@ -22,8 +22,8 @@ from tests.unit.risk.risk_kit import (
 )
 
 from quorum.domain import Direction, RuleCheck
+from quorum.domain.sessions import _inside
 from quorum.risk import MoveStop, Rule, TradingSession, evaluate, monitor, set_kill_switch
-from quorum.risk.calendar import _inside
 from quorum.risk.money import failed, passed, rule_check, show
 from quorum.risk.monitor import margin_usage
 from quorum.risk.settings import PortfolioSettings, StopSettings, VenueSettings

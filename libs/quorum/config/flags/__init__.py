@@ -1,11 +1,9 @@
 """Runtime feature flags: declared schema, file and Redis stores, flip audit.
 
-``RedisFlagStore`` is loaded on first use so that importing this package does not
-load the Redis client when the file backend is used.
+``RedisFlagStore`` lives in :mod:`quorum.config.flags.redis_store` and is not exported
+here: :func:`build_flag_store` imports it when the Redis backend is configured, so
+importing this package does not load the Redis client.
 """
-
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 from quorum.config.flags.audit import JsonlFlagAuditLog
 from quorum.config.flags.factory import build_flag_store, flag_defaults
@@ -13,9 +11,6 @@ from quorum.config.flags.file_store import FileFlagStore
 from quorum.config.flags.model import FlagBackend, FlagChange, FlagState
 from quorum.config.flags.ports import FlagChangeRecorder, FlagStore, LiveGuard
 from quorum.config.flags.spec import FLAG_ENV_PREFIX, FLAG_SPECS, FlagSpec, FlagValue, flag_spec
-
-if TYPE_CHECKING:
-    from quorum.config.flags.redis_store import RedisFlagStore
 
 __all__ = [
     "FLAG_ENV_PREFIX",
@@ -30,14 +25,7 @@ __all__ = [
     "FlagValue",
     "JsonlFlagAuditLog",
     "LiveGuard",
-    "RedisFlagStore",
     "build_flag_store",
     "flag_defaults",
     "flag_spec",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "RedisFlagStore":
-        return import_module("quorum.config.flags.redis_store").RedisFlagStore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 from pydantic import SecretStr
 
-from quorum.config.refs import parse_ref
 from quorum.config.secrets.redaction import SecretSink
+from quorum.config.settings.refs import parse_ref
 from quorum.errors import ConfigError, SecretNotFound
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from quorum.config.refs import parse_ref
+from quorum.config.settings.refs import parse_ref
 from quorum.errors import ConfigError
 
 if TYPE_CHECKING:

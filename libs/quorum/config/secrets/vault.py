@@ -8,9 +8,9 @@ from hvac import exceptions as vault_errors
 from pydantic import SecretStr
 
 from quorum.clock import Clock
-from quorum.config.refs import ParsedRef, parse_ref
 from quorum.config.secrets.redaction import SecretSink
 from quorum.config.secrets.vault_session import VaultSession, describe_vault_error
+from quorum.config.settings.refs import ParsedRef, parse_ref
 from quorum.config.settings.secrets import VaultSettings
 from quorum.errors import ConfigError, SecretNotFound
 

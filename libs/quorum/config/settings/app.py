@@ -5,19 +5,19 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from quorum.agents.settings import AgentSettings
+from quorum.config.settings.agents import AgentSettings
 from quorum.config.settings.api import ApiSettings
+from quorum.config.settings.execution import ExecutionSettings
 from quorum.config.settings.flags import FlagsSettings
 from quorum.config.settings.infra import DatabaseSettings, LoggingSettings
 from quorum.config.settings.journal import JournalSettings
+from quorum.config.settings.llm import LLMSettings
 from quorum.config.settings.pipeline import PipelineSettings
+from quorum.config.settings.risk import RiskSettings
+from quorum.config.settings.scoring import ScoringSettings
 from quorum.config.settings.secrets import SecretsSettings
 from quorum.config.settings.trading import TradingSettings
 from quorum.config.settings.worker import WorkerSettings
-from quorum.execution.settings import ExecutionSettings
-from quorum.llm.settings import LLMSettings
-from quorum.risk.settings import RiskSettings
-from quorum.scoring.settings import ScoringSettings
 
 ENV_PREFIX = "QUORUM_"
 ENV_NESTED_DELIMITER = "__"
@@ -26,9 +26,9 @@ ENV_NESTED_DELIMITER = "__"
 class AppSettings(BaseSettings):
     """All settings. Add a component by adding one field here with its own model.
 
-    The domain packages' models (risk, execution, agents, scoring) come from their
-    ``settings`` modules, which import only pydantic and the domain values: the packages
-    load their heavy parts (pandas, ccxt, LangGraph) lazily, on first use of a name.
+    Every component's model is defined in this package (``quorum.config.settings.<component>``)
+    and imports only pydantic, the standard library and the domain values; the capability
+    packages (risk, execution, llm, agents, scoring) re-export theirs, never the other way.
 
     Build it with :func:`quorum.config.load_settings` (env over YAML file); calling
     ``AppSettings()`` directly reads only init arguments and ``QUORUM_*`` variables.

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from quorum.config.masking import mask_url
+from quorum.config.settings.masking import mask_url
 
 
 class ComponentSettings(BaseModel):

@@ -6,8 +6,8 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from quorum.config.refs import SecretRef
 from quorum.config.settings.base import ComponentSettings
+from quorum.config.settings.refs import SecretRef
 
 CHECKPOINT_STORE_PATTERN = (
     r"^(dir:.+|s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*'()\-/]*)?)$"

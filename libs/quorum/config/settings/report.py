@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from quorum.config.masking import mask_url
 from quorum.config.settings.app import ENV_NESTED_DELIMITER, ENV_PREFIX
 from quorum.config.settings.expand import Path, dotted
+from quorum.config.settings.masking import mask_url
 
 _SENSITIVE_WORDS = ("ref", "token", "password", "secret", "key")
 _MAX_SHOWN = 80

@@ -7,8 +7,8 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from quorum.config.refs import EnvSecretRef
 from quorum.config.settings.base import ComponentSettings
+from quorum.config.settings.refs import EnvSecretRef
 
 
 class VaultSettings(ComponentSettings):

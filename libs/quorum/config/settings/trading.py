@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from quorum.config.refs import SecretRef
 from quorum.config.settings.base import ComponentSettings
+from quorum.config.settings.refs import SecretRef
 
 TradingMode = Literal["paper", "live"]
 

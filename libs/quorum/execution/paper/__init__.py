@@ -3,9 +3,9 @@ injection, an HTTP server and its clients."""
 
 from quorum.execution.paper.faults import AMBIGUOUS_KINDS, Faults, FaultSettings, StoredFaults
 from quorum.execution.paper.inprocess import InProcessPaperBroker
+from quorum.execution.paper.matching import PaperSettings, PaperVenue, VenueStats
 from quorum.execution.paper.replay import ExitLevels, FillNote, ReplayVenue, touched
 from quorum.execution.paper.stored import PaperClockBehind, StoredPaperVenue
-from quorum.execution.paper.venue import PaperSettings, PaperVenue, VenueStats
 
 __all__ = [
     "AMBIGUOUS_KINDS",

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import httpx
 
+from quorum.domain import format_time
 from quorum.errors import BrokerError, BrokerTransient, OrderStatusUnknown
 from quorum.execution.errors import (
     DuplicateClientOrderId,
@@ -38,7 +39,6 @@ from quorum.execution.paper.wire import (
     request_to_json,
     trade_from_json,
 )
-from quorum.journal import format_time
 from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from quorum.errors import BrokerTransient, OrderStatusUnknown
 from quorum.execution.paper.faults import Faults
-from quorum.execution.paper.venue import PaperVenue
+from quorum.execution.paper.matching import PaperVenue
 from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
 
 

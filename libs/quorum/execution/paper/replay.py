@@ -38,7 +38,7 @@ from decimal import Decimal
 
 from quorum.clock import Clock
 from quorum.domain import Bar, Direction, Liquidity, OrderType, Side
-from quorum.execution.paper.venue import PaperSettings, PaperVenue
+from quorum.execution.paper.matching import PaperSettings, PaperVenue
 from quorum.ports import BrokerOrder, OrderRequest
 
 ZERO = Decimal(0)

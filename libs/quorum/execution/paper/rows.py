@@ -10,11 +10,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from quorum.domain import OrderType, Side
+from quorum.domain import OrderType, Side, format_time, parse_time
 from quorum.execution.paper.model import Book, PaperOrder, Quote
 from quorum.execution.paper.wire import trade_from_json, trade_to_json
 from quorum.execution.records import dec
-from quorum.journal import format_time, parse_time
 from quorum.ports import BrokerTrade
 
 

@@ -36,16 +36,16 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from quorum.clock import Clock, SystemClock
+from quorum.domain import parse_time
 from quorum.execution.errors import DuplicateClientOrderId, OrderNotFound, OrderRejected
 from quorum.execution.paper.faults import Faults, FaultSettings
-from quorum.execution.paper.venue import PaperSettings, PaperVenue
+from quorum.execution.paper.matching import PaperSettings, PaperVenue
 from quorum.execution.paper.wire import (
     order_to_json,
     position_to_json,
     request_from_json,
     trade_to_json,
 )
-from quorum.journal import parse_time
 
 HANG_S = 3.0
 """How long a ``timeout`` reply holds the connection (longer than any client timeout)."""

@@ -35,9 +35,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel
 
 from quorum.clock import Clock
+from quorum.domain import format_time
 from quorum.errors import BrokerError, ClockError
 from quorum.execution.errors import OrderRejected
 from quorum.execution.paper.faults import FaultSettings
+from quorum.execution.paper.matching import PaperVenue
 from quorum.execution.paper.model import PaperOrder, PaperSettings, VenueStats
 from quorum.execution.paper.rows import (
     VenueColumns,
@@ -47,8 +49,6 @@ from quorum.execution.paper.rows import (
     trade_from_row,
     trade_row,
 )
-from quorum.execution.paper.venue import PaperVenue
-from quorum.journal import format_time
 from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
 from quorum.store import SQLITE_BEGIN_OPTION
 from quorum.store.tables.paper import ORDERS_TABLE, TRADES_TABLE, VENUES_TABLE

@@ -5,9 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from quorum.domain import Liquidity, OrderType, Side
+from quorum.domain import Liquidity, OrderType, Side, format_time, parse_time
 from quorum.execution.records import dec, text
-from quorum.journal import format_time, parse_time
 from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
 
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
-from quorum.clock import ensure_utc
+from quorum.domain.codecs import ensure_utc
 from quorum.errors import BudgetExceeded
 from quorum.llm.money import from_nano, to_nano
 from quorum.llm.settings import BudgetSettings

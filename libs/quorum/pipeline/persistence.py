@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from quorum.journal import format_time, parse_time
+from quorum.domain import format_time, parse_time
 from quorum.pipeline.reports import ScoreItem, SignalRecord
 from quorum.pipeline.runs import inserted
 from quorum.risk import RulesState

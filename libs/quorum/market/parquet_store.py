@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from quorum.clock import Clock, ensure_utc
+from quorum.clock import Clock
 from quorum.domain import BAR_COLUMNS, BarFrame, Timeframe, split_symbol
+from quorum.domain.codecs import ensure_utc
 from quorum.errors import DataQualityError, ValidationFailed
 from quorum.market.quality import QualityPolicy, check_bars
 from quorum.market.source import RawBarSource, check_window

@@ -8,17 +8,18 @@ import ccxt
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from quorum.errors import BackOff, ConfigError, QuorumError, Retryable
-from quorum.market.ccxt_errors import (
-    TRANSLATIONS,
+from quorum.ccxt_adapter.errors import TRANSLATIONS, retry_after_seconds, translate_ccxt_error
+from quorum.errors import (
+    BackOff,
+    ConfigError,
     MarketDataAuthFailed,
     MarketDataError,
     MarketDataRateLimited,
     MarketDataRefused,
     MarketDataUnavailable,
+    QuorumError,
+    Retryable,
     UnknownMarketSymbol,
-    retry_after_seconds,
-    translate_ccxt_error,
 )
 
 CONTEXT = "binance fetch_ohlcv(BTC/USDT, 1h, since=2024-01-01T00:00:00+00:00, limit=1000)"

@@ -1,7 +1,13 @@
-"""ccxt exceptions translated into Quorum's hierarchy at the adapter edge.
+"""ccxt exceptions translated into Quorum's hierarchy at the adapter edge: both tables.
 
 The class of the translated error decides what the caller does (freqtrade's
-``exceptions.py`` + ``exchange/common.py`` is the model):
+``exceptions.py`` + ``exchange/common.py`` is the model). The error classes themselves
+live in :mod:`quorum.errors`; this module is the only one that knows ccxt's classes, and
+is imported only by the two ccxt adapters (``quorum.market.ccxt_source`` and
+``quorum.execution.ccxt_broker``), so nothing else loads ccxt.
+
+Market data (:func:`translate_ccxt_error`)
+------------------------------------------
 
 ==========================================  ==========================  ===============
 ccxt exception (checked in this order)      Quorum error                behaviour
@@ -20,6 +26,32 @@ Order matters: in ccxt ``RateLimitExceeded`` and ``DDoSProtection`` are
 and ``BadSymbol`` is a ``BadRequest`` (an ``ExchangeError``). Binance answers
 HTTP 418 (IP ban) *and* 429 with ``DDoSProtection`` (``binance.handle_errors``),
 other venues use ``RateLimitExceeded`` for 429.
+
+Orders (:func:`translate_order_error`)
+--------------------------------------
+
+The translation depends on whether the request placed an order: a submit whose reply is
+missing or garbled may still have created the order, so it is *unknown*, never retried
+blindly and never "rejected". Checked in this order (ccxt's classes nest:
+``DuplicateOrderId`` and ``OrderNotFound`` are ``InvalidOrder``s, ``RateLimitExceeded``
+and ``RequestTimeout`` are ``NetworkError``s, ``BadResponse`` is an ``OperationFailed``):
+
+=====================================================  =========================  ================
+ccxt exception                                         on submit                  on other requests
+=====================================================  =========================  ================
+DuplicateOrderId, InvalidOrder "Duplicate order"       DuplicateClientOrderId     (same)
+OrderNotFound                                          OrderNotFound              OrderNotFound
+AuthenticationError, PermissionDenied                  BrokerAuthFailed           BrokerAuthFailed
+RateLimitExceeded, DDoSProtection (429/418)            VenueRateLimited           VenueRateLimited
+NetworkError (RequestTimeout, ExchangeNotAvailable…)   OrderStatusUnknown         BrokerTransient
+OperationFailed (BadResponse: Binance -1006/-1007)     OrderStatusUnknown         BrokerTransient
+InvalidOrder, InsufficientFunds, BadRequest,           OrderRejected              OrderRejected
+OperationRejected, NotSupported
+any other ccxt error (plain ExchangeError)             OrderStatusUnknown         BrokerError
+=====================================================  =========================  ================
+
+A 429 refuses the request before it is processed, so even a submit that got one did not
+place an order; the executor still resolves it by lookup, which costs one query.
 """
 
 from __future__ import annotations
@@ -27,71 +59,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Self
 
 import ccxt
 
-from quorum.errors import BackOff, ConfigError, QuorumError, Retryable
+from quorum.errors import (
+    BrokerAuthFailed,
+    BrokerError,
+    BrokerTransient,
+    DuplicateClientOrderId,
+    MarketDataAuthFailed,
+    MarketDataError,
+    MarketDataRateLimited,
+    MarketDataRefused,
+    MarketDataUnavailable,
+    OrderNotFound,
+    OrderRejected,
+    OrderStatusUnknown,
+    UnknownMarketSymbol,
+    VenueRateLimited,
+)
 
 __all__ = [
     "TRANSLATIONS",
-    "MarketDataAuthFailed",
-    "MarketDataError",
-    "MarketDataRateLimited",
-    "MarketDataRefused",
-    "MarketDataUnavailable",
-    "UnknownMarketSymbol",
     "retry_after_seconds",
     "translate_ccxt_error",
+    "translate_order_error",
 ]
 
 _MAX_DETAIL = 300
-
-
-class MarketDataError(QuorumError):
-    """A market-data venue failed or refused a request; subclasses decide retry behaviour.
-
-    ``attempts`` is how many times the request was tried; ``retry_after`` the
-    pause in seconds the venue asked for (``Retry-After``), when it said so.
-    """
-
-    def __init__(
-        self, message: str, *, retry_after: float | None = None, attempts: int = 1
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
-        self.attempts = attempts
-
-    def gave_up(self, attempts: int, why: str = "") -> Self:
-        """The same error, re-issued after the retry loop stopped at ``attempts`` tries."""
-        plural = "attempt" if attempts == 1 else "attempts"
-        note = f" ({why})" if why else ""
-        return type(self)(
-            f"{self.message}; gave up after {attempts} {plural}{note}",
-            retry_after=self.retry_after,
-            attempts=attempts,
-        )
-
-
-class MarketDataUnavailable(MarketDataError, Retryable):
-    """Network failure, timeout, 5xx or a garbled reply: retry with exponential backoff."""
-
-
-class MarketDataRateLimited(MarketDataError, BackOff):
-    """The venue asked us to slow down (429, 418 ban, DDoS protection): back off hard."""
-
-
-class MarketDataRefused(MarketDataError):
-    """The venue refused the request for a reason retrying will not fix."""
-
-
-class UnknownMarketSymbol(MarketDataRefused):
-    """The symbol is not listed on the venue (ccxt ``BadSymbol``)."""
-
-
-class MarketDataAuthFailed(MarketDataError, ConfigError):
-    """Credentials or permissions were refused: fix the configuration, do not retry."""
 
 
 TRANSLATIONS: tuple[tuple[type[Exception], type[MarketDataError]], ...] = (
@@ -178,3 +173,55 @@ def retry_after_seconds(headers: object, now: datetime) -> float | None:
 def _shorten(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= _MAX_DETAIL else flat[: _MAX_DETAIL - 1] + "…"
+
+
+_DEFINITIVE = (
+    ccxt.InvalidOrder,
+    ccxt.InsufficientFunds,
+    ccxt.BadRequest,
+    ccxt.OperationRejected,
+    ccxt.NotSupported,
+)
+
+
+def translate_order_error(
+    error: Exception,
+    *,
+    context: str,
+    submit: bool,
+    retry_after: float | None = None,
+) -> BrokerError:
+    """The Quorum error for a ccxt exception raised by ``context`` (e.g. ``binance submit(q…)``)."""
+    detail = " ".join(str(error).split())
+    if len(detail) > _MAX_DETAIL:
+        detail = detail[: _MAX_DETAIL - 1] + "…"
+    shown = f"[{type(error).__name__}: {detail}]"
+    if isinstance(error, ccxt.DuplicateOrderId) or (
+        isinstance(error, ccxt.InvalidOrder) and "duplicate order" in detail.lower()
+    ):
+        return DuplicateClientOrderId(
+            f"{context}: the venue already has an open order with this client id; "
+            f"expected a lookup, not a resend {shown}"
+        )
+    if isinstance(error, ccxt.OrderNotFound):
+        return OrderNotFound(f"{context}: the venue has no such order {shown}")
+    if isinstance(error, ccxt.AuthenticationError):
+        return BrokerAuthFailed(f"{context}: credentials or permissions refused {shown}")
+    if isinstance(error, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
+        wait = "" if retry_after is None else f", Retry-After {retry_after:g} s"
+        return VenueRateLimited(
+            f"{context}: rate limited{wait}; expected to back off {shown}", retry_after
+        )
+    if isinstance(error, ccxt.OperationFailed):
+        if submit:
+            return OrderStatusUnknown(
+                f"{context}: no usable reply; the order may exist, resolve by client id {shown}"
+            )
+        return BrokerTransient(f"{context}: venue unreachable or failing; retry {shown}")
+    if isinstance(error, _DEFINITIVE):
+        return OrderRejected(f"{context}: refused by the venue {shown}")
+    if submit:
+        return OrderStatusUnknown(
+            f"{context}: unexpected venue error; the order may exist, resolve by client id {shown}"
+        )
+    return BrokerError(f"{context}: venue error {shown}")

@@ -1,0 +1,48 @@
+"""The ``execute`` and ``reconcile`` task bodies: the execution stage of the pipeline.
+
+``execute`` advances one stored order's state machine (the intent was stored by the
+analyze or monitor stage); ``reconcile`` holds the venues against the store, at start-up
+until it succeeds and periodically after.
+"""
+
+from __future__ import annotations
+
+from quorum.pipeline.deps import JSON, PipelineDeps
+from quorum.telemetry.metrics import metrics
+from quorum.telemetry.tracing import span
+
+
+def execute(deps: PipelineDeps, client_order_id: str) -> JSON:
+    """Advance one stored order's state machine (idempotent: compare-and-set states)."""
+    with span("quorum.execute", **{"quorum.client_order_id": client_order_id}) as current:
+        order = deps.execution.order(client_order_id)
+        current.set_attribute("quorum.symbol", order.symbol)
+        if deps.quotes is not None:
+            deps.quotes.sync(order.symbol, deps.clock.now())
+        after = deps.execution.execute(client_order_id)
+        current.set_attribute("quorum.order_state", after.state.value)
+    if after.filled_quantity > order.filled_quantity:
+        metrics().fills.labels(after.venue, after.leg.value).inc()
+    return {
+        "status": after.state.value,
+        "client_order_id": client_order_id,
+        "symbol": after.symbol,
+        "side": after.side.value,
+        "leg": after.leg.value,
+        "quantity": str(after.quantity),
+        "filled_quantity": str(after.filled_quantity),
+        "average_price": None if after.average_price is None else str(after.average_price),
+    }
+
+
+def reconcile(deps: PipelineDeps) -> JSON:
+    startup = not deps.execution.ready
+    reports = deps.execution.reconcile(startup=startup)
+    return {
+        "status": "done",
+        "startup": startup,
+        "venues": [
+            {"venue": r.venue, "drifts": len(r.drifts), "unresolved": list(r.unresolved)}
+            for r in reports
+        ],
+    }

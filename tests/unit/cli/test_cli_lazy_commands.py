@@ -1,0 +1,62 @@
+"""``quorum`` loads a sub-command's module only when that sub-command runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from apps.cli.main import COMMANDS, app, load_command
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_the_static_help_of_each_command_is_the_commands_own(name: str) -> None:
+    command = load_command(name)
+
+    own = (command.short_help or command.help or "").split("\n\n")[0]
+
+    assert COMMANDS[name].help == own
+
+
+def test_help_lists_every_command_with_its_help() -> None:
+    result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
+
+    assert result.exit_code == 0, result.output
+    for name, entry in COMMANDS.items():
+        assert name in result.output
+        assert entry.help.split("\n")[0] in result.output
+
+
+def test_help_imports_no_sub_command_module_and_no_library() -> None:
+    code = (
+        "import sys\n"
+        "from apps.cli.main import main\n"
+        "sys.argv = ['quorum', '--help']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('apps.cli.commands', 'quorum')))\n"
+        "print('LOADED', loaded)"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'libs'}"}
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "LOADED []"
+
+
+def test_a_sub_command_runs_after_loading_its_module() -> None:
+    result = CliRunner().invoke(app, ["version"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip()
