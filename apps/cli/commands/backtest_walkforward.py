@@ -24,18 +24,20 @@ from quorum.backtest.folds import Fold, WindowPlan
 from quorum.errors import ConfigError, QuorumError
 
 
+def read_yaml(path: Path, option: str) -> Any:
+    """The YAML document in ``path`` (None for an empty file); ConfigError naming the option."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{option} {path}: cannot read a YAML mapping ({exc})") from None
+
+
 def load_risk_config(path: Path) -> dict[str, Any]:
     """The RiskSettings fields a YAML file overrides, validated strictly (keys named)."""
     from quorum.backtest.spec import risk_override
 
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"--risk-config {path}: cannot read a YAML mapping ({exc})") from None
-    if data is None:
-        data = {}
-    try:
-        return risk_override(data)
+        return risk_override(read_yaml(path, "--risk-config") or {})
     except ValueError as exc:
         raise ConfigError(f"--risk-config {path}: {exc}") from None
 
@@ -47,19 +49,13 @@ def load_overrides(path: Path) -> dict[str, dict[str, Any]]:
     from quorum.backtest.spec import OVERRIDES
     from quorum.config.settings.overrides import validate_override
 
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"--overrides {path}: cannot read a YAML mapping ({exc})") from None
-    if data is None:
-        data = {}
+    data = read_yaml(path, "--overrides") or {}
+    expected = sorted(OVERRIDES)
     if not isinstance(data, dict):
-        raise ConfigError(f"--overrides {path}: expected a mapping of {sorted(OVERRIDES)}")
+        raise ConfigError(f"--overrides {path}: expected a mapping of {expected}")
     unknown = sorted(set(data) - set(OVERRIDES))
     if unknown:
-        raise ConfigError(
-            f"--overrides {path}: unknown sections {unknown}; expected some of {sorted(OVERRIDES)}"
-        )
+        raise ConfigError(f"--overrides {path}: unknown sections {unknown}; expected {expected}")
     try:
         return {name: validate_override(name, OVERRIDES[name], data[name]) for name in data}
     except ValueError as exc:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from apps.bootstrap import run_settings
-from apps.cli.commands.backtest_walkforward import load_risk_config
+from apps.cli.commands.backtest_walkforward import load_overrides, load_risk_config
 from quorum.backtest import BacktestSpec
 from quorum.config import AppSettings
 from quorum.errors import ConfigError
@@ -140,3 +140,30 @@ def test_bad_risk_config_file_is_refused_naming_file_and_key(
     with pytest.raises(ConfigError, match=match) as err:
         load_risk_config(path)
     assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("agents:\n  debate_rounds: 2\nrisky: {}\n", r"unknown sections \['risky'\]"),
+        ("- agents\n", r"expected a mapping of \['agents', 'llm', 'risk', 'scoring'\]"),
+        ("scoring:\n  llm_weight: -1\n", r"scoring\.llm_weight: "),
+        ("agents: [\n", r"cannot read a YAML mapping"),
+    ],
+)
+def test_overrides_file_is_refused_naming_the_problem(
+    tmp_path: Path, text: str, match: str
+) -> None:
+    path = tmp_path / "overrides.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=match):
+        load_overrides(path)
+
+
+def test_overrides_file_gives_each_section_validated(tmp_path: Path) -> None:
+    path = tmp_path / "overrides.yaml"
+    path.write_text("agents:\n  debate_rounds: 2\nrisk:\n  account:\n    max_trades: 4\n")
+    assert load_overrides(path) == {
+        "agents": {"debate_rounds": 2},
+        "risk": {"account": {"max_trades": 4}},
+    }
