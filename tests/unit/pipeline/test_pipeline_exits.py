@@ -43,7 +43,8 @@ def test_two_monitor_passes_before_execute_store_one_exit_and_leave_the_position
         deps = kit.tasks.deps
         ours = {p.symbol: p.quantity for p in deps.execution.positions() if p.quantity}
         venue = {p.symbol: p.quantity for p in kit.venue.positions()}
-        assert ours == {} and venue == {}
+        assert ours == {}
+        assert venue == {}
         kit.tasks.monitor()
         with deps.engine.connect() as conn:
             (trade,) = [t for t in trades(conn, run_id=deps.run_id) if t.trade_id == trade_id]
