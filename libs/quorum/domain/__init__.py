@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     )
     from quorum.domain.orders import (
         ORDER_TRANSITIONS,
+        ExitCause,
         Fill,
         Liquidity,
         Order,
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
         OrderType,
         check_order_transition,
         derive_client_order_id,
+        derive_exit_client_order_id,
     )
     from quorum.domain.position import POSITION_TRANSITIONS, Position, PositionState
     from quorum.domain.timeframe import Timeframe
@@ -122,6 +124,8 @@ else:
             "Verdict": "decision",
             "check_order_transition": "orders",
             "derive_client_order_id": "orders",
+            "derive_exit_client_order_id": "orders",
+            "ExitCause": "orders",
             "first_bar_violation": "market",
             "split_symbol": "market",
         },
@@ -146,6 +150,7 @@ __all__ = [
     "ConfluenceScore",
     "Direction",
     "DomainModel",
+    "ExitCause",
     "Fill",
     "IndicatorSnapshot",
     "JournalEntry",
@@ -182,6 +187,7 @@ __all__ = [
     "Verdict",
     "check_order_transition",
     "derive_client_order_id",
+    "derive_exit_client_order_id",
     "first_bar_violation",
     "split_symbol",
 ]

@@ -18,7 +18,7 @@ from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from quorum.domain import OrderState
+from quorum.domain import OrderState, Side
 from quorum.execution.positions import NetPosition
 from quorum.execution.records import ExecOrder, dec, text
 from quorum.journal import format_time, parse_time
@@ -96,6 +96,26 @@ def list_orders(
     query = query.order_by(ORDERS.c.created_at, ORDERS.c.client_order_id)
     if limit is not None:
         query = query.limit(limit)
+    return [ExecOrder.from_row(row) for row in session.execute(query)]
+
+
+def reduce_only_orders(
+    session: Session, venue: str, symbol: str, side: Side, states: Iterable[OrderState]
+) -> list[ExecOrder]:
+    """The reduce-only orders on ``side`` of ``symbol`` at ``venue`` in one of ``states``."""
+    query = (
+        select(ORDERS)
+        .where(
+            and_(
+                ORDERS.c.venue == venue,
+                ORDERS.c.symbol == symbol,
+                ORDERS.c.side == side.value,
+                ORDERS.c.reduce_only.is_(True),
+                ORDERS.c.state.in_([s.value for s in states]),
+            )
+        )
+        .order_by(ORDERS.c.created_at, ORDERS.c.client_order_id)
+    )
     return [ExecOrder.from_row(row) for row in session.execute(query)]
 
 
