@@ -175,10 +175,13 @@ def fill_times_for_strategy(session: Session, strategy: str, since: datetime) ->
 # -- positions and balances ------------------------------------------------------------
 
 
-def get_position(session: Session, venue: str, symbol: str) -> NetPosition:
-    row = session.execute(
-        select(POSITIONS).where(and_(POSITIONS.c.venue == venue, POSITIONS.c.symbol == symbol))
-    ).first()
+def get_position(session: Session, venue: str, symbol: str, *, lock: bool = False) -> NetPosition:
+    """Our net position; ``lock``: ``SELECT … FOR UPDATE`` (PostgreSQL; SQLite's writer
+    already holds the database lock)."""
+    query = select(POSITIONS).where(and_(POSITIONS.c.venue == venue, POSITIONS.c.symbol == symbol))
+    if lock:
+        query = query.with_for_update()
+    row = session.execute(query).first()
     if row is None:
         return NetPosition.flat(venue, symbol)
     return _position(dict(row._mapping))
