@@ -3,12 +3,20 @@ the other working exits, and honoured by the paper venue itself."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from tests.unit.execution.execution_kit import SYMBOL, Env, intent_at, make_env
+import pytest
+from tests.unit.execution.execution_kit import SYMBOL, T0, Env, intent_at, make_env
 
+from quorum.clock import ReplayClock
 from quorum.domain import JournalKind, OrderLeg, OrderState, OrderType, Side
+from quorum.execution import OrderRejected, PaperSettings, PaperVenue
+from quorum.execution.paper import ReplayVenue, StoredPaperVenue
+from quorum.ports import OrderRequest
+from quorum.store import create_engine_for, migrate
+from quorum.testing import make_bar
 
 
 def _long(env: Env, quantity: str = "0.5") -> None:
@@ -98,3 +106,97 @@ def test_a_reduce_only_exit_within_the_position_is_sent_whole(tmp_path: Path) ->
     assert done.quantity == Decimal("0.2")
     assert _checks(env)[-1]["outcome"] == "passed"
     assert _ours(env) == _venue(env) == Decimal("0.3")
+
+
+# -- the paper venue honours reduce_only -------------------------------------------------
+
+D = Decimal
+
+
+def _req(cid: str, side: Side, quantity: str, **kw: object) -> OrderRequest:
+    return OrderRequest(
+        client_order_id=cid,
+        symbol=SYMBOL,
+        side=side,
+        order_type=OrderType(str(kw.pop("order_type", "market"))),
+        quantity=D(quantity),
+        sent_at=T0,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _paper(venue: PaperVenue) -> PaperVenue:
+    venue.set_quote(SYMBOL, D(99), D(101), D(100))
+    return venue
+
+
+def _held(venue: PaperVenue) -> Decimal:
+    return sum((p.quantity for p in venue.positions()), D(0))
+
+
+def test_the_paper_venue_rejects_a_reduce_only_order_against_a_flat_or_same_side_position() -> None:
+    venue = _paper(PaperVenue(ReplayClock(T0)))
+    with pytest.raises(OrderRejected, match="-2022 ReduceOnly Order is rejected"):
+        venue.submit(_req("ro-flat", Side.SELL, "0.1", reduce_only=True))
+    venue.submit(_req("long", Side.BUY, "0.5"))
+    with pytest.raises(OrderRejected, match="-2022"):
+        venue.submit(_req("ro-same-side", Side.BUY, "0.1", reduce_only=True))
+    assert _held(venue) == D("0.5")
+
+
+def test_a_reduce_only_fill_is_clipped_to_the_position_and_the_rest_expires() -> None:
+    venue = _paper(PaperVenue(ReplayClock(T0)))
+    venue.submit(_req("long", Side.BUY, "0.5"))
+    done = venue.submit(_req("ro-big", Side.SELL, "0.8", reduce_only=True))
+    assert done.status == "expired"
+    assert done.filled == D("0.5")
+    assert _held(venue) == 0
+
+
+def test_a_resting_reduce_only_order_expires_unfilled_once_the_position_is_gone() -> None:
+    venue = _paper(PaperVenue(ReplayClock(T0)))
+    venue.submit(_req("long", Side.BUY, "0.5"))
+    venue.submit(
+        _req("ro-tp", Side.SELL, "0.5", reduce_only=True, order_type="limit", price=D(110))
+    )
+    venue.submit(_req("close", Side.SELL, "0.5"))
+    venue.on_bar(SYMBOL, D(100), D(115), D(99), D(112))
+    assert venue.fetch_by_client_id("ro-tp").status == "expired"
+    assert venue.fetch_by_client_id("ro-tp").filled == 0
+    assert _held(venue) == 0
+
+
+def test_the_replay_venue_fills_a_resting_reduce_only_exit_only_up_to_the_position() -> None:
+    clock = ReplayClock(T0)
+    venue = ReplayVenue(clock, PaperSettings())
+    bar = make_bar(symbol=SYMBOL, timeframe="15m", ts=T0, open=D(100), high=D(101),
+                   low=D(99), close=D(100))  # fmt: skip
+    venue.feed(bar)
+    venue.submit(_req("long", Side.BUY, "0.5"))
+    venue.feed(bar.evolve(ts=T0 + timedelta(minutes=15)))  # type: ignore[arg-type]
+    assert _held(venue) == D("0.5")
+    venue.submit(_req("exit-a", Side.SELL, "0.5", reduce_only=True))
+    venue.submit(_req("exit-b", Side.SELL, "0.5", reduce_only=True))  # both rest
+    venue.feed(bar.evolve(ts=T0 + timedelta(minutes=30)))  # type: ignore[arg-type]
+    assert venue.fetch_by_client_id("exit-a").filled == D("0.5")
+    assert venue.fetch_by_client_id("exit-b").status == "expired"
+    assert venue.fetch_by_client_id("exit-b").filled == 0
+    assert _held(venue) == 0
+
+
+def test_the_stored_paper_venue_keeps_the_reduce_only_flag_across_processes(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'venue.db'}")
+    migrate(engine)
+    clock = ReplayClock(T0)
+    one = StoredPaperVenue(engine, clock, PaperSettings())
+    one.set_quote(SYMBOL, D(99), D(101), D(100))
+    one.submit(_req("long", Side.BUY, "0.5"))
+    one.submit(_req("ro-tp", Side.SELL, "0.5", reduce_only=True, order_type="limit", price=D(110)))
+    two = StoredPaperVenue(engine, clock, PaperSettings())
+    two.submit(_req("close", Side.SELL, "0.5"))
+    two.on_bar(SYMBOL, D(100), D(115), D(99), D(112))
+    assert one.fetch_by_client_id("ro-tp").status == "expired"
+    assert sum((p.quantity for p in one.positions()), D(0)) == 0
+    engine.dispose()
