@@ -98,9 +98,14 @@ def make_kit(
     database_url: str | None = None,
     run_id: str = "test-run",
     market: MarketData | None = None,
+    execution: dict[str, object] | None = None,
 ) -> Kit:
-    """Call with the working directory set to a temporary one (``monkeypatch.chdir``)."""
-    settings = AppSettings(database={"url": database_url}) if database_url else AppSettings()
+    """Call with the working directory set to a temporary one (``monkeypatch.chdir``).
+    ``execution``: execution settings (e.g. ``resolve_spacing_s``)."""
+    extra: dict[str, object] = {"database": {"url": database_url}} if database_url else {}
+    if execution is not None:
+        extra["execution"] = execution
+    settings = AppSettings(**extra)
     runtime = build_runtime(settings)
     clock = ReplayClock(START)
     dispatcher = EmbeddedDispatcher()
@@ -111,8 +116,9 @@ def make_kit(
     return Kit(runtime, tasks, dispatcher, clock, parts[0].venue)
 
 
-def open_position(kit: Kit, quantity: str = "0.5") -> str:
-    """Store and execute an approved entry directly (as analyze would), returning its id."""
+def open_position(kit: Kit, quantity: str = "0.5", *, execute: bool = True) -> str:
+    """Store an approved entry (as analyze would) and execute it directly — or, with
+    ``execute=False``, queue its ``execute`` task — returning its id."""
     deps = kit.tasks.deps
     deps.quotes.sync("BTC/USDT", kit.clock.now())  # type: ignore[union-attr]
     intent = OrderIntent(
@@ -133,16 +139,26 @@ def open_position(kit: Kit, quantity: str = "0.5") -> str:
     )
     with session_scope(deps.engine) as session:
         assert deps.execution.store_intent(session, intent, decision).status == "stored"
-    kit.tasks.execute(intent.client_order_id)
-    return intent.client_order_id
+    cid = intent.client_order_id
+    if execute:
+        kit.tasks.execute(cid)
+    else:
+        kit.dispatcher.submit("execute", {"client_order_id": cid}, key=cid)
+    return cid
 
 
 def open_trade(
-    kit: Kit, quantity: str = "0.5", stop: str = "95", target: str | None = "110"
+    kit: Kit,
+    quantity: str = "0.5",
+    stop: str = "95",
+    target: str | None = "110",
+    *,
+    execute: bool = True,
 ) -> str:
-    """A long entry filled at the venue and its pending trade row (as ``commit_decision``
-    leaves it); the next ``monitor`` opens the trade. Returns the trade id."""
-    cid = open_position(kit, quantity)
+    """A long entry (executed now, or queued with ``execute=False``) and its pending trade
+    row (as ``commit_decision`` leaves it); the ``monitor`` after the entry filled opens the
+    trade. Returns the trade id."""
+    cid = open_position(kit, quantity, execute=execute)
     deps = kit.tasks.deps
     trade = Trade(
         trade_id=cid,
