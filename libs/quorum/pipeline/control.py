@@ -126,8 +126,8 @@ def _flatten(deps: PipelineDeps, by: str, reason: str) -> list[JSON]:
 
     Its client id derives from the position's trade (or the position episode) and the
     cause ``kill_switch.flatten`` (:mod:`quorum.pipeline.exits`): flattening again while
-    that exit still works sends nothing new; it is sized to what the position's other
-    working exits leave."""
+    that exit is not finished sends nothing new; it is sized to what the exits already
+    working at the venue leave (one still queued is refused at its send)."""
     now = deps.clock.now()
     out: list[JSON] = []
     with deps.engine.connect() as conn:
@@ -149,6 +149,7 @@ def _flatten(deps: PipelineDeps, by: str, reason: str) -> list[JSON]:
             quantity=held,
             held=held,
             now=now,
+            count_unsent=False,
         )
         if isinstance(intent, str):
             out.append(

@@ -62,14 +62,20 @@ def exit_cause(
 
 
 def working_exit_quantity(
-    deps: PipelineDeps, venue: str, symbol: str, side: Side, exclude: str = ""
+    deps: PipelineDeps,
+    venue: str,
+    symbol: str,
+    side: Side,
+    exclude: str = "",
+    *,
+    include_new: bool = True,
 ) -> Decimal:
     """What reduce-only orders on ``side`` (other than ``exclude``) may still fill: those
-    stored and not yet sent, and those working at the venue."""
+    working at the venue and, with ``include_new``, those stored and not yet sent."""
     return sum(
         (
             o.remaining
-            for o in deps.execution.open_exits(venue, symbol, side, include_new=True)
+            for o in deps.execution.open_exits(venue, symbol, side, include_new=include_new)
             if o.client_order_id != exclude
         ),
         Decimal(0),
@@ -88,12 +94,16 @@ def exit_intent(
     quantity: Decimal,
     held: Decimal,
     now: datetime,
+    count_unsent: bool = True,
 ) -> OrderIntent | str:
     """A reduce-only market exit of ``quantity`` (at most ``held`` less what the position's
-    other exits may still fill) under its cause's client id, or why none is needed."""
+    other exits may still fill) under its cause's client id, or why none is needed.
+
+    ``count_unsent=False`` counts only the exits already sent (a flatten goes out now; an
+    exit still waiting in the queue is refused by the send-time check once it is sent)."""
     cause = exit_cause(deps, subject, symbol, side, leg, rule)
     cid = derive_exit_client_order_id(deps.run_id, deps.settings.strategy, symbol, side, leg, cause)
-    others = working_exit_quantity(deps, venue, symbol, side, exclude=cid)
+    others = working_exit_quantity(deps, venue, symbol, side, exclude=cid, include_new=count_unsent)
     size = min(quantity, held - others)
     if size <= 0:
         return (

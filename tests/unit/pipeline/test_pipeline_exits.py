@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from tests.unit.pipeline.kit import ScriptedMarket, drain, make_kit, next_bar, open_trade
 
-from quorum.domain import OrderLeg
+from quorum.domain import OrderLeg, OrderState
 from quorum.pipeline.store import trades
 
 
@@ -51,5 +51,53 @@ def test_two_monitor_passes_before_execute_store_one_exit_and_leave_the_position
         assert trade.state == "closed"
         assert trade.exit_orders == (exits[0].client_order_id,)  # type: ignore[attr-defined]
         assert exits[0].filled_quantity == Decimal("0.5")  # type: ignore[attr-defined]
+    finally:
+        kit.close()
+
+
+def test_an_exit_that_died_is_followed_by_the_next_generation_of_that_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    market = ScriptedMarket()
+    kit = make_kit(market=market)
+    try:
+        open_trade(kit, "0.5", stop="95")
+        next_bar(kit, market, 100, 100, 94, 94.5)
+        first = kit.tasks.monitor()["actions"][0]["client_order_id"]
+        execution = kit.tasks.deps.execution
+        dead = execution.executor.cancel(execution.order(first), "operator cancelled it")
+        assert dead.state is OrderState.CANCELLED
+        next_bar(kit, market, 94.5, 95, 94, 94.6)
+        second = kit.tasks.monitor()["actions"][0]
+        assert second["intent"] == "stored"
+        assert second["client_order_id"] != first
+        drain(kit)
+        assert [p.quantity for p in execution.positions() if p.quantity] == []
+        assert kit.venue.positions() == []
+    finally:
+        kit.close()
+
+
+def test_the_kill_switch_flattens_now_and_the_exit_still_queued_is_refused_at_its_send(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    market = ScriptedMarket()
+    kit = make_kit(market=market)
+    try:
+        open_trade(kit, "0.5", stop="95")
+        next_bar(kit, market, 100, 100, 94, 94.5)
+        queued = kit.tasks.monitor()["actions"][0]["client_order_id"]
+        result = kit.tasks.set_kill_switch(True, by="alice", reason="drill")
+        assert [f["state"] for f in result["flattened"]] == ["filled"]
+        drain(kit)
+        execution = kit.tasks.deps.execution
+        refused = execution.order(queued)
+        assert refused.state is OrderState.CANCELLED
+        assert refused.filled_quantity == 0
+        assert "only risk-reducing orders" in (refused.last_error or "")  # the switch's gate
+        assert [p.quantity for p in execution.positions() if p.quantity] == []
+        assert kit.venue.positions() == []
     finally:
         kit.close()
