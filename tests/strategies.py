@@ -29,6 +29,7 @@ from quorum.domain import (
     ConfluenceScore,
     Direction,
     DomainModel,
+    ExitCause,
     Fill,
     IndicatorSnapshot,
     JournalEntry,
@@ -457,6 +458,15 @@ client_order_ids = st.text(alphabet=_HEX, min_size=31, max_size=31).map(lambda s
 
 
 @st.composite
+def exit_causes(draw: st.DrawFn) -> ExitCause:
+    return ExitCause(
+        subject=draw(identifiers()),
+        rule=draw(identifiers()),
+        generation=draw(st.integers(min_value=0, max_value=10_000)),
+    )
+
+
+@st.composite
 def order_intents(draw: st.DrawFn) -> OrderIntent:
     order_type = draw(st.sampled_from(list(OrderType)))
     data: dict[str, Any] = {
@@ -605,6 +615,7 @@ MODEL_STRATEGIES: dict[type[DomainModel], st.SearchStrategy[Any]] = {
     Signal: signals(),
     RuleCheck: rule_checks(),
     RiskDecision: risk_decisions(),
+    ExitCause: exit_causes(),
     OrderIntent: order_intents(),
     Order: orders(),
     Fill: fills(),

@@ -48,6 +48,7 @@ from quorum.domain.market import (
 )
 from quorum.domain.orders import (
     ORDER_TRANSITIONS,
+    ExitCause,
     Fill,
     Liquidity,
     Order,
@@ -57,6 +58,7 @@ from quorum.domain.orders import (
     OrderType,
     check_order_transition,
     derive_client_order_id,
+    derive_exit_client_order_id,
 )
 from quorum.domain.position import POSITION_TRANSITIONS, Position, PositionState
 from quorum.domain.timeframe import Timeframe
@@ -80,6 +82,7 @@ __all__ = [
     "ConfluenceScore",
     "Direction",
     "DomainModel",
+    "ExitCause",
     "Fill",
     "IndicatorSnapshot",
     "JournalEntry",
@@ -116,6 +119,7 @@ __all__ = [
     "Verdict",
     "check_order_transition",
     "derive_client_order_id",
+    "derive_exit_client_order_id",
     "ensure_utc",
     "first_bar_violation",
     "format_time",

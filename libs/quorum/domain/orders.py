@@ -63,8 +63,67 @@ def derive_client_order_id(
     return CLIENT_ID_PREFIX + digest[: length - len(CLIENT_ID_PREFIX)]
 
 
+class ExitCause(DomainModel):
+    """Why a reduce-only exit exists: the position it closes, the rule that asked for it and
+    the generation of that rule's exit (see :func:`derive_exit_client_order_id`)."""
+
+    subject: str = Field(min_length=1, max_length=128)
+    """The trade (its id) or, without one, the position episode the exit closes."""
+    rule: str = Field(min_length=1, max_length=64)
+    generation: int = Field(default=0, ge=0, le=10_000)
+
+
+def derive_exit_client_order_id(
+    run_id: str,
+    strategy: str,
+    symbol: str,
+    side: Side,
+    leg: OrderLeg,
+    cause: ExitCause,
+    length: int = CLIENT_ID_LENGTH,
+) -> str:
+    """Deterministic client id of an exit: the same (position, leg, rule, generation) always
+    yields the same id, whenever it is decided — no clock in the hash, so a monitor pass that
+    finds the same exit condition again stores nothing new (the unique client id).
+
+    The generation advances only when the previous exit of that cause is finished (dead, or
+    filled while the position stayed open): the caller looks it up
+    (``quorum.pipeline.exits``). ``exit`` leads the hashed material, so an exit never shares
+    an id with an entry.
+    """
+    if not 8 <= length <= 64:
+        raise ValueError(f"length: must be in [8, 64] (got {length})")
+    parts = (
+        ("run_id", run_id),
+        ("strategy", strategy),
+        ("symbol", symbol),
+        ("cause.subject", cause.subject),
+        ("cause.rule", cause.rule),
+    )
+    for name, part in parts:
+        if _SEPARATOR in part:
+            raise ValueError(f"{name}: must not contain the control character U+001F")
+    material = _SEPARATOR.join(
+        (
+            "exit",
+            run_id,
+            strategy,
+            symbol,
+            side.value,
+            leg.value,
+            cause.subject,
+            cause.rule,
+            str(cause.generation),
+        )
+    )
+    digest = hashlib.sha256(material.encode("utf-8")).hexdigest()
+    return CLIENT_ID_PREFIX + digest[: length - len(CLIENT_ID_PREFIX)]
+
+
 class OrderIntent(DomainModel):
-    """An approved order, before it is sent. ``client_order_id`` is derived, never chosen."""
+    """An approved order, before it is sent. ``client_order_id`` is derived, never chosen:
+    from the decision (run, strategy, symbol, signal time, side, leg) for an entry, from its
+    ``cause`` (never the clock) for a reduce-only exit that has one."""
 
     run_id: str = Field(min_length=1, max_length=64)
     strategy: str = Field(min_length=1, max_length=64)
@@ -77,6 +136,7 @@ class OrderIntent(DomainModel):
     price: Price | None = None
     stop_price: Price | None = None
     reduce_only: bool = False
+    cause: ExitCause | None = None
     client_order_id: str = Field(default="", max_length=64)
 
     @model_validator(mode="before")
@@ -95,9 +155,16 @@ class OrderIntent(DomainModel):
             raise ValueError("stop_price: required for a stop order")
         if self.order_type is OrderType.MARKET and self.price is not None:
             raise ValueError("price: must be empty for a market order")
-        expected = derive_client_order_id(
-            self.run_id, self.strategy, self.symbol, self.signal_time, self.side, self.leg
-        )
+        if self.cause is not None and (not self.reduce_only or self.leg is OrderLeg.ENTRY):
+            raise ValueError("cause: only a reduce-only exit (leg other than entry) has a cause")
+        if self.cause is None:
+            expected = derive_client_order_id(
+                self.run_id, self.strategy, self.symbol, self.signal_time, self.side, self.leg
+            )
+        else:
+            expected = derive_exit_client_order_id(
+                self.run_id, self.strategy, self.symbol, self.side, self.leg, self.cause
+            )
         if self.client_order_id == "<derive>":
             object.__setattr__(self, "client_order_id", expected)
         elif self.client_order_id != expected:

@@ -13,6 +13,9 @@
    found: resend — with the same client id — only once the earlier request's deadline
    (its ``sent_at`` + the venue's receive window + clock skew, after which the venue
    refuses it) has passed and ``resolve_lookups`` spaced lookups all said "not found".
+4. Every send (first or resend) of a reduce-only order first passes the reduce-only check
+   (:mod:`quorum.execution.reduce_only`) in the transaction that claims it: clipped to
+   what our position less the other working exits leaves, or cancelled unsent.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from quorum.errors import BrokerError, OrderStatusUnknown, QuorumError
 from quorum.execution import repo
 from quorum.execution.controls import Controls
 from quorum.execution.errors import OrderNotFound, OrderRejected, TradingBlocked
-from quorum.execution.records import ExecOrder
+from quorum.execution.records import WORKING_STATES, ExecOrder
+from quorum.execution.reduce_only import ReduceOnlyCheck, check_reduce_only
 from quorum.execution.resilience import BreakerState, GuardedBroker
 from quorum.execution.settings import ExecutionSettings
 from quorum.execution.sync import OrderSync
@@ -109,19 +113,64 @@ class Executor:
         self, order: ExecOrder, target: OrderState, reason: str, **changes: object
     ) -> ExecOrder | None:
         """CAS ``order`` to ``target`` and journal it; None when another writer won."""
+        with session_scope(self.ctx.sessions) as session:
+            return self._cas(session, order, target, reason, None, **changes)
+
+    def _cas(
+        self,
+        session: Session,
+        order: ExecOrder,
+        target: OrderState,
+        reason: str,
+        check: ReduceOnlyCheck | None,
+        **changes: object,
+    ) -> ExecOrder | None:
         check_order_transition(order.state, target)
         now = max(self.ctx.clock.now(), order.updated_at)
         updated = order.evolve(state=target, updated_at=now, **changes)
-        with session_scope(self.ctx.sessions) as session:
-            if not repo.cas_order(session, order, updated):
-                return None
-            updated = updated.evolve(version=order.version + 1)
-            payload = updated.summary()
-            payload.update(event="transition", previous_state=order.state.value, reason=reason)
-            if updated.submit_deadline is not None and target is _S.SUBMITTING:
-                payload["submit_deadline"] = updated.submit_deadline
-            self.ctx.sync.journal(session, JournalKind.ORDER_UPDATE, payload)
+        if not repo.cas_order(session, order, updated):
+            return None
+        updated = updated.evolve(version=order.version + 1)
+        payload = updated.summary()
+        payload.update(event="transition", previous_state=order.state.value, reason=reason)
+        if updated.submit_deadline is not None and target is _S.SUBMITTING:
+            payload["submit_deadline"] = updated.submit_deadline
+        if check is not None:
+            payload["reduce_only_check"] = check.detail
+        self.ctx.sync.journal(session, JournalKind.ORDER_UPDATE, payload)
         return updated
+
+    def _claim(self, order: ExecOrder, reason: str, deadline: datetime) -> ExecOrder | None:
+        """Elect this caller the sender: ``→ submitting``, after the reduce-only check (in
+        the same transaction, the position row locked where the database can): a
+        reduce-only order is clipped to what our position less the other working exits
+        leaves, or cancelled unsent when nothing is left. None when another writer won."""
+        changes: dict[str, object] = {
+            "attempts": order.attempts + 1,
+            "submit_deadline": deadline,
+            "last_error": None,
+        }
+        with session_scope(self.ctx.sessions) as session:
+            check = None
+            if order.reduce_only:
+                position = repo.get_position(session, order.venue, order.symbol, lock=True)
+                others = repo.reduce_only_orders(
+                    session, order.venue, order.symbol, order.side, WORKING_STATES
+                )
+                check = check_reduce_only(order, position, others)
+                if check.outcome == "refused":
+                    return self._cas(
+                        session,
+                        order,
+                        _S.CANCELLED,
+                        f"not sent: {check.reason}",
+                        check,
+                        last_error=check.reason[:400],
+                    )
+                if check.outcome == "clipped":
+                    changes["quantity"] = order.filled_quantity + check.allowed
+                    reason = f"{reason}; {check.reason}"
+            return self._cas(session, order, _S.SUBMITTING, reason, check, **changes)
 
     def apply(
         self,
@@ -226,16 +275,9 @@ class Executor:
         broker = self.ctx.broker(order.venue)
         sent_at = self.ctx.clock.now()
         window = broker.recv_window_s + self.ctx.settings.clock_skew_s
-        submitting = self.transition(
-            order,
-            _S.SUBMITTING,
-            reason,
-            attempts=order.attempts + 1,
-            submit_deadline=sent_at + timedelta(seconds=window),
-            last_error=None,
-        )
-        if submitting is None:
-            return None
+        submitting = self._claim(order, reason, sent_at + timedelta(seconds=window))
+        if submitting is None or submitting.state is not _S.SUBMITTING:
+            return submitting  # lost the race, or refused by the reduce-only check
         return self._send(submitting, broker, sent_at)
 
     def _send(self, order: ExecOrder, broker: GuardedBroker, sent_at: datetime) -> ExecOrder:

@@ -18,7 +18,7 @@ from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from quorum.domain import OrderState, format_time, parse_time
+from quorum.domain import OrderState, Side, format_time, parse_time
 from quorum.execution.positions import NetPosition
 from quorum.execution.records import ExecOrder, dec, text
 from quorum.store import insert_ignore
@@ -98,6 +98,26 @@ def list_orders(
     return [ExecOrder.from_row(row) for row in session.execute(query)]
 
 
+def reduce_only_orders(
+    session: Session, venue: str, symbol: str, side: Side, states: Iterable[OrderState]
+) -> list[ExecOrder]:
+    """The reduce-only orders on ``side`` of ``symbol`` at ``venue`` in one of ``states``."""
+    query = (
+        select(ORDERS)
+        .where(
+            and_(
+                ORDERS.c.venue == venue,
+                ORDERS.c.symbol == symbol,
+                ORDERS.c.side == side.value,
+                ORDERS.c.reduce_only.is_(True),
+                ORDERS.c.state.in_([s.value for s in states]),
+            )
+        )
+        .order_by(ORDERS.c.created_at, ORDERS.c.client_order_id)
+    )
+    return [ExecOrder.from_row(row) for row in session.execute(query)]
+
+
 def order_symbols(session: Session, venue: str) -> set[str]:
     query = select(ORDERS.c.symbol).where(ORDERS.c.venue == venue).distinct()
     return {str(r[0]) for r in session.execute(query)}
@@ -154,10 +174,13 @@ def fill_times_for_strategy(session: Session, strategy: str, since: datetime) ->
 # -- positions and balances ------------------------------------------------------------
 
 
-def get_position(session: Session, venue: str, symbol: str) -> NetPosition:
-    row = session.execute(
-        select(POSITIONS).where(and_(POSITIONS.c.venue == venue, POSITIONS.c.symbol == symbol))
-    ).first()
+def get_position(session: Session, venue: str, symbol: str, *, lock: bool = False) -> NetPosition:
+    """Our net position; ``lock``: ``SELECT … FOR UPDATE`` (PostgreSQL; SQLite's writer
+    already holds the database lock)."""
+    query = select(POSITIONS).where(and_(POSITIONS.c.venue == venue, POSITIONS.c.symbol == symbol))
+    if lock:
+        query = query.with_for_update()
+    row = session.execute(query).first()
     if row is None:
         return NetPosition.flat(venue, symbol)
     return _position(dict(row._mapping))

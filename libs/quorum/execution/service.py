@@ -25,7 +25,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from quorum.clock import Clock
-from quorum.domain import JournalKind, OrderIntent, OrderState, RiskDecision
+from quorum.domain import JournalKind, OrderIntent, OrderState, RiskDecision, Side
 from quorum.errors import BrokerError
 from quorum.execution import repo
 from quorum.execution.controls import Controls
@@ -198,6 +198,16 @@ class ExecutionService:
     def orders(self, states: set[OrderState] | None = None, limit: int = 1000) -> list[ExecOrder]:
         with read_scope(self.ctx.sessions) as session:
             return repo.list_orders(session, states, limit=limit)
+
+    def open_exits(
+        self, venue: str, symbol: str, side: Side, *, include_new: bool = False
+    ) -> list[ExecOrder]:
+        """Reduce-only orders on ``side`` of ``symbol`` that may still fill: working at the
+        venue (submitting, acknowledged, partially filled, unknown) and, with
+        ``include_new``, stored but not yet sent."""
+        states = set(WORKING_STATES) | ({_S.NEW} if include_new else set())
+        with read_scope(self.ctx.sessions) as session:
+            return repo.reduce_only_orders(session, venue, symbol, side, states)
 
     def positions(self, venue: str | None = None) -> list[NetPosition]:
         with read_scope(self.ctx.sessions) as session:

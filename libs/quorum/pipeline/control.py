@@ -18,9 +18,7 @@ from sqlalchemy.orm import Session
 
 from quorum.domain import (
     JournalKind,
-    OrderIntent,
     OrderLeg,
-    OrderType,
     RiskDecision,
     RuleCheck,
     Side,
@@ -29,6 +27,8 @@ from quorum.domain import (
 from quorum.errors import ConfigError, QuorumError
 from quorum.pipeline.accounting import commit_rules, positions_now, rules_state, with_rules
 from quorum.pipeline.deps import JSON, PipelineDeps
+from quorum.pipeline.exits import exit_intent, position_subject
+from quorum.pipeline.persistence import trades
 from quorum.risk import RulesState
 from quorum.risk import daily_reset as risk_daily_reset
 from quorum.risk import set_kill_switch as risk_switch
@@ -36,6 +36,8 @@ from quorum.store import session_scope
 from quorum.telemetry.metrics import metrics
 
 FLAG = "kill_switch"
+FLATTEN_RULE = "kill_switch.flatten"
+"""The rule of a flatten's exit (its risk check, and part of the exit's cause)."""
 _log = logging.getLogger(__name__)
 
 
@@ -120,25 +122,43 @@ def flatten_all(deps: PipelineDeps, by: str, reason: str) -> list[JSON]:
 
 
 def _flatten(deps: PipelineDeps, by: str, reason: str) -> list[JSON]:
-    """A reduce-only market exit per open position, sent now (risk-reducing: allowed)."""
+    """A reduce-only market exit per open position, sent now (risk-reducing: allowed).
+
+    Its client id derives from the position's trade (or the position episode) and the
+    cause ``kill_switch.flatten`` (:mod:`quorum.pipeline.exits`): flattening again while
+    that exit is not finished sends nothing new; it is sized to what the exits already
+    working at the venue leave (one still queued is refused at its send)."""
     now = deps.clock.now()
     out: list[JSON] = []
+    with deps.engine.connect() as conn:
+        live = {
+            (t.venue, t.symbol): t for t in trades(conn, ["pending", "open"], run_id=deps.run_id)
+        }
     for position in positions_now(deps):
         side = Side.SELL if position.quantity > 0 else Side.BUY
-        quantity = abs(position.quantity)
-        intent = OrderIntent(
-            run_id=deps.run_id,
-            strategy=deps.settings.strategy,
+        held = abs(position.quantity)
+        trade = live.get((position.venue, position.symbol))
+        intent = exit_intent(
+            deps,
+            subject=position_subject(position) if trade is None else trade.trade_id,
+            venue=position.venue,
             symbol=position.symbol,
-            signal_time=now,
             side=side,
             leg=OrderLeg.EXIT,
-            order_type=OrderType.MARKET,
-            quantity=quantity,
-            reduce_only=True,
+            rule=FLATTEN_RULE,
+            quantity=held,
+            held=held,
+            now=now,
+            count_unsent=False,
         )
+        if isinstance(intent, str):
+            out.append(
+                {"symbol": position.symbol, "quantity": "0", "intent": "working", "reason": intent}
+            )
+            continue
+        quantity = intent.quantity
         check = RuleCheck(
-            rule="kill_switch.flatten",
+            rule=FLATTEN_RULE,
             passed=True,
             measured=f"{side} {quantity}",
             limit=f"exit of at most {abs(position.quantity)}",

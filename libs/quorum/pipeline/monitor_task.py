@@ -9,8 +9,10 @@ lives through that whole bar, else when the fill was recorded). Its actions are 
 stop moves (checked by ``evaluate_exit`` never to loosen) update the trade, closes and
 reductions become risk-reducing exit intents (``evaluate_exit`` → ``store_intent`` →
 ``execute`` submitted), SAFE_MODE trips and lockouts are applied to the rules state, and
-every action is journaled. Exit client ids derive from (symbol, side, leg, monitor time),
-so a repeated pass at the same time stores nothing twice.
+every action is journaled. Exit client ids derive from the trade and the exit's cause
+(leg, rule, generation; :mod:`quorum.pipeline.exits`), never the monitor time, so a pass
+that finds the same exit condition again stores nothing new; an exit is sized to what the
+other working exits of the position leave, and none is stored when they cover it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from quorum.domain import (
 from quorum.errors import QuorumError
 from quorum.pipeline.accounting import commit_rules, equity, positions_now, with_rules
 from quorum.pipeline.deps import JSON, PipelineDeps
+from quorum.pipeline.exits import exit_intent
 from quorum.pipeline.lifecycle import sync_trades
 from quorum.pipeline.observe import publish_trading
 from quorum.pipeline.persistence import Trade, put_trade, trades
@@ -258,18 +261,21 @@ def _order_action(
         leg = OrderLeg.STOP_LOSS
     elif isinstance(action, ClosePosition) and action.rule == Rule.TAKE_PROFIT_HIT:
         leg = OrderLeg.TAKE_PROFIT
-    quantity = min(action.quantity, position.quantity)
-    intent = OrderIntent(
-        run_id=deps.run_id,
-        strategy=deps.settings.strategy,
+    exit_order = exit_intent(
+        deps,
+        subject=trade.trade_id,
+        venue=trade.venue,
         symbol=trade.symbol,
-        signal_time=now,
         side=exit_side,
         leg=leg,
-        order_type=OrderType.MARKET,
-        quantity=quantity,
-        reduce_only=True,
+        rule=str(action.rule),
+        quantity=action.quantity,
+        held=position.quantity,
+        now=now,
     )
+    if isinstance(exit_order, str):
+        return {"applied": False, "decision": exit_order}
+    intent = exit_order
     decision = evaluate_exit(intent, position, now)
     if not decision.approved:
         return {"applied": False, "decision": decision.reason}

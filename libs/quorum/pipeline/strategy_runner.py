@@ -23,9 +23,7 @@ from sqlalchemy.orm import Session
 from quorum.domain import (
     Bar,
     Direction,
-    OrderIntent,
     OrderLeg,
-    OrderType,
     Position,
     PositionState,
     Signal,
@@ -35,11 +33,15 @@ from quorum.pipeline.accounting import portfolio, positions_now, rules_state
 from quorum.pipeline.analyze_task import analyze_key
 from quorum.pipeline.decisions import commit_decision
 from quorum.pipeline.deps import JSON
+from quorum.pipeline.exits import exit_intent
 from quorum.pipeline.persistence import Trade, put_trade, trades
 from quorum.pipeline.tasks import PipelineTasks
 from quorum.risk import MarketInfo, evaluate, evaluate_exit, prepare_portfolio
 from quorum.store import session_scope
 from quorum.strategies import Enter, Exit, Holding, RuleStrategy, price_tick
+
+STRATEGY_EXIT = "strategy.exit"
+"""The rule of an exit the rule strategy proposed (part of the exit's cause)."""
 
 
 def holding(trade: Trade | None) -> Holding:
@@ -145,17 +147,20 @@ class StrategyRunner:
             stop_loss=stop,
             opened_at=trade.opened_at,
         )
-        intent = OrderIntent(
-            run_id=deps.run_id,
-            strategy=deps.settings.strategy,
+        intent = exit_intent(
+            deps,
+            subject=trade.trade_id,
+            venue=trade.venue,
             symbol=trade.symbol,
-            signal_time=close,
             side=direction.exit_side,
             leg=OrderLeg.EXIT,
-            order_type=OrderType.MARKET,
+            rule=STRATEGY_EXIT,
             quantity=abs(held.quantity),
-            reduce_only=True,
+            held=abs(held.quantity),
+            now=close,
         )
+        if isinstance(intent, str):
+            return {"symbol": trade.symbol, "status": "exit working", "reason": intent}
         decision = evaluate_exit(intent, position, close)
         if not decision.approved:
             return {"symbol": trade.symbol, "status": "refused", "reason": decision.reason}

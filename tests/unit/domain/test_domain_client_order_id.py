@@ -5,12 +5,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
 
-from quorum.domain import OrderIntent, OrderLeg, Side, derive_client_order_id
-from quorum.testing import T0, make_order_intent
+from quorum.domain import (
+    ExitCause,
+    OrderIntent,
+    OrderLeg,
+    Side,
+    derive_client_order_id,
+    derive_exit_client_order_id,
+)
+from quorum.testing import RUN_ID, STRATEGY, SYMBOL, T0, make_order_intent
 
 VENUE_SAFE = re.compile(r"^[0-9a-z]{32}$")
 
@@ -174,3 +182,46 @@ def test_order_intent_legs_of_one_decision_get_distinct_ids() -> None:
         leg="take_profit", side="sell", order_type="limit", price="104", reduce_only=True
     )
     assert len({entry.client_order_id, stop.client_order_id, take_profit.client_order_id}) == 3
+
+
+def test_an_exit_with_a_cause_gets_the_same_id_whenever_it_is_decided() -> None:
+    cause = ExitCause(subject="trade-1", rule="monitor.stop_loss")
+    first = make_order_intent(
+        side=Side.SELL, leg=OrderLeg.STOP_LOSS, reduce_only=True, cause=cause, signal_time=T0
+    )
+    later = make_order_intent(
+        side=Side.SELL,
+        leg=OrderLeg.STOP_LOSS,
+        reduce_only=True,
+        cause=cause,
+        signal_time=T0 + timedelta(minutes=15),
+        quantity=Decimal("0.25"),
+    )
+    assert first.client_order_id == later.client_order_id
+    assert first.client_order_id == derive_exit_client_order_id(
+        RUN_ID, STRATEGY, SYMBOL, Side.SELL, OrderLeg.STOP_LOSS, cause
+    )
+
+
+def test_an_exits_id_changes_with_its_generation_rule_and_subject_never_matching_an_entry() -> None:
+    base = ExitCause(subject="trade-1", rule="monitor.stop_loss")
+    ids = {
+        derive_exit_client_order_id(RUN_ID, STRATEGY, SYMBOL, Side.SELL, OrderLeg.EXIT, c)
+        for c in (
+            base,
+            base.evolve(generation=1),
+            base.evolve(rule="monitor.time_exit"),
+            base.evolve(subject="trade-2"),
+        )
+    }
+    entry = derive_client_order_id(RUN_ID, STRATEGY, SYMBOL, T0, Side.SELL, OrderLeg.EXIT)
+    assert len(ids) == 4
+    assert entry not in ids
+
+
+def test_an_entry_without_a_cause_keeps_its_time_derived_id() -> None:
+    intent = make_order_intent()
+    assert intent.cause is None
+    assert intent.client_order_id == derive_client_order_id(
+        RUN_ID, STRATEGY, SYMBOL, T0, Side.BUY, OrderLeg.ENTRY
+    )

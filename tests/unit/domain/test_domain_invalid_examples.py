@@ -19,7 +19,7 @@ from pydantic_core import to_jsonable_python
 from tests.strategies import MODEL_STRATEGIES
 
 from quorum import domain
-from quorum.domain import DomainModel, OrderState, PositionState
+from quorum.domain import DomainModel, ExitCause, OrderState, PositionState
 from quorum.testing import (
     T0,
     default_client_order_id,
@@ -500,6 +500,11 @@ RISK_CASES = [
     case(make_rule_check, {"rule": ""}, "rule", "at least 1 character", "rule-check-no-name"),
 ]
 
+
+def _exit_cause() -> ExitCause:
+    return ExitCause(subject="trade-1", rule="monitor.stop_loss")
+
+
 _INTENT_ID = default_client_order_id()
 _TAMPERED_ID = _INTENT_ID[:-1] + ("0" if _INTENT_ID[-1] != "0" else "1")
 
@@ -558,6 +563,16 @@ INTENT_CASES = [
     case(make_order_intent, {"signal_time": NAIVE}, "signal_time", AWARE, "intent-naive-time"),
     case(make_order_intent, {"side": "long"}, "side", "Input should be", "intent-bad-side"),
     case(make_order_intent, {"leverage": 2}, "leverage", EXTRA, "intent-unknown-key"),
+    case(
+        make_order_intent,
+        {"cause": {"subject": "trade-1", "rule": "monitor.stop_loss"}},
+        "cause",
+        "only a reduce-only exit (leg other than entry) has a cause",
+        "intent-entry-with-a-cause",
+    ),
+    case(_exit_cause, {"generation": -1}, "generation", GE0, "exit-cause-negative-generation"),
+    case(_exit_cause, {"subject": ""}, "subject", "at least 1 character", "exit-cause-no-subject"),
+    case(_exit_cause, {"rule": ""}, "rule", "at least 1 character", "exit-cause-no-rule"),
     *_symbol_cases(make_order_intent, "intent"),
 ]
 

@@ -12,10 +12,17 @@ Fills: market orders take the quote (ask for buys, bid for sells) plus ``slippag
 marketable limit takes the quote too (taker), a resting limit fills at its price when the
 market trades through it (maker); a stop triggers on ``last`` (or a bar's range) and then
 fills as a market order. ``partial_fill_ratio`` < 1 fills that fraction of the remainder
-per match. Fees are in the quote currency. A bar fed with its open time (``ts``) is applied
-once: a bar at or before the last one applied for its symbol is ignored. Thread-safe (one
-lock). This engine keeps its state in memory; :mod:`quorum.execution.paper.stored` shares
-it through the database.
+per match. Fees are in the quote currency.
+
+Reduce-only orders never increase or flip the position (the venue keeps one net position
+per symbol): one submitted against a flat position, or a position on its own side, is
+rejected like Binance futures' ``-2022 ReduceOnly Order is rejected``; a fill of an
+accepted one is clipped to the position held at that moment, and once the position is
+flat what is left of the order expires (status ``expired``).
+
+A bar fed with its open time (``ts``) is applied once: a bar at or before the last one
+applied for its symbol is ignored. Thread-safe (one lock). This engine keeps its state in
+memory; :mod:`quorum.execution.paper.stored` shares it through the database.
 """
 
 from __future__ import annotations
@@ -133,6 +140,13 @@ class PaperVenue:
                     f"paper: client order id {cid} is already used by an open order"
                 )
             self._refuse_invalid(request)
+            if request.reduce_only and self._reduce_room(request.symbol, request.side) <= 0:
+                held = self._books.get(request.symbol, Book()).quantity
+                raise OrderRejected(
+                    f"paper: order {cid}: -2022 ReduceOnly Order is rejected: the position in "
+                    f"{request.symbol} is {held}; a reduce-only {request.side.value} cannot "
+                    "reduce it"
+                )
             if self._rng.random() < self.settings.reject_probability:
                 raise OrderRejected(f"paper: order {cid} rejected (simulated rejection)")
             self._next_id += 1
@@ -147,6 +161,7 @@ class PaperVenue:
                 stop_price=request.stop_price,
                 created_at=now,
                 updated_at=now,
+                reduce_only=request.reduce_only,
             )
             self._orders[order.venue_order_id] = order
             self._by_client.setdefault(cid, []).append(order.venue_order_id)
@@ -242,6 +257,21 @@ class PaperVenue:
         slip = self.settings.slippage
         self._fill(order, touch * (1 + slip) if buy else touch * (1 - slip), Liquidity.TAKER)
 
+    def _reduce_room(self, symbol: str, side: Side) -> Decimal:
+        """How much an order of ``side`` can reduce the position in ``symbol`` (0: none)."""
+        held = self._books.get(symbol, Book()).quantity
+        if held > 0 and side is Side.SELL:
+            return held
+        if held < 0 and side is Side.BUY:
+            return -held
+        return ZERO
+
+    def _expire(self, order: PaperOrder) -> None:
+        """A reduce-only order whose position is gone: what is left of it never fills."""
+        order.status = "expired"
+        order.updated_at = self._clock.now()
+        self._open_by_client.pop(order.client_order_id, None)
+
     def _fill(self, order: PaperOrder, price: Decimal, liquidity: Liquidity) -> None:
         remaining = order.quantity - order.filled
         quantity = remaining
@@ -251,6 +281,12 @@ class PaperVenue:
                 Decimal(1), rounding=ROUND_DOWN
             ) * step
             quantity = part if part > 0 else remaining
+        if order.reduce_only:
+            room = self._reduce_room(order.symbol, order.side)
+            if room <= 0:
+                self._expire(order)
+                return
+            quantity = min(quantity, room)
         rate = self.settings.maker_fee if liquidity is Liquidity.MAKER else self.settings.taker_fee
         fee = quantity * price * rate
         now = self._clock.now()
@@ -277,6 +313,12 @@ class PaperVenue:
             )
         )
         self._settle(order.symbol, order.side, quantity, price, fee)
+        if (
+            order.reduce_only
+            and order.status == "open"
+            and self._reduce_room(order.symbol, order.side) <= 0
+        ):
+            self._expire(order)
 
     def _settle(
         self, symbol: str, side: Side, quantity: Decimal, price: Decimal, fee: Decimal

@@ -50,6 +50,7 @@ class PaperOrder:
     created_at: datetime
     updated_at: datetime
     status: str = "open"
+    reduce_only: bool = False
     filled: Decimal = ZERO
     cost: Decimal = ZERO
     triggered: bool = False

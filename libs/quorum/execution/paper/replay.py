@@ -22,6 +22,10 @@ replay fill rules:
 - **Pessimistic rule.** When one bar touches both the stop and the target, the stop is
   taken (the worse outcome; the risk monitor applies the same rule when it decides).
 - **End of run.** :meth:`settle_at_close` fills what still rests at the last close.
+- **Reduce-only** as in :class:`~quorum.execution.PaperVenue`: refused (``-2022``) against a
+  flat or same-side position; a resting exit fills at most the position it finds when it
+  fills (next open, touched level or last close) and the rest expires, so two exits
+  resting for one position never flip it.
 
 Every fill is stamped with the venue clock (the replay time it became known, so the
 execution service's trade queries stay ordered) and its *market* time is kept in

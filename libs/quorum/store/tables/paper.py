@@ -12,7 +12,7 @@ so concurrent processes queue instead of losing updates. ``paper_orders`` and
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Integer, String, Text
+from sqlalchemy import Boolean, Column, Integer, String, Text, false
 from sqlmodel import Field, SQLModel
 
 VENUES_TABLE = "paper_venues"
@@ -61,6 +61,10 @@ class PaperOrderRecord(SQLModel, table=True):
     price: str | None = Field(default=None, sa_column=Column("price", String(_DEC)))
     stop_price: str | None = Field(default=None, sa_column=Column("stop_price", String(_DEC)))
     status: str = Field(sa_column=Column("status", String(16), nullable=False))
+    reduce_only: bool = Field(
+        default=False,
+        sa_column=Column("reduce_only", Boolean(), nullable=False, server_default=false()),
+    )
     filled: str = Field(sa_column=Column("filled", String(_DEC), nullable=False))
     cost: str = Field(sa_column=Column("cost", String(_DEC), nullable=False))
     triggered: bool = Field(sa_column=Column("triggered", Boolean(), nullable=False))
