@@ -17,6 +17,7 @@ other working exits of the position leave, and none is stored when they cover it
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -25,6 +26,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from quorum.domain import (
+    MAX_STOP_FRACTION,
+    MIN_STOP_FRACTION,
     Bar,
     Direction,
     JournalKind,
@@ -62,6 +65,8 @@ from quorum.risk import (
 )
 from quorum.store import session_scope
 
+log = logging.getLogger(__name__)
+
 
 def _bars(deps: PipelineDeps, symbols: set[str], now: datetime) -> dict[str, Bar]:
     out = {}
@@ -87,13 +92,22 @@ def monitor(deps: PipelineDeps) -> JSON:
     positions = {p.symbol: p for p in positions_now(deps)}
     watched: list[tuple[Trade, MonitoredPosition]] = []
     quotes: dict[str, Bar | Quote] = {}
+    events: list[dict[str, Any]] = []
     for trade in open_trades:
         held = positions.get(trade.symbol)
         if held is None or held.average_entry is None:
             continue
-        entered = _entered(deps, trade)
-        trade = _with_best(deps, trade, bars.get(trade.symbol), entered)
-        watched.append((trade, _monitored(deps, trade, held.quantity, held.average_entry)))
+        try:
+            entered = _entered(deps, trade)
+            trade = _with_best(deps, trade, bars.get(trade.symbol), entered)
+            trade, rederived = _protect(deps, trade, held.average_entry)
+            watched.append((trade, _monitored(deps, trade, held.quantity, held.average_entry)))
+        except Exception as exc:  # one position's failure must not leave the others unwatched
+            log.exception("monitor: position %s in %s not monitored", trade.trade_id, trade.symbol)
+            events.append(_failure(trade, exc))
+            continue
+        if rederived is not None:
+            events.append(rederived)
         bar = bars.get(trade.symbol)
         if bar is not None:
             quotes[trade.symbol] = bar if bar.ts >= entered else _quote(bar)
@@ -116,7 +130,7 @@ def monitor(deps: PipelineDeps) -> JSON:
         return actions
 
     actions = with_rules(deps, work)
-    done = _act(deps, actions, {t.trade_id: (t, mp) for t, mp in watched}, now)
+    done = events + _act(deps, actions, {t.trade_id: (t, mp) for t, mp in watched}, now, events)
     if deps.publish_gauges:
         publish_trading(deps)
     return {
@@ -157,12 +171,72 @@ def _with_best(deps: PipelineDeps, trade: Trade, bar: Bar | None, entered: datet
 
 
 def _protective(trade: Trade, entry: Decimal) -> Decimal:
-    """The position's stop of record: the initial stop, unless the fill price crossed it
-    (slippage), in which case the tightest valid stop (0.1 % from the entry)."""
+    """The position's stop of record, inside the risk gate's stop band around the fill.
+
+    The gate approved the planned stop against the signal's close; the fill may differ
+    (a gap at the next open). The initial stop stands while its distance from the fill is
+    within ``[MIN_STOP_FRACTION, MAX_STOP_FRACTION]``. A fill that gapped away from the stop
+    so it is farther than the band allows gets the band's edge (a tighter stop: the risk
+    budget was sized for the planned distance). A fill at or through the stop, or closer
+    than the band's inner edge, gets the tightest valid stop, which the next bar that
+    touches it closes."""
     long = trade.direction == Direction.LONG.value
-    if (trade.initial_stop < entry) if long else (trade.initial_stop > entry):
-        return trade.initial_stop
-    return entry * (Decimal("0.999") if long else Decimal("1.001"))
+    distance = (
+        (entry - trade.initial_stop) / entry if long else (trade.initial_stop - entry) / entry
+    )
+    if distance > MAX_STOP_FRACTION:
+        return entry * (1 - MAX_STOP_FRACTION) if long else entry * (1 + MAX_STOP_FRACTION)
+    if distance < MIN_STOP_FRACTION:
+        return entry * (1 - MIN_STOP_FRACTION) if long else entry * (1 + MIN_STOP_FRACTION)
+    return trade.initial_stop
+
+
+def working_stop(trade: Trade, entry: Decimal) -> Decimal:
+    """The stop the monitor enforces for ``trade`` filled at ``entry``: its working stop,
+    tightened to :func:`_protective` when the fill left it outside the band — never
+    loosened (a fill within the band's inner edge of the stop keeps the stop; the next bar
+    touching it closes the position)."""
+    stop = _protective(trade, entry)
+    long = trade.direction == Direction.LONG.value
+    return stop if (trade.stop < stop if long else trade.stop > stop) else trade.stop
+
+
+def _protect(
+    deps: PipelineDeps, trade: Trade, entry: Decimal
+) -> tuple[Trade, dict[str, Any] | None]:
+    """Persist :func:`working_stop` when the fill put the planned stop outside the band (a
+    risk event: stored and reported once, when it happens)."""
+    stop = working_stop(trade, entry)
+    if stop == trade.stop:
+        return trade, None
+    after = replace(trade, stop=stop)
+    with session_scope(deps.engine) as session:
+        if not put_trade(session, trade, after):
+            raise QuorumError(f"trade {trade.trade_id}: changed while re-deriving its stop")
+    event = {
+        "kind": "alert",
+        "rule": "monitor.stop_rederived",
+        "reason": (
+            f"fill {entry} put the planned stop {trade.stop} outside "
+            f"[{MIN_STOP_FRACTION:%}, {MAX_STOP_FRACTION:%}] of the entry; stop set to {stop}"
+        ),
+        "symbol": trade.symbol,
+        "trade_id": trade.trade_id,
+        "old_stop": str(trade.stop),
+        "new_stop": str(stop),
+    }
+    log.warning("monitor: %s %s", trade.symbol, event["reason"])
+    return replace(after, version=trade.version + 1), event
+
+
+def _failure(trade: Trade, exc: Exception) -> dict[str, Any]:
+    return {
+        "kind": "alert",
+        "rule": "monitor.position_failed",
+        "reason": f"{type(exc).__name__}: {exc}"[:500],
+        "symbol": trade.symbol,
+        "trade_id": trade.trade_id,
+    }
 
 
 def _target(trade: Trade, entry: Decimal) -> Decimal | None:
@@ -203,7 +277,10 @@ def _act(
     actions: list[Action],
     watched: dict[str, tuple[Trade, MonitoredPosition]],
     now: datetime,
+    events: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
+    """Apply the monitor's actions; journal them with this pass's position events (the
+    returned list holds the actions only)."""
     done: list[dict[str, Any]] = []
     for action in actions:
         record: dict[str, Any] = {"kind": action.kind, "rule": action.rule, "reason": action.reason}
@@ -216,12 +293,12 @@ def _act(
         elif isinstance(action, Alert):
             record["symbol"] = action.symbol
         done.append(record)
-    if done:
+    if done or events:
         with session_scope(deps.engine) as session:
             deps.journal.append(
                 session,
                 JournalKind.RISK_DECISION,
-                {"event": "monitor_actions", "actions": done},
+                {"event": "monitor_actions", "actions": [*events, *done]},
                 actor=deps.settings.actor,
                 run_id=deps.run_id,
             )

@@ -1,0 +1,50 @@
+"""The whole bundled GOOG daily history backtests to its last bar with default risk settings.
+
+Before gapped fills were handled (issue #19 item 3), this run died with a pydantic
+`ValidationError` on `Position` in the monitor: an entry filled at a gapped open 11.5 %
+above its planned stop, and the backtest ended with no report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from apps.cli.commands.backtest import backtest_runtime
+from quorum.backtest import BacktestSpec, run_backtest
+from quorum.backtest.refdata import ReferenceSource, reference_frame
+from quorum.clock import ReplayClock
+from quorum.market import MarketDataLoader, QualityPolicy
+
+
+def test_the_full_goog_daily_history_runs_to_the_end_with_default_risk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    frame = reference_frame("GOOG/USD")
+    start, end = frame.index[0].to_pydatetime(), frame.index[-1].to_pydatetime()
+    market = MarketDataLoader(ReferenceSource(), ReplayClock(end), QualityPolicy(stale="report"))
+    spec = BacktestSpec(
+        symbols=("GOOG/USD",),
+        timeframes=("1d",),
+        base="1d",
+        start=start,
+        end=end,
+        llm="offline",
+        strategy="ema-cross:10,30",
+        refresh=False,
+    )
+    runtime = backtest_runtime(tmp_path / "goog.sqlite")
+    try:
+        outcome = run_backtest(spec, runtime, market=market)
+    finally:
+        runtime.close()
+    result = outcome.result
+    assert result.equity_curve[-1].time == end
+    assert len(result.trades) >= 20
+    assert result.open_positions_at_end == 0
+    tally = next(iter(outcome.tally.values()))
+    assert tally["monitor_actions"].get("alert:monitor.stop_rederived", 0) >= 1, (
+        "the gapped entry that used to crash is now protected and reported"
+    )
