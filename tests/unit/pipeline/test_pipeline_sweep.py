@@ -3,6 +3,7 @@ re-submitted once the venue is back, stale entries expired with a journaled reas
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import timedelta
 from decimal import Decimal
@@ -164,7 +165,9 @@ def test_the_sweep_sends_exits_and_fresh_entries_and_expires_the_stale_entry(
         assert stale in expiry["reason"]
         # a second sweep finds nothing left to do
         again = kit.tasks.sweep()
-        assert again["submitted"] == [] and again["expired"] == [] and again["pending"] == 0
+        assert again["submitted"] == []
+        assert again["expired"] == []
+        assert again["pending"] == 0
     finally:
         kit.close()
 
@@ -199,12 +202,14 @@ def test_sweep_retries_back_off_per_order_and_survive_a_new_process(
             if exit_ in kit.tasks.sweep()["submitted"]:
                 sent_at.append((kit.clock.now() - start).total_seconds())
             kit.dispatcher.drain(
-                lambda task, kwargs: _try_execute(kit, kwargs["client_order_id"])
-                if task == "execute"
-                else run_task(kit.tasks, task, kwargs)
+                lambda task, kwargs: (
+                    _try_execute(kit, kwargs["client_order_id"])
+                    if task == "execute"
+                    else run_task(kit.tasks, task, kwargs)
+                )
             )
         settings = ExecutionSettings()
-        gaps = [b - a for a, b in zip(sent_at, sent_at[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(sent_at)]
         assert len(sent_at) >= 5
         for n, gap in enumerate(gaps, start=1):
             delay = backoff_delay(settings, exit_, n)
@@ -217,7 +222,8 @@ def test_sweep_retries_back_off_per_order_and_survive_a_new_process(
         try:
             other.clock.set(kit.clock.now())
             result = other.tasks.sweep()
-            assert result["submitted"] == [] and result["waiting"] == 1
+            assert result["submitted"] == []
+            assert result["waiting"] == 1
         finally:
             other.close()
     finally:
