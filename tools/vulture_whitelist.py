@@ -62,6 +62,8 @@ _.PipelineSignalRecord  # store/tables/pipeline.py: table of signals
 _.PipelineTradeRecord  # store/tables/pipeline.py: table of trades
 _.PipelineScanMarkRecord  # store/tables/pipeline.py: table of scan marks
 _.PipelineScoringRecord  # store/tables/pipeline.py: table of scoring state
+_.PipelineSweepRecord  # store/tables/sweep.py: table of the sweep's per-order backoff
+_.last_state  # store/tables/sweep.py: column for operators (state at the last re-submission)
 _.RunRecord  # store/tables/runs.py: table of run records
 _.range_start  # store/tables/runs.py: column of the run table
 _.range_end  # store/tables/runs.py: column of the run table

@@ -23,7 +23,8 @@ from quorum.telemetry import configure_logging
 
 
 def create_app(settings: AppSettings | None = None) -> Celery:
-    """A configured Celery app with the eight ``quorum.*`` tasks and the beat schedule.
+    """A configured Celery app with one ``quorum.<task>`` per pipeline task, the journal
+    verification and the beat schedule.
 
     Heavy modules are imported once in the pool parent (``worker_init``); each pool process
     builds its own pipeline after the fork, on its first task, and closes it at exit

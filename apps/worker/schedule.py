@@ -39,6 +39,9 @@ def beat_schedule(settings: AppSettings) -> dict[str, dict[str, Any]]:
         "quorum.monitor": every("monitor", worker.monitor_interval_s),
         "quorum.reconcile": every("reconcile", worker.reconcile_interval_s),
         "quorum.refresh": every("refresh", worker.refresh_interval_s),
+        # Re-submits orders stranded new / unknown (backoff per order) and expires stale
+        # entries: the one sweeper, in every deployment that runs beat.
+        "quorum.sweep": every("sweep", worker.sweep_interval_s),
         # Local wall-clock time in the risk settings' zone (the Celery app's timezone).
         # No expiry: a reset that was missed while workers were down still has to happen.
         "quorum.daily_reset": {

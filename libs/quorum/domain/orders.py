@@ -196,7 +196,8 @@ _TERMINAL = frozenset(
 )
 _S = OrderState
 ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
-    _S.NEW: frozenset({_S.SUBMITTING, _S.CANCELLED}),
+    # Expired: an entry intent that grew too old before it could be sent (the sweep).
+    _S.NEW: frozenset({_S.SUBMITTING, _S.CANCELLED, _S.EXPIRED}),
     # A submit's outcome: the venue answered (ack / reject / immediate fill) or we do not know.
     _S.SUBMITTING: frozenset(
         {_S.ACKNOWLEDGED, _S.REJECTED, _S.PARTIALLY_FILLED, _S.FILLED, _S.UNKNOWN}

@@ -7,7 +7,10 @@ finalization delay), chosen to follow the market:
 1. **Fills.** The bar that closed at ``T`` is fed to the replay venue for every symbol:
    orders resting since an earlier close fill at its open (market) or inside its range
    (limits, and the protective stop / target a position touched, stop first on a tie).
-2. **Execute.** Every working order is executed again, so our books record those fills.
+2. **Execute.** Every working order is executed again, so our books record those fills;
+   then ``sweep`` re-submits orders left ``new`` / ``unknown`` when their backoff is due
+   and expires stale entries (the same body beat runs as ``quorum.sweep`` in a
+   deployment; :mod:`quorum.pipeline.sweep_task`).
 3. **Monitor.** ``monitor`` moves trades from their fills (pending → open → closed) and
    runs the risk monitor on the closed bar (stops, trailing, breakeven, account rules);
    its exits are executed and the trades follow them.
@@ -188,6 +191,7 @@ def replay(
         for bar in bars.values():
             venue.feed(bar)
         execute_working()
+        submit("sweep", at)
         submit("monitor", at)
         follow_exits()
         if rules is None:

@@ -23,6 +23,7 @@ from quorum.telemetry.tracing import attached, capture_context
 
 PRIORITY = {
     "execute": 0,
+    "sweep": 0,
     "monitor": 1,
     "reconcile": 1,
     "daily_reset": 1,

@@ -8,18 +8,22 @@ until it succeeds and periodically after.
 from __future__ import annotations
 
 from quorum.pipeline.deps import JSON, PipelineDeps
+from quorum.pipeline.expiry import expire_if_stale
 from quorum.telemetry.metrics import metrics
 from quorum.telemetry.tracing import span
 
 
 def execute(deps: PipelineDeps, client_order_id: str) -> JSON:
-    """Advance one stored order's state machine (idempotent: compare-and-set states)."""
+    """Advance one stored order's state machine (idempotent: compare-and-set states). An
+    entry past ``execution.max_intent_age`` is expired instead (:mod:`quorum.pipeline.expiry`),
+    however late this task runs."""
     with span("quorum.execute", **{"quorum.client_order_id": client_order_id}) as current:
         order = deps.execution.order(client_order_id)
         current.set_attribute("quorum.symbol", order.symbol)
         if deps.quotes is not None:
             deps.quotes.sync(order.symbol, deps.clock.now())
-        after = deps.execution.execute(client_order_id)
+        stale = expire_if_stale(deps, order)
+        after = deps.execution.execute(client_order_id) if stale is None else stale
         current.set_attribute("quorum.order_state", after.state.value)
     if after.filled_quantity > order.filled_quantity:
         metrics().fills.labels(after.venue, after.leg.value).inc()

@@ -10,6 +10,8 @@ Every body is idempotent by its key, takes and returns JSON, and is safe to rede
 - ``plan``, ``monitor``, ``reconcile``, ``daily_reset`` and ``refresh`` are level-triggered:
   they look at current state and change what is due, so running one twice changes nothing
   the first run did not leave to do.
+- ``sweep`` re-submits ``execute`` for orders left ``new`` / ``unknown`` (backoff per
+  order, persisted) and expires stale entries (:mod:`quorum.pipeline.sweep_task`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from quorum.pipeline import (
     monitor_task,
     refresh_task,
     scan_task,
+    sweep_task,
 )
 from quorum.pipeline.analysis_gate import DISABLED, REASON, analysis_enabled
 from quorum.pipeline.deps import JSON, Dispatcher, PipelineDeps
@@ -40,6 +43,7 @@ TASK_NAMES = (
     "reconcile",
     "daily_reset",
     "refresh",
+    "sweep",
 )
 TASK_QUEUES = {
     "plan": "scan",
@@ -50,6 +54,7 @@ TASK_QUEUES = {
     "reconcile": "monitor",
     "daily_reset": "monitor",
     "refresh": "analyze",
+    "sweep": "execute",
 }
 
 
@@ -104,6 +109,9 @@ class PipelineTasks:
 
     def refresh(self) -> JSON:
         return refresh_task.refresh(self.deps)
+
+    def sweep(self) -> JSON:
+        return sweep_task.sweep(self.deps)
 
     def status(self) -> StatusReport:
         return build_status(self.deps)

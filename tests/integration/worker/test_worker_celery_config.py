@@ -130,19 +130,26 @@ def test_dispatcher_sends_with_the_key_as_task_id_to_the_tasks_queue() -> None:
 
 def test_beat_schedule_reads_its_intervals_from_worker_settings() -> None:
     entries = beat_schedule(
-        settings(QUORUM_WORKER__PLAN_INTERVAL_S="30", QUORUM_WORKER__MONITOR_INTERVAL_S="7")
+        settings(
+            QUORUM_WORKER__PLAN_INTERVAL_S="30",
+            QUORUM_WORKER__MONITOR_INTERVAL_S="7",
+            QUORUM_WORKER__SWEEP_INTERVAL_S="20",
+        )
     )
     assert set(entries) == {
         "quorum.plan",
         "quorum.monitor",
         "quorum.reconcile",
         "quorum.refresh",
+        "quorum.sweep",
         "quorum.daily_reset",
         "quorum.verify_journal",
     }
     assert entries["quorum.plan"]["schedule"] == timedelta(seconds=30)
     assert entries["quorum.plan"]["options"]["expires"] == 30
     assert entries["quorum.monitor"]["schedule"] == timedelta(seconds=7)
+    assert entries["quorum.sweep"]["schedule"] == timedelta(seconds=20)
+    assert entries["quorum.sweep"]["options"]["expires"] == 20
     for name, entry in entries.items():
         assert entry["task"] == name
 

@@ -38,7 +38,17 @@ pytestmark = [pytest.mark.integration, pytest.mark.worker_processes]
 START = 120.0  # two cold workers import LangGraph and LiteLLM on a busy 2-CPU host
 VISIBILITY_S = 4
 REPLY_DELAY_S = 20.0
-_TASKS = ("plan", "scan", "analyze", "execute", "monitor", "reconcile", "daily_reset", "refresh")
+_TASKS = (
+    "plan",
+    "scan",
+    "analyze",
+    "execute",
+    "monitor",
+    "reconcile",
+    "daily_reset",
+    "refresh",
+    "sweep",
+)
 CONFIG = f"""\
 pipeline:
   symbols: [BTC/USDT]

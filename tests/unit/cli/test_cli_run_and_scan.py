@@ -29,6 +29,7 @@ def test_run_drives_the_pipeline_and_its_summary_agrees_with_the_database(
     assert summary["steps"] == 8
     assert summary["base_bars"] == 16
     assert summary["tasks"]["plan"] == 8
+    assert summary["tasks"]["sweep"] == 8  # the embedded sweeper: once per bar
     assert summary["end"] == "2025-01-01T02:00:00+00:00"
     assert summary["journal"]["verified"] is True
     with sqlite3.connect(tmp_path / summary["database"].removeprefix("sqlite:///")) as db:

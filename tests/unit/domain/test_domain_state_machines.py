@@ -76,6 +76,7 @@ EXPECTED_POSITION_EDGES = {
 EXPECTED_ORDER_EDGES = {
     (_O.NEW, _O.SUBMITTING),
     (_O.NEW, _O.CANCELLED),
+    (_O.NEW, _O.EXPIRED),  # an entry intent too old to send (the sweep)
     *((_O.SUBMITTING, t) for t in (_O.ACKNOWLEDGED, _O.REJECTED, _O.PARTIALLY_FILLED)),
     *((_O.SUBMITTING, t) for t in (_O.FILLED, _O.UNKNOWN)),
     *((_O.ACKNOWLEDGED, t) for t in (_O.PARTIALLY_FILLED, _O.FILLED, _O.CANCELLED, _O.EXPIRED)),

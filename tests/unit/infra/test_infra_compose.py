@@ -212,3 +212,32 @@ def test_promtool_accepts_the_prometheus_configuration() -> None:
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_beat_schedules_the_sweep_on_a_queue_a_compose_worker_consumes(
+    compose: dict[str, Any],
+) -> None:
+    from apps.worker.config import task_routes
+    from apps.worker.schedule import beat_schedule
+
+    raw = compose["services"]["beat"]["environment"]
+    env = {
+        k: str(v).replace("${QUORUM_POSTGRES_PASSWORD:?set QUORUM_POSTGRES_PASSWORD}", "pw")
+        for k, v in raw.items()
+    }
+    settings = load_settings(env=env)
+
+    entry = beat_schedule(settings)["quorum.sweep"]
+    assert entry["task"] == "quorum.sweep"
+    assert entry["schedule"].total_seconds() == settings.worker.sweep_interval_s
+    queue = task_routes(settings.worker)["quorum.sweep"]["queue"]
+
+    def queues(service: str) -> list[str]:
+        command = [str(part) for part in compose["services"][service]["command"]]
+        return command[command.index("--queues") + 1].split(",")
+
+    consumers = [name for name in WORKERS if queue in queues(name)]
+    assert consumers == ["worker-execute"]
+    # one sweeper: the standalone execution worker is not a service
+    commands = [" ".join(map(str, s.get("command", []))) for s in compose["services"].values()]
+    assert not any("quorum.execution.worker" in c for c in commands)

@@ -439,3 +439,34 @@ def test_promtool_accepts_the_kubernetes_scrape_config() -> None:
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_beat_schedules_the_sweep_on_a_queue_each_colour_consumes(
+    rendered: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    from apps.worker.config import task_routes
+    from apps.worker.schedule import beat_schedule
+
+    env = dict(of_kind(rendered, "ConfigMap")["quorum-env"]["data"])
+    live = tmp_path / "live.yaml"
+    live.write_text(yaml.safe_dump(settings_files(rendered)["live.yaml"]))
+    api = of_kind(rendered, "Deployment")["quorum-api-blue"]
+    settings = load_settings(env={**env, **vault_exports(api)}, config_path=str(live))
+
+    assert beat_schedule(settings)["quorum.sweep"]["task"] == "quorum.sweep"
+    queue = task_routes(settings.worker)["quorum.sweep"]["queue"]
+    deployments = of_kind(rendered, "Deployment")
+    for colour in ("blue", "green"):
+        (container,) = deployments[f"quorum-worker-{queue}-{colour}"]["spec"]["template"]["spec"][
+            "containers"
+        ]
+        assert f"exec quorum worker --queues {queue}" in container["args"][0]
+    (beat,) = [d for n, d in deployments.items() if "beat" in n]
+    (container,) = beat["spec"]["template"]["spec"]["containers"]
+    assert "beat" in " ".join(container.get("args", []) + container.get("command", []))
+    # one sweeper: nothing runs the standalone execution worker
+    for deployment in deployments.values():
+        for c in deployment["spec"]["template"]["spec"]["containers"]:
+            assert "quorum.execution.worker" not in " ".join(
+                c.get("args", []) + c.get("command", [])
+            )

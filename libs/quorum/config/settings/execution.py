@@ -5,9 +5,25 @@ Defined with the configuration and re-exported by :mod:`quorum.execution.setting
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
+"""The values of ``quorum.domain.Timeframe`` (settings do not import the domain)."""
+
+
+def _default_intent_ages() -> dict[str, timedelta]:
+    # A third of a 15m bar, a quarter of an hour bar, an eighth of a 4h bar, 2 h of a day:
+    # long enough to ride out a short venue outage, short enough that the entry is still
+    # the decision that was taken.
+    return {
+        "15m": timedelta(minutes=5),
+        "1h": timedelta(minutes=15),
+        "4h": timedelta(minutes=30),
+        "1d": timedelta(hours=2),
+    }
 
 
 class MarketLimits(BaseModel):
@@ -43,3 +59,37 @@ class ExecutionSettings(BaseModel):
     cancel_concurrency: int = Field(default=8, ge=1, le=64)
     markets: dict[str, MarketLimits] = Field(default_factory=dict)
     """Known markets; when empty, the symbol check is left to the venue."""
+    max_intent_age: dict[str, timedelta] = Field(default_factory=_default_intent_ages)
+    """An ENTRY order not yet at the venue is expired (never sent) once it is older than
+    this, by the timeframe of the signal that stored it (seconds or ISO 8601 durations).
+    A timeframe not listed gets the shortest age listed. Exits never expire."""
+    sweep_grace_s: float = Field(default=30.0, ge=0)
+    """The sweep leaves a ``new`` order alone for this long after its last change (its own
+    ``execute`` task is normally already queued)."""
+    sweep_backoff_base_s: float = Field(default=5.0, gt=0)
+    """Sweep re-submission n of one order waits ``d/2 + U(0, d/2)`` with
+    ``d = min(sweep_backoff_max_s, base · 2^(n-1))`` (equal jitter)."""
+    sweep_backoff_max_s: float = Field(default=300.0, gt=0)
+    sweep_batch: int = Field(default=500, ge=1, le=100_000)
+    """At most this many pending orders are looked at per sweep (oldest first)."""
+
+    @field_validator("max_intent_age")
+    @classmethod
+    def _ages(cls, value: dict[str, timedelta]) -> dict[str, timedelta]:
+        if not value:
+            raise ValueError("max_intent_age: at least one timeframe is needed")
+        for timeframe, age in value.items():
+            if timeframe not in _TIMEFRAMES:
+                raise ValueError(
+                    f"max_intent_age.{timeframe}: unknown timeframe "
+                    f"(expected one of {', '.join(_TIMEFRAMES)})"
+                )
+            if age <= timedelta(0):
+                raise ValueError(f"max_intent_age.{timeframe}: {age} must be positive")
+        return value
+
+    def intent_age_limit(self, timeframe: str | None) -> timedelta:
+        """The age after which an entry of ``timeframe`` is expired instead of sent."""
+        if timeframe is not None and timeframe in self.max_intent_age:
+            return self.max_intent_age[timeframe]
+        return min(self.max_intent_age.values())

@@ -16,7 +16,17 @@ from quorum.config.settings.base import ComponentSettings
 QUEUES = ("scan", "analyze", "execute", "monitor")
 """The Celery queues; ``quorum.pipeline.TASK_QUEUES`` routes each task to one of them."""
 
-TASKS = ("plan", "scan", "analyze", "execute", "monitor", "reconcile", "daily_reset", "refresh")
+TASKS = (
+    "plan",
+    "scan",
+    "analyze",
+    "execute",
+    "monitor",
+    "reconcile",
+    "daily_reset",
+    "refresh",
+    "sweep",
+)
 
 
 class TaskLimits(ComponentSettings):
@@ -46,6 +56,7 @@ def _default_limits() -> dict[str, TaskLimits]:
         "reconcile": limits(240, 300),
         "daily_reset": limits(60, 90),
         "refresh": limits(840, 900),
+        "sweep": limits(60, 90),
     }
 
 
@@ -60,6 +71,7 @@ def _default_priorities() -> dict[str, int]:
         "reconcile": 3,
         "daily_reset": 0,
         "refresh": 9,
+        "sweep": 0,
     }
 
 
@@ -99,6 +111,9 @@ class WorkerSettings(ComponentSettings):
     monitor_interval_s: float = Field(default=15.0, gt=0)
     reconcile_interval_s: float = Field(default=300.0, gt=0)
     refresh_interval_s: float = Field(default=3600.0, gt=0)
+    sweep_interval_s: float = Field(default=30.0, gt=0)
+    """How often beat runs ``quorum.sweep`` (re-submits stranded orders, expires stale
+    entries; each order's own backoff decides whether it is due)."""
     journal_verify_interval_s: float = Field(default=900.0, gt=0)
     """How often beat runs ``quorum.verify_journal`` (sets the quorum_journal_verify_* metrics)."""
     config_check_interval_s: float = Field(default=5.0, ge=0)
