@@ -204,7 +204,7 @@ def build_pipeline(
 
     Market data from ``settings.data`` (``open_source``) unless given; the LLM router from
     the run's LLM settings (offline analyst when no model key resolves); the analysis
-    checkpointer (PostgreSQL when the database is, else ``var/analysis-checkpoints.sqlite``;
+    checkpointer (with the run's database: PostgreSQL, or a SQLite file next to the database's;
     in memory when asked); the execution service over the paper venue stored in the
     database (shared by every process on it, fed the base bars as they close) — or, for a
     replay, over a :class:`~quorum.execution.ReplayVenue` the bar driver feeds.
@@ -318,12 +318,25 @@ def _exit_levels(deps: PipelineDeps) -> Callable[[str], ExitLevels | None]:
 
 
 def analysis_checkpointer(database_url: str, memory: bool = False) -> BaseCheckpointSaver[str]:
-    """In memory when asked; PostgreSQL when the database is (cluster mode); else a SQLite
-    file under var/."""
+    """Where analysis graph checkpoints live: with the run's database, so two databases
+    never share (or resume) each other's threads. In memory when asked or when the database
+    is; in the database itself on PostgreSQL (cluster mode); next to a SQLite file as
+    ``<stem>.analysis-checkpoints.sqlite``."""
     from quorum.agents import memory_checkpointer, postgres_checkpointer, sqlite_checkpointer
 
-    if memory:
-        return memory_checkpointer()
     if database_url.startswith("postgresql"):
-        return postgres_checkpointer(database_url)
-    return sqlite_checkpointer(Path("var") / "analysis-checkpoints.sqlite")
+        return memory_checkpointer() if memory else postgres_checkpointer(database_url)
+    path = sqlite_path(database_url)
+    if memory or path is None:
+        return memory_checkpointer()
+    return sqlite_checkpointer(path.with_name(f"{path.stem}.analysis-checkpoints.sqlite"))
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file of a ``sqlite:///PATH`` URL (None for an in-memory or non-SQLite database)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)

@@ -17,8 +17,11 @@ replay venue's matching state lives in the process, as in a backtest). Point
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +66,11 @@ def run(
     frames = parse_timeframes(timeframes)
     base_tf = parse_timeframes(base)[0]
     began = time.perf_counter()
+    stamp = f"{parse_time(start, '--start'):%Y%m%dT%H%M%SZ}" if live_data is None else "live"
+    args = [symbols, timeframes, data, start, steps, base, history, live_data, db]
+    run_id = new_run_id(stamp, db, args)
     try:
-        runtime = build_runtime(_run_settings(db, start if live_data is None else None))
+        runtime = build_runtime(_run_settings(db, run_id))
     except QuorumError as exc:
         console.print(f"[red]start-up refused:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
@@ -82,7 +88,7 @@ def run(
                 "history_bars": history,
             }
         )
-        result = _run(runtime, settings, first, steps, as_json)
+        result = _run(runtime, run_id, settings, first, steps, as_json)
     except QuorumError as exc:
         console.print(f"[red]run failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
@@ -97,17 +103,21 @@ def run(
         raise typer.Exit(1)
 
 
-def _run_settings(db: str | None, start: str | None) -> AppSettings:
-    """The loaded settings with this run's database: ``--db``, else a new per-run file."""
+def new_run_id(stamp: str, db: str | None, args: list[Any]) -> str:
+    """``run-<start>-<10 hex>``: unique per invocation, derived from the database named (or
+    the per-run file to come), the run's parameters and a fresh nonce, so two runs never
+    share an id — and so never share analysis keys, LangGraph threads or client ids."""
+    material = json.dumps([db, [str(a) for a in args], secrets.token_hex(16)])
+    return f"run-{stamp}-{hashlib.sha256(material.encode('utf-8')).hexdigest()[:10]}"
+
+
+def _run_settings(db: str | None, run_id: str) -> AppSettings:
+    """The loaded settings with this run's database: ``--db``, else ``var/runs/<run id>.db``."""
     settings = load_settings()
     if db is None:
-        stamp = f"{parse_time(start, '--start'):%Y%m%dT%H%M%SZ}" if start else "live"
         runs = Path("var") / "runs"
         runs.mkdir(parents=True, exist_ok=True)
-        n = 1
-        while (runs / f"run-{stamp}-{n}.db").exists():
-            n += 1
-        db = f"sqlite:///{runs / f'run-{stamp}-{n}.db'}"
+        db = f"sqlite:///{runs / f'{run_id}.db'}"
     database = settings.database.model_copy(update={"url": db})
     return settings.model_copy(update={"database": database})
 
@@ -131,14 +141,15 @@ def _live_window(
     return spec, first
 
 
-def _run(runtime: Runtime, settings: Any, first: Any, steps: int, quiet: bool) -> dict[str, Any]:
+def _run(
+    runtime: Runtime, run_id: str, settings: Any, first: Any, steps: int, quiet: bool
+) -> dict[str, Any]:
     from quorum.pipeline import EmbeddedDispatcher
     from quorum.pipeline.driver import replay
     from quorum.pipeline.options import PipelineOptions, PipelineParts, ReplayCosts
     from quorum.pipeline.summary import run_counts
 
     clock = ReplayClock(first)
-    run_id = _run_id(runtime, first)
     params = {
         "symbols": list(settings.symbols),
         "timeframes": list(settings.timeframes),
@@ -160,6 +171,7 @@ def _run(runtime: Runtime, settings: Any, first: Any, steps: int, quiet: bool) -
     )
     tasks = build_pipeline(runtime, dispatcher, options, parts=parts)
     venue = parts[0].venue
+    record = RunRecord(runtime, run_id, params, parts[0].settings.digest())
     with Progress(
         TextColumn("[bold]pipeline[/bold] {task.description}"),
         BarColumn(),
@@ -179,7 +191,14 @@ def _run(runtime: Runtime, settings: Any, first: Any, steps: int, quiet: bool) -
                 f"approved {analyses['approved']} fills {tally.executions['filled']}",
             )
 
-        tally = replay(tasks, dispatcher, clock, venue, steps, on_step=on_step)
+        try:
+            tally = replay(tasks, dispatcher, clock, venue, steps, on_step=on_step)
+        except Exception as exc:
+            record.finish("failed", f"failed: {type(exc).__name__}: {exc}")
+            raise
+    ledger = getattr(tasks.deps.router, "ledger", None)
+    if ledger is not None:
+        ledger.flush()  # every LLM call in the ledger before the run is counted
     counts = run_counts(runtime.engine, run_id)
     status = tasks.status().model_dump(mode="json")
     tasks.close()
@@ -199,6 +218,7 @@ def _run(runtime: Runtime, settings: Any, first: Any, steps: int, quiet: bool) -
         "open_positions": len(status["positions"]),
     }
     _journal(runtime, run_id, {"event": "completed", **_scalars(summary)})
+    record.finish("completed", "quorum run", trades_closed=summary["wins"] + summary["losses"])
     runtime.journal.checkpoint()
     report = runtime.journal.verify()
     summary["journal"] = _journal_dict(runtime, run_id, report)
@@ -214,12 +234,48 @@ def _scalars(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _run_id(runtime: Runtime, first: Any) -> str:
-    """The per-run file's name when the database is one, else start time + journal size."""
-    url = runtime.settings.database.url
-    if url.startswith("sqlite:///") and Path(url.removeprefix("sqlite:///")).parent.name == "runs":
-        return Path(url.removeprefix("sqlite:///")).stem
-    return f"run-{first:%Y%m%dT%H%M%SZ}-{runtime.journal.head().size + 1}"
+class RunRecord:
+    """The run's row in ``runs`` (mode ``replay``): written when it starts and when it ends,
+    with its parameters' hash and the settings hash."""
+
+    def __init__(
+        self, runtime: Runtime, run_id: str, params: dict[str, Any], settings_hash: str
+    ) -> None:
+        from quorum.backtest.records import git_sha, start_run
+        from quorum.domain import Timeframe
+
+        self.runtime, self.run_id, self.settings_hash = runtime, run_id, settings_hash
+        first = datetime.fromisoformat(params["start"])
+        text = json.dumps(params, sort_keys=True, separators=(",", ":"))
+        start_run(
+            runtime.engine,
+            run_id=run_id,
+            mode="replay",
+            capital_mode="portfolio",
+            config_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            symbols=list(params["symbols"]),
+            start=first,
+            end=first + Timeframe(params["base"]).delta * int(params["steps"]),
+            started_at=runtime.clock.now(),
+            sha=git_sha(),
+            notes="quorum run",
+        )
+
+    def finish(self, status: str, notes: str, trades_closed: int = 0) -> None:
+        from quorum.backtest.records import finish_run
+
+        finish_run(
+            self.runtime.engine,
+            self.run_id,
+            completed_at=self.runtime.clock.now(),
+            status=status,
+            data_ok=True,
+            trades_opened=trades_closed,
+            trades_closed=trades_closed,
+            result_hash=None,
+            notes=notes[:2000],
+            settings_hash=self.settings_hash,
+        )
 
 
 def _journal(runtime: Runtime, run_id: str, payload: dict[str, Any]) -> None:
