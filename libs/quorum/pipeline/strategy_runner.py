@@ -31,7 +31,7 @@ from quorum.domain import (
     Signal,
     format_time,
 )
-from quorum.pipeline.accounting import portfolio, positions_now, rules_state
+from quorum.pipeline.accounting import account_now, positions_now, rules_state
 from quorum.pipeline.analyze_task import analyze_key
 from quorum.pipeline.decisions import commit_decision
 from quorum.pipeline.deps import JSON
@@ -100,8 +100,7 @@ class StrategyRunner:
         )
         with deps.engine.connect() as conn:
             state, version = rules_state(deps, conn)
-            held = positions_now(deps)
-            snapshot = portfolio(deps, conn, held, {symbol: price})
+            snapshot = account_now(deps, conn, close, {symbol: price})
         market = MarketInfo(
             symbol=symbol,
             amount_step=deps.settings.amount_step,

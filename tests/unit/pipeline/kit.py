@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from apps.bootstrap import Runtime, build_pipeline, build_runtime
 from quorum.clock import ReplayClock
@@ -31,9 +32,17 @@ class Kit:
         self.runtime.close()
 
 
-def make_kit(database_url: str | None = None, run_id: str = "test-run") -> Kit:
-    """Call with the working directory set to a temporary one (``monkeypatch.chdir``)."""
-    settings = AppSettings(database={"url": database_url}) if database_url else AppSettings()
+def make_kit(
+    database_url: str | None = None,
+    run_id: str = "test-run",
+    risk: dict[str, Any] | None = None,
+) -> Kit:
+    """Call with the working directory set to a temporary one (``monkeypatch.chdir``);
+    ``risk`` overrides fields of the deployment's risk settings (nested dicts)."""
+    extra: dict[str, Any] = {} if risk is None else {"risk": risk}
+    if database_url:
+        extra["database"] = {"url": database_url}
+    settings = AppSettings(**extra)
     runtime = build_runtime(settings)
     clock = ReplayClock(START)
     dispatcher = EmbeddedDispatcher()

@@ -1,0 +1,146 @@
+"""What the pipeline feeds the risk gate makes its limits bite (issue #18 item 6).
+
+Each test drives a real task body (``analyze``: scan → agents → risk → commit) over a
+temporary database and finds the decision rejected by the named rule; before the inputs
+were wired, every one of these analyses was approved.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from tests.unit.pipeline.kit import Kit, make_kit
+
+from quorum.domain import OrderIntent, OrderLeg, OrderType, RiskDecision, Side, Verdict, format_time
+from quorum.pipeline.persistence import Trade, insert_trade
+from quorum.pipeline.prices import latest_bar
+from quorum.store import session_scope
+
+SYMBOL = "BTC/USDT"
+OTHER = "ETH/USDT"
+
+
+def _as_of(kit: Kit) -> str:
+    return format_time(kit.clock.now().replace(second=0))
+
+
+def _store_entry(kit: Kit, symbol: str, notional: Decimal, strategy: str = "other") -> str:
+    """Store (and do not send) an approved entry worth ``notional`` at the last close."""
+    deps = kit.tasks.deps
+    bar = latest_bar(deps.market, symbol, deps.settings.base_timeframe, kit.clock.now())
+    assert bar is not None
+    quantity = (notional / bar.close).quantize(Decimal("0.00001"))
+    intent = OrderIntent(
+        run_id=deps.run_id,
+        strategy=strategy,
+        symbol=symbol,
+        signal_time=kit.clock.now() - timedelta(minutes=1),
+        side=Side.BUY,
+        leg=OrderLeg.ENTRY,
+        order_type=OrderType.MARKET,
+        quantity=quantity,
+    )
+    decision = RiskDecision(
+        symbol=symbol, as_of=kit.clock.now(), verdict=Verdict.APPROVED, quantity=quantity
+    )
+    with session_scope(deps.engine) as session:
+        assert deps.execution.store_intent(session, intent, decision).status == "stored"
+    return intent.client_order_id
+
+
+def test_analyze_without_other_exposure_is_approved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The baseline the tests below depart from: this analysis trades."""
+    monkeypatch.chdir(tmp_path)
+    kit = make_kit()
+    try:
+        result = kit.tasks.analyze(SYMBOL, _as_of(kit), "15m")
+        assert result["status"] == "approved", result
+    finally:
+        kit.close()
+
+
+def test_a_working_entry_counts_toward_total_exposure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry stored but not yet filled in another symbol holds 21 % of equity (limit
+    20 %): no room is left for a new position."""
+    monkeypatch.chdir(tmp_path)
+    kit = make_kit()
+    try:
+        _store_entry(kit, OTHER, Decimal(2100))
+        result = kit.tasks.analyze(SYMBOL, _as_of(kit), "15m")
+        assert result["status"] == "rejected", result
+        assert result["rule"] == "portfolio.total_exposure"
+    finally:
+        kit.close()
+
+
+def _closed_trade(kit: Kit, index: int, pnl: Decimal) -> None:
+    """A closed trade of the analysis strategy whose entry order is stored."""
+    deps = kit.tasks.deps
+    cid = _store_entry(kit, f"T{index}/USDT", Decimal(10), strategy=deps.agents.strategy)
+    opened = kit.clock.now() - timedelta(hours=2)
+    trade = Trade(
+        trade_id=cid,
+        run_id=deps.run_id,
+        venue="paper",
+        symbol=f"T{index}/USDT",
+        direction="long",
+        signal_id=f"s{index}",
+        state="closed",
+        stop=Decimal(90),
+        initial_stop=Decimal(90),
+        take_profit=None,
+        best_price=None,
+        exit_orders=(),
+        pnl=pnl,
+        r_multiple=float(pnl / 10),
+        learned=True,
+        opened_at=opened,
+        closed_at=opened + timedelta(hours=1),
+        version=1,
+    )
+    with session_scope(deps.engine) as session:
+        assert insert_trade(session, trade)
+        # the entry is done: it no longer counts as working exposure
+        session.execute(
+            text("UPDATE execution_orders SET state = 'filled' WHERE client_order_id = :c"),
+            {"c": cid},
+        )
+
+
+def test_closed_trades_without_edge_make_the_kelly_cap_reject(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One win of 10 and four losses of 10 (win rate 20 %, payoff 1): Kelly is negative
+    once ``kelly_min_trades`` (5 here) trades closed, so the gate refuses to size."""
+    monkeypatch.chdir(tmp_path)
+    kit = make_kit(risk={"sizing": {"kelly_min_trades": 5}})
+    try:
+        for index, pnl in enumerate(["10", "-10", "-10", "-10", "-10"]):
+            _closed_trade(kit, index, Decimal(pnl))
+        result = kit.tasks.analyze(SYMBOL, _as_of(kit), "15m")
+        assert result["status"] == "rejected", result
+        assert result["rule"] == "sizing.kelly"
+    finally:
+        kit.close()
+
+
+def test_too_few_closed_trades_leave_the_kelly_cap_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    kit = make_kit(risk={"sizing": {"kelly_min_trades": 6}})
+    try:
+        for index, pnl in enumerate(["10", "-10", "-10", "-10", "-10"]):
+            _closed_trade(kit, index, Decimal(pnl))
+        result = kit.tasks.analyze(SYMBOL, _as_of(kit), "15m")
+        assert result["status"] == "approved", result
+    finally:
+        kit.close()
