@@ -10,12 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from tests.unit.pipeline.kit import Kit, make_kit
 
 from quorum.domain import OrderIntent, OrderLeg, OrderType, RiskDecision, Side, Verdict, format_time
+from quorum.pipeline import analyze_task
 from quorum.pipeline.persistence import Trade, insert_trade
 from quorum.pipeline.prices import latest_bar
 from quorum.store import session_scope
@@ -142,5 +144,30 @@ def test_too_few_closed_trades_leave_the_kelly_cap_off(
             _closed_trade(kit, index, Decimal(pnl))
         result = kit.tasks.analyze(SYMBOL, _as_of(kit), "15m")
         assert result["status"] == "approved", result
+    finally:
+        kit.close()
+
+
+def test_the_commit_decides_on_exposure_taken_while_the_graph_ran(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another worker stores an entry worth 21 % of equity while this analysis' agents
+    deliberate: the commit re-reads the account and the decision is taken again on it."""
+    monkeypatch.chdir(tmp_path)
+    kit = make_kit()
+    real = analyze_task.run_graph
+
+    def graph_then_other_worker(*args: Any, **kwargs: Any) -> Any:
+        outcome = real(*args, **kwargs)
+        assert outcome.decision is not None
+        assert outcome.decision.approved
+        _store_entry(kit, OTHER, Decimal(2100))
+        return outcome
+
+    monkeypatch.setattr(analyze_task, "run_graph", graph_then_other_worker)
+    try:
+        result = kit.tasks.analyze(SYMBOL, _as_of(kit), "15m")
+        assert result["status"] == "rejected", result
+        assert result["rule"] == "portfolio.total_exposure"
     finally:
         kit.close()
