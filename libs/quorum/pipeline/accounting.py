@@ -13,12 +13,14 @@ input).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -61,6 +63,10 @@ WORKING_ENTRY_STATES = (
 )
 """An entry order in one of these states may still fill: its unfilled rest is exposure."""
 PAYOFF_BOUNDS = (Decimal("1e-6"), Decimal("1e6"))
+MAX_SLIPPAGE = Decimal("0.0999")
+"""The risk gate takes slippage below 10 % of price; an estimate beyond is clipped to it."""
+MIN_COMMON_RETURNS = 10
+PAPER = "paper"
 
 
 class RulesConflict(QuorumError):
@@ -302,22 +308,114 @@ def account_now(
     return portfolio(deps, db, held, known, working)
 
 
-def market_info(deps: PipelineDeps, scan: ScanResult, timeframe: Timeframe) -> MarketInfo:
-    """The traded market from the scan: reference price and ATR of the decision timeframe."""
+def market_info(
+    deps: PipelineDeps,
+    scan: ScanResult,
+    timeframe: Timeframe,
+    held: Iterable[str] = (),
+) -> MarketInfo:
+    """The traded market from the scan: reference price and ATR of the decision timeframe,
+    with the costs, limits and correlations of :func:`market_for`."""
+    item = scan.get(timeframe) or scan.timeframes[0]
+    close = scan_close(scan, timeframe)
+    atr = item.snapshot.values.get("atr")
+    tick = Decimal(1).scaleb(close.adjusted() - 6)  # 7 significant digits
+    return market_for(
+        deps,
+        scan.symbol,
+        close,
+        tick,
+        Decimal(repr(atr)) if atr and atr > 0 else None,
+        scan.as_of,
+        held,
+    )
+
+
+def scan_close(scan: ScanResult, timeframe: Timeframe) -> Decimal:
+    """The decision timeframe's last close in ``scan`` (the decision's reference price)."""
     item = scan.get(timeframe) or scan.timeframes[0]
     close = Decimal(repr(item.snapshot.values.get("close", 0.0)))
     if close <= 0:
         raise ValueError(f"scan {scan.symbol}: no close price on {item.timeframe} to size against")
-    atr = item.snapshot.values.get("atr")
-    tick = Decimal(1).scaleb(close.adjusted() - 6)  # 7 significant digits
+    return close
+
+
+def market_for(
+    deps: PipelineDeps,
+    symbol: str,
+    price: Decimal,
+    tick: Decimal,
+    atr: Decimal | None,
+    as_of: datetime,
+    held: Iterable[str] = (),
+) -> MarketInfo:
+    """What the risk gate is told about ``symbol`` at ``as_of``:
+
+    * slippage: ``pipeline.slippage_atr_fraction × ATR / price``, at least the paper
+      venue's own slippage in paper mode;
+    * fees, amount step and maximum order quantity: the paper venue's specification in
+      paper mode (the step is the coarser of it and ``pipeline.amount_step``), and the
+      configured market limit (``execution.markets``) when tighter;
+    * correlations: with every symbol in ``held`` (see :func:`correlations`).
+    """
+    settings = deps.settings
+    slippage = ZERO if atr is None else settings.slippage_atr_fraction * atr / price
+    step = settings.amount_step
+    max_quantity: Decimal | None = None
+    fees: dict[str, Decimal] = {}
+    spec = deps.venue_spec if deps.trading_mode == PAPER else None
+    if spec is not None:
+        slippage = max(slippage, spec.slippage)
+        step = max(step, spec.amount_step)
+        max_quantity = spec.max_quantity
+        fees = {"maker_fee": spec.maker_fee, "taker_fee": spec.taker_fee}
+    configured = deps.execution.settings.markets.get(symbol)
+    if configured is not None and configured.max_quantity is not None:
+        limit = configured.max_quantity
+        max_quantity = limit if max_quantity is None else min(max_quantity, limit)
     return MarketInfo(
-        symbol=scan.symbol,
-        amount_step=deps.settings.amount_step,
+        symbol=symbol,
+        amount_step=step,
         price_tick=tick,
-        min_notional=deps.settings.min_notional,
-        reference_price=close,
-        atr=Decimal(repr(atr)) if atr and atr > 0 else None,
+        min_notional=settings.min_notional,
+        reference_price=price,
+        atr=atr,
+        slippage=min(slippage, MAX_SLIPPAGE),
+        correlations=correlations(deps, symbol, held, as_of),
+        max_order_quantity=max_quantity,
+        **fees,
     )
+
+
+def correlations(
+    deps: PipelineDeps, symbol: str, others: Iterable[str], as_of: datetime
+) -> dict[str, float]:
+    """Pearson correlation of ``symbol``'s close-to-close base-bar returns with each of
+    ``others`` over the last ``pipeline.correlation_window_bars`` bars closed at ``as_of``
+    (bars matched by open time). A pair with fewer than ten common returns, or a flat
+    series, is left out: the gate treats it as ``risk.portfolio.unknown_correlation``."""
+    peers = sorted(set(others) - {symbol})
+    if not peers:
+        return {}
+    window = deps.settings.correlation_window_bars
+    base = deps.settings.base_timeframe
+    end = base.floor(as_of)
+    since = end - base.delta * (window + 1)
+
+    def returns(name: str) -> pd.Series:
+        frame = deps.market.fetch_bars(name, base, since, end).closed_at(as_of).tail(window + 1)
+        return frame.df["close"].pct_change().iloc[1:]
+
+    own = returns(symbol)
+    out: dict[str, float] = {}
+    for peer in peers:
+        pair = pd.concat([own, returns(peer)], axis=1, join="inner").dropna()
+        if len(pair) < MIN_COMMON_RETURNS:
+            continue
+        value = float(pair.iloc[:, 0].corr(pair.iloc[:, 1]))
+        if math.isfinite(value):
+            out[peer] = round(min(1.0, max(-1.0, value)), 6)
+    return out
 
 
 def positions_now(deps: PipelineDeps) -> list[NetPosition]:

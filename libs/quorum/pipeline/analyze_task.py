@@ -24,7 +24,13 @@ from quorum.agents import AnalysisOutcome, AnalysisServices, PortfolioRiskGate, 
 from quorum.agents import analyze as run_graph
 from quorum.analysis.scan import ScanParams
 from quorum.domain import Signal, Timeframe, format_time, parse_time
-from quorum.pipeline.accounting import RulesConflict, account_now, market_info, rules_state
+from quorum.pipeline.accounting import (
+    RulesConflict,
+    account_now,
+    market_info,
+    rules_state,
+    scan_close,
+)
 from quorum.pipeline.decisions import commit_decision
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import StageJournal
@@ -90,8 +96,8 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
     scan = stage.scan(symbol, frames, at)
     with deps.engine.connect() as conn:
         state, version = rules_state(deps, conn)
-        market = market_info(deps, scan, tf)
-        snapshot = account_now(deps, conn, at, {symbol: market.reference_price})
+        snapshot = account_now(deps, conn, at, {symbol: scan_close(scan, tf)})
+        market = market_info(deps, scan, tf, {e.symbol for e in snapshot.exposures})
         calibrator, weights = learned_scoring(conn)
     # Prepared once for this snapshot: the graph's gate and the commit re-check share it.
     account = prepare_portfolio(snapshot, deps.risk, (market,), state)

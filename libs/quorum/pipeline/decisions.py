@@ -29,7 +29,7 @@ from quorum.domain import (
     Signal,
     format_time,
 )
-from quorum.pipeline.accounting import account_now, commit_rules, rules_state
+from quorum.pipeline.accounting import account_now, commit_rules, correlations, rules_state
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.persistence import Trade, insert_signal, insert_trade
 from quorum.risk import MarketInfo, PreparedPortfolio, evaluate, prepare_portfolio, record_order
@@ -67,6 +67,12 @@ def commit_decision(
     moved = current != account.portfolio
     again = decision is None or version != seen_version or moved
     if decision is None or again:
+        if moved:
+            held = {e.symbol for e in current.exposures}
+            if held - set(market.correlations) - {market.symbol}:
+                market = market.model_copy(
+                    update={"correlations": correlations(deps, market.symbol, held, signal.as_of)}
+                )
         if moved or version != seen_version:
             account = prepare_portfolio(current, deps.risk, (market,), state)
         decision = evaluate(signal, account, market, state, signal.as_of, deps.risk)

@@ -31,13 +31,13 @@ from quorum.domain import (
     Signal,
     format_time,
 )
-from quorum.pipeline.accounting import account_now, positions_now, rules_state
+from quorum.pipeline.accounting import account_now, market_for, positions_now, rules_state
 from quorum.pipeline.analyze_task import analyze_key
 from quorum.pipeline.decisions import commit_decision
 from quorum.pipeline.deps import JSON
 from quorum.pipeline.persistence import Trade, put_trade, trades
 from quorum.pipeline.tasks import PipelineTasks
-from quorum.risk import MarketInfo, evaluate, evaluate_exit, prepare_portfolio
+from quorum.risk import evaluate, evaluate_exit, prepare_portfolio
 from quorum.store import session_scope
 from quorum.strategies import Enter, Exit, Holding, RuleStrategy, price_tick
 
@@ -101,13 +101,8 @@ class StrategyRunner:
         with deps.engine.connect() as conn:
             state, version = rules_state(deps, conn)
             snapshot = account_now(deps, conn, close, {symbol: price})
-        market = MarketInfo(
-            symbol=symbol,
-            amount_step=deps.settings.amount_step,
-            price_tick=price_tick(price),
-            min_notional=deps.settings.min_notional,
-            reference_price=price,
-        )
+        held = {e.symbol for e in snapshot.exposures}
+        market = market_for(deps, symbol, price, price_tick(price), None, close, held)
         account = prepare_portfolio(snapshot, deps.risk, (market,), state)
         decision = evaluate(signal, account, market, state, close, deps.risk)
 

@@ -35,11 +35,13 @@ class Kit:
 def make_kit(
     database_url: str | None = None,
     run_id: str = "test-run",
-    risk: dict[str, Any] | None = None,
+    sections: dict[str, Any] | None = None,
+    pipeline: dict[str, Any] | None = None,
 ) -> Kit:
     """Call with the working directory set to a temporary one (``monkeypatch.chdir``);
-    ``risk`` overrides fields of the deployment's risk settings (nested dicts)."""
-    extra: dict[str, Any] = {} if risk is None else {"risk": risk}
+    ``sections`` sets sections of the app settings (e.g. ``{"risk": {...}}``) and
+    ``pipeline`` fields of the pipeline settings."""
+    extra: dict[str, Any] = dict(sections or {})
     if database_url:
         extra["database"] = {"url": database_url}
     settings = AppSettings(**extra)
@@ -47,8 +49,13 @@ def make_kit(
     clock = ReplayClock(START)
     dispatcher = EmbeddedDispatcher()
     parts: list[PipelineParts] = []
-    pipeline = PipelineSettings(symbols=("BTC/USDT",), timeframes=("15m", "1h"), history_bars=400)
-    options = PipelineOptions(clock=clock, settings=pipeline, run_id=run_id)
+    fields: dict[str, Any] = {
+        "symbols": ("BTC/USDT",),
+        "timeframes": ("15m", "1h"),
+        "history_bars": 400,
+        **(pipeline or {}),
+    }
+    options = PipelineOptions(clock=clock, settings=PipelineSettings(**fields), run_id=run_id)
     tasks = build_pipeline(runtime, dispatcher, options, parts=parts)
     return Kit(runtime, tasks, dispatcher, clock, parts[0].venue)
 

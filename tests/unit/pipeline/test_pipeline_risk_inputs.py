@@ -18,6 +18,7 @@ from tests.unit.pipeline.kit import Kit, make_kit
 
 from quorum.domain import OrderIntent, OrderLeg, OrderType, RiskDecision, Side, Verdict, format_time
 from quorum.pipeline import analyze_task
+from quorum.pipeline.accounting import correlations, market_for
 from quorum.pipeline.persistence import Trade, insert_trade
 from quorum.pipeline.prices import latest_bar
 from quorum.store import session_scope
@@ -123,7 +124,7 @@ def test_closed_trades_without_edge_make_the_kelly_cap_reject(
     """One win of 10 and four losses of 10 (win rate 20 %, payoff 1): Kelly is negative
     once ``kelly_min_trades`` (5 here) trades closed, so the gate refuses to size."""
     monkeypatch.chdir(tmp_path)
-    kit = make_kit(risk={"sizing": {"kelly_min_trades": 5}})
+    kit = make_kit(sections={"risk": {"sizing": {"kelly_min_trades": 5}}})
     try:
         for index, pnl in enumerate(["10", "-10", "-10", "-10", "-10"]):
             _closed_trade(kit, index, Decimal(pnl))
@@ -138,7 +139,7 @@ def test_too_few_closed_trades_leave_the_kelly_cap_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    kit = make_kit(risk={"sizing": {"kelly_min_trades": 6}})
+    kit = make_kit(sections={"risk": {"sizing": {"kelly_min_trades": 6}}})
     try:
         for index, pnl in enumerate(["10", "-10", "-10", "-10", "-10"]):
             _closed_trade(kit, index, Decimal(pnl))
@@ -169,5 +170,78 @@ def test_the_commit_decides_on_exposure_taken_while_the_graph_ran(
         result = kit.tasks.analyze(SYMBOL, _as_of(kit), "15m")
         assert result["status"] == "rejected", result
         assert result["rule"] == "portfolio.total_exposure"
+    finally:
+        kit.close()
+
+
+def test_a_correlated_working_entry_fills_the_correlation_bucket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate is told the return correlation of BTC with ETH measured on the base bars
+    (0.045 in the synthetic data), so with the limit at 0.04 an ETH long risking 5 % of
+    equity (no stop yet) already fills the 2 % risk budget of BTC's long bucket; without
+    correlations it counted as uncorrelated and BTC was approved."""
+    monkeypatch.chdir(tmp_path)
+    kit = make_kit(sections={"risk": {"portfolio": {"correlation_limit": 0.04}}})
+    try:
+        measured = correlations(kit.tasks.deps, SYMBOL, [OTHER], kit.clock.now())
+        assert measured[OTHER] > 0.04
+        _store_entry(kit, OTHER, Decimal(500))
+        result = kit.tasks.analyze(SYMBOL, _as_of(kit), "15m")
+        assert result["status"] == "rejected", result
+        assert result["rule"] == "portfolio.correlation"
+    finally:
+        kit.close()
+
+
+def test_slippage_estimated_from_atr_can_take_the_expected_value_below_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At half an ATR of expected slippage per fill the trade approved above no longer
+    pays; with the slippage fed as zero it was approved."""
+    monkeypatch.chdir(tmp_path)
+    kit = make_kit(pipeline={"slippage_atr_fraction": "0.5"})
+    try:
+        result = kit.tasks.analyze(SYMBOL, _as_of(kit), "15m")
+        assert result["status"] == "rejected", result
+        assert result["rule"] == "expectancy.net_ev"
+    finally:
+        kit.close()
+
+
+def test_the_configured_venue_maximum_quantity_is_a_risk_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A market whose orders may not exceed 0.01 units (below the 5 USDT minimum notional
+    at ~162): the gate rejects by the venue rule instead of approving an order the
+    pre-trade check then refuses."""
+    monkeypatch.chdir(tmp_path)
+    limits = {SYMBOL: {"symbol": SYMBOL, "max_quantity": "0.01"}}
+    kit = make_kit(sections={"execution": {"markets": limits}})
+    try:
+        result = kit.tasks.analyze(SYMBOL, _as_of(kit), "15m")
+        assert result["status"] == "rejected", result
+        assert result["rule"] == "venue.max_order_quantity"
+    finally:
+        kit.close()
+
+
+def test_the_paper_venue_spec_sets_the_markets_costs_and_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The market the analysis is sized against carries the paper venue's fees, amount step
+    and maximum quantity (the stored paper venue's spec, as the composition root built it)."""
+    monkeypatch.chdir(tmp_path)
+    kit = make_kit(pipeline={"slippage_atr_fraction": "0"})
+    try:
+        deps = kit.tasks.deps
+        spec = deps.venue_spec
+        assert spec is kit.venue.settings
+        market = market_for(deps, SYMBOL, Decimal(100), Decimal("0.01"), None, kit.clock.now())
+        assert market.taker_fee == spec.taker_fee
+        assert market.maker_fee == spec.maker_fee
+        assert market.slippage == spec.slippage
+        assert market.amount_step == max(deps.settings.amount_step, spec.amount_step)
+        assert market.max_order_quantity == spec.max_quantity
     finally:
         kit.close()
