@@ -314,10 +314,13 @@ def market_info(
     timeframe: Timeframe,
     held: Iterable[str] = (),
 ) -> MarketInfo:
-    """The traded market from the scan: reference price and ATR of the decision timeframe,
-    with the costs, limits and correlations of :func:`market_for`."""
+    """The traded market at the scan's time: the reference price is the latest closed base
+    bar's close (:func:`reference_close`, the price the venue last traded at — not the
+    decision timeframe's close the signal enters at, so the price collar measures how stale
+    the entry is), the ATR is the decision timeframe's; costs, limits and correlations as in
+    :func:`market_for`."""
     item = scan.get(timeframe) or scan.timeframes[0]
-    close = scan_close(scan, timeframe)
+    close = reference_close(deps, scan)
     atr = item.snapshot.values.get("atr")
     tick = Decimal(1).scaleb(close.adjusted() - 6)  # 7 significant digits
     return market_for(
@@ -331,13 +334,18 @@ def market_info(
     )
 
 
-def scan_close(scan: ScanResult, timeframe: Timeframe) -> Decimal:
-    """The decision timeframe's last close in ``scan`` (the decision's reference price)."""
-    item = scan.get(timeframe) or scan.timeframes[0]
-    close = Decimal(repr(item.snapshot.values.get("close", 0.0)))
-    if close <= 0:
-        raise ValueError(f"scan {scan.symbol}: no close price on {item.timeframe} to size against")
-    return close
+def reference_close(deps: PipelineDeps, scan: ScanResult) -> Decimal:
+    """The close of the latest base bar closed at the scan's time: the scan's base-timeframe
+    snapshot when it has one, else the market's latest closed base bar."""
+    base = deps.settings.base_timeframe
+    item = scan.get(base)
+    value = None if item is None else item.snapshot.values.get("close")
+    if value is not None and value > 0:
+        return Decimal(repr(value))
+    bar = latest_bar(deps.market, scan.symbol, base, scan.as_of)
+    if bar is None or bar.close <= 0:
+        raise ValueError(f"scan {scan.symbol}: no closed {base.value} bar to size against")
+    return bar.close
 
 
 def market_for(

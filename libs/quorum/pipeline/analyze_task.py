@@ -28,8 +28,8 @@ from quorum.pipeline.accounting import (
     RulesConflict,
     account_now,
     market_info,
+    reference_close,
     rules_state,
-    scan_close,
 )
 from quorum.pipeline.decisions import commit_decision
 from quorum.pipeline.deps import JSON, PipelineDeps
@@ -96,7 +96,7 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
     scan = stage.scan(symbol, frames, at)
     with deps.engine.connect() as conn:
         state, version = rules_state(deps, conn)
-        snapshot = account_now(deps, conn, at, {symbol: scan_close(scan, tf)})
+        snapshot = account_now(deps, conn, at, {symbol: reference_close(deps, scan)})
         market = market_info(deps, scan, tf, {e.symbol for e in snapshot.exposures})
         calibrator, weights = learned_scoring(conn)
     # Prepared once for this snapshot: the graph's gate and the commit re-check share it.

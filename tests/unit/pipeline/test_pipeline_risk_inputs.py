@@ -245,3 +245,29 @@ def test_the_paper_venue_spec_sets_the_markets_costs_and_limits(
         assert market.max_order_quantity == spec.max_quantity
     finally:
         kit.close()
+
+
+def test_the_collar_measures_the_entry_against_the_latest_base_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deciding on the 1 h timeframe at 06:15 the signal enters at the 1 h bar's close
+    (06:00); the reference price is the 15 m close at 06:15, so with a 0.01 % collar the
+    stale entry is refused. Before, the reference was the entry itself and it passed."""
+    monkeypatch.chdir(tmp_path)
+    kit = make_kit(sections={"risk": {"venue": {"price_collar_fraction": "0.0001"}}})
+    try:
+        at = kit.clock.now().replace(second=0) + timedelta(minutes=15)
+        kit.clock.set(at + timedelta(seconds=5))
+        deps = kit.tasks.deps
+        latest = latest_bar(deps.market, SYMBOL, deps.settings.base_timeframe, at)
+        hour = latest_bar(
+            deps.market, SYMBOL, deps.settings.base_timeframe, at - timedelta(minutes=15)
+        )
+        assert latest is not None
+        assert hour is not None
+        assert abs(latest.close - hour.close) / latest.close > Decimal("0.0001")
+        result = kit.tasks.analyze(SYMBOL, format_time(at), "1h")
+        assert result["status"] == "rejected", result
+        assert result["rule"] == "venue.price_collar"
+    finally:
+        kit.close()
