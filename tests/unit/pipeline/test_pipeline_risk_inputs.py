@@ -271,3 +271,38 @@ def test_the_collar_measures_the_entry_against_the_latest_base_close(
         assert result["rule"] == "venue.price_collar"
     finally:
         kit.close()
+
+
+def _hold_through_session_end(close_at_session_end: bool) -> list[dict[str, Any]]:
+    """Open BTC in a session 06:00–06:15 UTC (Wednesday 2025-01-01) through analyze and
+    execute, and run monitor at 06:15:05, the first pass after the session ended."""
+    session = {"timezone": "UTC", "hours": [{"weekday": 2, "open": "06:00", "close": "06:15"}]}
+    account = {"sessions": {SYMBOL: session}, "close_at_session_end": close_at_session_end}
+    kit = make_kit(sections={"risk": {"account": account}})
+    try:
+        entry = kit.tasks.analyze(SYMBOL, _as_of(kit), "15m")
+        assert entry["status"] == "approved", entry
+        assert kit.tasks.execute(entry["client_order_id"])["status"] == "filled"
+        assert kit.tasks.monitor()["trades"]["opened"] == 1
+        kit.clock.set(kit.clock.now() + timedelta(minutes=15))
+        actions: list[dict[str, Any]] = kit.tasks.monitor()["actions"]
+        return actions
+    finally:
+        kit.close()
+
+
+def test_a_position_is_closed_at_its_session_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    actions = _hold_through_session_end(close_at_session_end=True)
+    assert [(a["kind"], a["rule"], a["intent"]) for a in actions] == [
+        ("close_position", "account.session_close", "stored")
+    ]
+
+
+def test_without_session_close_out_the_position_is_carried_past_the_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert _hold_through_session_end(close_at_session_end=False) == []
