@@ -291,6 +291,7 @@ def build_pipeline(
         else str(runtime.flags.get("trading.mode")),
         run_id=options.run_id,
         fill_time=venue.fill_time if isinstance(venue, ReplayVenue) else None,
+        venue_spec=venue.settings,
         publish_gauges=options.publish_gauges,
     )
     if isinstance(venue, ReplayVenue):

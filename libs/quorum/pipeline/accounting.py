@@ -2,24 +2,51 @@
 
 The rules state is read with its version and written back by compare-and-set; every
 event a state update produced is journaled in the same transaction as the write.
+
+:func:`account_now` is the snapshot every decision is taken on (and re-read at its commit):
+equity, the filled positions *and* the entry orders still working (stored, submitting,
+acknowledged, partially filled or unknown — their unfilled rest counts toward the
+position, correlation, total-exposure and margin caps), marked at the latest closed base
+bar, and each strategy's closed-trade statistics (win rate and payoff, the Kelly cap's
+input).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from quorum.domain import Direction, ScanResult, Timeframe, format_time
+from quorum.domain import Direction, OrderLeg, OrderState, ScanResult, Side, Timeframe, format_time
 from quorum.errors import QuorumError
 from quorum.execution import NetPosition
 from quorum.pipeline.deps import PipelineDeps
-from quorum.pipeline.persistence import Reader, Trade, load_rules, save_rules, trades
-from quorum.risk import Exposure, MarketInfo, Portfolio, RulesState, StateUpdate, initial_state
+from quorum.pipeline.persistence import (
+    TRADES,
+    Reader,
+    Trade,
+    load_rules,
+    save_rules,
+    trades,
+)
+from quorum.pipeline.prices import latest_bar
+from quorum.risk import (
+    Exposure,
+    MarketInfo,
+    Portfolio,
+    RulesState,
+    StateUpdate,
+    TradeStats,
+    initial_state,
+)
 from quorum.store import session_scope
 from quorum.store.tables.execution import FILLS_TABLE, ORDERS_TABLE
 
@@ -27,6 +54,19 @@ T = TypeVar("T")
 FILLS = SQLModel.metadata.tables[FILLS_TABLE]
 ORDERS = SQLModel.metadata.tables[ORDERS_TABLE]
 ZERO = Decimal(0)
+WORKING_ENTRY_STATES = (
+    OrderState.NEW,
+    OrderState.SUBMITTING,
+    OrderState.ACKNOWLEDGED,
+    OrderState.PARTIALLY_FILLED,
+    OrderState.UNKNOWN,
+)
+"""An entry order in one of these states may still fill: its unfilled rest is exposure."""
+PAYOFF_BOUNDS = (Decimal("1e-6"), Decimal("1e6"))
+MAX_SLIPPAGE = Decimal("0.0999")
+"""The risk gate takes slippage below 10 % of price; an estimate beyond is clipped to it."""
+MIN_COMMON_RETURNS = 10
+PAPER = "paper"
 
 
 class RulesConflict(QuorumError):
@@ -111,50 +151,279 @@ def equity(
     return deps.settings.paper_equity + closed + open_realized + unrealized, unrealized
 
 
+@dataclass(frozen=True, slots=True)
+class WorkingEntry:
+    """The unfilled rest of an entry order that may still fill."""
+
+    client_order_id: str
+    symbol: str
+    direction: Direction
+    remaining: Decimal
+    price: Decimal | None
+    """The order's limit price (None: a market order)."""
+
+
+def working_entries(db: Reader) -> list[WorkingEntry]:
+    """Every entry order not yet filled, cancelled, rejected or expired, oldest first."""
+    rows = db.execute(
+        select(
+            ORDERS.c.client_order_id,
+            ORDERS.c.symbol,
+            ORDERS.c.side,
+            ORDERS.c.quantity,
+            ORDERS.c.filled_quantity,
+            ORDERS.c.price,
+        )
+        .where(
+            ORDERS.c.leg == OrderLeg.ENTRY.value,
+            ORDERS.c.state.in_([s.value for s in WORKING_ENTRY_STATES]),
+        )
+        .order_by(ORDERS.c.created_at, ORDERS.c.client_order_id)
+    ).all()
+    out = []
+    for cid, symbol, side, quantity, filled, price in rows:
+        remaining = Decimal(quantity) - Decimal(filled)
+        if remaining > 0:
+            direction = Direction.LONG if side == Side.BUY.value else Direction.SHORT
+            limit = None if price is None else Decimal(price)
+            out.append(WorkingEntry(cid, symbol, direction, remaining, limit))
+    return out
+
+
+def strategy_stats(db: Reader, run_id: str) -> dict[str, TradeStats]:
+    """Each strategy's closed trades of this run (a trade's strategy is its entry order's):
+    win rate (net P&L > 0) and payoff ratio (average win / average loss). When a side is
+    empty the ratio cannot be measured and does not move the Kelly fraction (a win rate of
+    0 or 1 decides it alone), so it is 1 then; it is clipped to the domain's bounds."""
+    rows = db.execute(
+        select(ORDERS.c.strategy, TRADES.c.pnl)
+        .select_from(TRADES.join(ORDERS, ORDERS.c.client_order_id == TRADES.c.trade_id))
+        .where(TRADES.c.run_id == run_id, TRADES.c.state == "closed", TRADES.c.pnl.is_not(None))
+        .order_by(TRADES.c.closed_at, TRADES.c.trade_id)
+    ).all()
+    outcomes: dict[str, list[Decimal]] = {}
+    for strategy, pnl in rows:
+        outcomes.setdefault(str(strategy), []).append(Decimal(pnl))
+    return {name: trade_stats(pnls) for name, pnls in outcomes.items()}
+
+
+def trade_stats(pnls: Iterable[Decimal]) -> TradeStats:
+    """:class:`TradeStats` of closed trades' net P&L (see :func:`strategy_stats`)."""
+    values = list(pnls)
+    wins = [p for p in values if p > 0]
+    losses = [-p for p in values if p <= 0]
+    payoff = Decimal(1)
+    if wins and losses and sum(losses, ZERO) > 0:
+        average_win = sum(wins, ZERO) / len(wins)
+        average_loss = sum(losses, ZERO) / len(losses)
+        low, high = PAYOFF_BOUNDS
+        payoff = min(max(average_win / average_loss, low), high)
+    return TradeStats(
+        trades=len(values),
+        win_rate=len(wins) / len(values) if values else 0.0,
+        payoff_ratio=payoff,
+    )
+
+
 def portfolio(
-    deps: PipelineDeps, db: Reader, positions: list[NetPosition], marks: Mapping[str, Decimal]
+    deps: PipelineDeps,
+    db: Reader,
+    positions: list[NetPosition],
+    marks: Mapping[str, Decimal],
+    working: Iterable[WorkingEntry] = (),
 ) -> Portfolio:
-    stops = {t.symbol: t.stop for t in trades(db, states=["open"], run_id=deps.run_id)}
+    """Equity, the filled positions and the ``working`` entries at ``marks`` (a working
+    limit order at its limit price), each with the loss to its stop, and the run's
+    closed-trade statistics per strategy."""
+    live = trades(db, states=["pending", "open"], run_id=deps.run_id)
+    stops = {t.symbol: t.stop for t in live}  # a trade per symbol at a time
+    entry_stops = {t.trade_id: t.stop for t in live}  # by its entry order's client id
     exposures = []
     for p in positions:
         if p.quantity == 0:
             continue
         mark = marks.get(p.symbol, p.average_entry or ZERO)
-        stop = stops.get(p.symbol)
-        risk = abs(p.quantity) * abs(mark - stop) if stop is not None else abs(p.quantity) * mark
         exposures.append(
-            Exposure(
-                symbol=p.symbol,
-                direction=Direction.LONG if p.quantity > 0 else Direction.SHORT,
-                notional=abs(p.quantity) * mark,
-                risk=risk,
-                unrealized_pnl=p.unrealized_pnl(mark),
+            _exposure(
+                p.symbol,
+                Direction.LONG if p.quantity > 0 else Direction.SHORT,
+                abs(p.quantity),
+                mark,
+                stops.get(p.symbol),
+                p.unrealized_pnl(mark),
             )
+        )
+    for w in working:
+        price = w.price if w.price is not None else marks.get(w.symbol)
+        if price is None:
+            raise ValueError(
+                f"working entry {w.client_order_id} in {w.symbol}: no price to value it at "
+                "(no limit price and no closed bar)"
+            )
+        exposures.append(
+            _exposure(w.symbol, w.direction, w.remaining, price, entry_stops.get(w.client_order_id))
         )
     total, _ = equity(deps, db, positions, marks)
     total = max(total, Decimal("0.01"))
     used = sum((e.notional for e in exposures), ZERO)
     return Portfolio(
-        equity=total, margin_available=max(ZERO, total - used), exposures=tuple(exposures)
+        equity=total,
+        margin_available=max(ZERO, total - used),
+        exposures=tuple(exposures),
+        strategy_stats=strategy_stats(db, deps.run_id),
     )
 
 
-def market_info(deps: PipelineDeps, scan: ScanResult, timeframe: Timeframe) -> MarketInfo:
-    """The traded market from the scan: reference price and ATR of the decision timeframe."""
+def _exposure(
+    symbol: str,
+    direction: Direction,
+    quantity: Decimal,
+    mark: Decimal,
+    stop: Decimal | None,
+    unrealized: Decimal = ZERO,
+) -> Exposure:
+    risk = quantity * abs(mark - stop) if stop is not None else quantity * mark
+    return Exposure(
+        symbol=symbol,
+        direction=direction,
+        notional=quantity * mark,
+        risk=risk,
+        unrealized_pnl=unrealized,
+    )
+
+
+def account_now(
+    deps: PipelineDeps, db: Reader, as_of: datetime, marks: Mapping[str, Decimal]
+) -> Portfolio:
+    """The account now: :func:`portfolio` of the current positions and working entries,
+    each symbol marked at ``marks`` or else at its latest base bar closed at ``as_of``."""
+    held = positions_now(deps)
+    working = working_entries(db)
+    known = dict(marks)
+    for symbol in [p.symbol for p in held] + [w.symbol for w in working]:
+        if symbol not in known:
+            bar = latest_bar(deps.market, symbol, deps.settings.base_timeframe, as_of)
+            if bar is not None:
+                known[symbol] = bar.close
+    return portfolio(deps, db, held, known, working)
+
+
+def market_info(
+    deps: PipelineDeps,
+    scan: ScanResult,
+    timeframe: Timeframe,
+    held: Iterable[str] = (),
+) -> MarketInfo:
+    """The traded market at the scan's time: the reference price is the latest closed base
+    bar's close (:func:`reference_close`, the price the venue last traded at — not the
+    decision timeframe's close the signal enters at, so the price collar measures how stale
+    the entry is), the ATR is the decision timeframe's; costs, limits and correlations as in
+    :func:`market_for`."""
     item = scan.get(timeframe) or scan.timeframes[0]
-    close = Decimal(repr(item.snapshot.values.get("close", 0.0)))
-    if close <= 0:
-        raise ValueError(f"scan {scan.symbol}: no close price on {item.timeframe} to size against")
+    close = reference_close(deps, scan)
     atr = item.snapshot.values.get("atr")
     tick = Decimal(1).scaleb(close.adjusted() - 6)  # 7 significant digits
-    return MarketInfo(
-        symbol=scan.symbol,
-        amount_step=deps.settings.amount_step,
-        price_tick=tick,
-        min_notional=deps.settings.min_notional,
-        reference_price=close,
-        atr=Decimal(repr(atr)) if atr and atr > 0 else None,
+    return market_for(
+        deps,
+        scan.symbol,
+        close,
+        tick,
+        Decimal(repr(atr)) if atr and atr > 0 else None,
+        scan.as_of,
+        held,
     )
+
+
+def reference_close(deps: PipelineDeps, scan: ScanResult) -> Decimal:
+    """The close of the latest base bar closed at the scan's time: the scan's base-timeframe
+    snapshot when it has one, else the market's latest closed base bar."""
+    base = deps.settings.base_timeframe
+    item = scan.get(base)
+    value = None if item is None else item.snapshot.values.get("close")
+    if value is not None and value > 0:
+        return Decimal(repr(value))
+    bar = latest_bar(deps.market, scan.symbol, base, scan.as_of)
+    if bar is None or bar.close <= 0:
+        raise ValueError(f"scan {scan.symbol}: no closed {base.value} bar to size against")
+    return bar.close
+
+
+def market_for(
+    deps: PipelineDeps,
+    symbol: str,
+    price: Decimal,
+    tick: Decimal,
+    atr: Decimal | None,
+    as_of: datetime,
+    held: Iterable[str] = (),
+) -> MarketInfo:
+    """What the risk gate is told about ``symbol`` at ``as_of``:
+
+    * slippage: ``pipeline.slippage_atr_fraction × ATR / price``, at least the paper
+      venue's own slippage in paper mode;
+    * fees, amount step and maximum order quantity: the paper venue's specification in
+      paper mode (the step is the coarser of it and ``pipeline.amount_step``), and the
+      configured market limit (``execution.markets``) when tighter;
+    * correlations: with every symbol in ``held`` (see :func:`correlations`).
+    """
+    settings = deps.settings
+    slippage = ZERO if atr is None else settings.slippage_atr_fraction * atr / price
+    step = settings.amount_step
+    max_quantity: Decimal | None = None
+    fees: dict[str, Decimal] = {}
+    spec = deps.venue_spec if deps.trading_mode == PAPER else None
+    if spec is not None:
+        slippage = max(slippage, spec.slippage)
+        step = max(step, spec.amount_step)
+        max_quantity = spec.max_quantity
+        fees = {"maker_fee": spec.maker_fee, "taker_fee": spec.taker_fee}
+    configured = deps.execution.settings.markets.get(symbol)
+    if configured is not None and configured.max_quantity is not None:
+        limit = configured.max_quantity
+        max_quantity = limit if max_quantity is None else min(max_quantity, limit)
+    return MarketInfo(
+        symbol=symbol,
+        amount_step=step,
+        price_tick=tick,
+        min_notional=settings.min_notional,
+        reference_price=price,
+        atr=atr,
+        slippage=min(slippage, MAX_SLIPPAGE),
+        correlations=correlations(deps, symbol, held, as_of),
+        max_order_quantity=max_quantity,
+        **fees,
+    )
+
+
+def correlations(
+    deps: PipelineDeps, symbol: str, others: Iterable[str], as_of: datetime
+) -> dict[str, float]:
+    """Pearson correlation of ``symbol``'s close-to-close base-bar returns with each of
+    ``others`` over the last ``pipeline.correlation_window_bars`` bars closed at ``as_of``
+    (bars matched by open time). A pair with fewer than ten common returns, or a flat
+    series, is left out: the gate treats it as ``risk.portfolio.unknown_correlation``."""
+    peers = sorted(set(others) - {symbol})
+    if not peers:
+        return {}
+    window = deps.settings.correlation_window_bars
+    base = deps.settings.base_timeframe
+    end = base.floor(as_of)
+    since = end - base.delta * (window + 1)
+
+    def returns(name: str) -> pd.Series:
+        frame = deps.market.fetch_bars(name, base, since, end).closed_at(as_of).tail(window + 1)
+        return frame.df["close"].pct_change().iloc[1:]
+
+    own = returns(symbol)
+    out: dict[str, float] = {}
+    for peer in peers:
+        pair = pd.concat([own, returns(peer)], axis=1, join="inner").dropna()
+        if len(pair) < MIN_COMMON_RETURNS:
+            continue
+        value = float(pair.iloc[:, 0].corr(pair.iloc[:, 1]))
+        if math.isfinite(value):
+            out[peer] = round(min(1.0, max(-1.0, value)), 6)
+    return out
 
 
 def positions_now(deps: PipelineDeps) -> list[NetPosition]:

@@ -6,15 +6,16 @@ execution positions and the persisted rules state. The graph's own journal entri
 so a redelivered, interrupted analysis resumes without asking any model again. The
 outcome is committed in ONE transaction that also claims the task key: the signal row,
 the stored intent (``ExecutionService.store_intent``, journaled before anything is sent),
-the trade row and the rules-state write (compare-and-set on its version; when another
-worker moved the state since the graph's snapshot, the decision is re-evaluated on the new
-state before storing). Only after the commit is ``execute`` submitted (key = client id).
+the trade row and the rules-state write (compare-and-set on its version). The commit
+re-reads the account (positions, working entries, equity, trade statistics) and the rules
+state; when either moved since the snapshot the graph decided on, the decision is taken
+again on the current ones before anything is stored. Only after the commit is ``execute``
+submitted (key = client id).
 """
 
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,12 +23,12 @@ from sqlalchemy.orm import Session
 from quorum.agents import AnalysisOutcome, AnalysisServices, PortfolioRiskGate, build_analysis_graph
 from quorum.agents import analyze as run_graph
 from quorum.analysis.scan import ScanParams
-from quorum.domain import ScanResult, Signal, Timeframe, format_time, parse_time
+from quorum.domain import Signal, Timeframe, format_time, parse_time
 from quorum.pipeline.accounting import (
     RulesConflict,
+    account_now,
     market_info,
-    portfolio,
-    positions_now,
+    reference_close,
     rules_state,
 )
 from quorum.pipeline.decisions import commit_decision
@@ -35,7 +36,6 @@ from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import StageJournal
 from quorum.pipeline.learned import learned_scoring
 from quorum.pipeline.persistence import trades
-from quorum.pipeline.prices import latest_bar
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
 from quorum.risk import MarketInfo, PreparedPortfolio, prepare_portfolio
@@ -96,11 +96,9 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
     scan = stage.scan(symbol, frames, at)
     with deps.engine.connect() as conn:
         state, version = rules_state(deps, conn)
-        held = positions_now(deps)
-        marks = _marks(deps, scan, tf, [p.symbol for p in held])
-        snapshot = portfolio(deps, conn, held, marks)
+        snapshot = account_now(deps, conn, at, {symbol: reference_close(deps, scan)})
+        market = market_info(deps, scan, tf, {e.symbol for e in snapshot.exposures})
         calibrator, weights = learned_scoring(conn)
-    market = market_info(deps, scan, tf)
     # Prepared once for this snapshot: the graph's gate and the commit re-check share it.
     account = prepare_portfolio(snapshot, deps.risk, (market,), state)
     journal = StageJournal(deps.journal, deps.engine, deps.run_id, actor=settings.actor)
@@ -134,21 +132,6 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
                 raise
     _send(deps, result)
     return result
-
-
-def _marks(
-    deps: PipelineDeps, scan: ScanResult, tf: Timeframe, symbols: list[str]
-) -> dict[str, Decimal]:
-    marks: dict[str, Decimal] = {}
-    item = scan.get(tf)
-    if item is not None and item.snapshot.values.get("close"):
-        marks[scan.symbol] = Decimal(repr(item.snapshot.values["close"]))
-    for symbol in symbols:
-        if symbol not in marks:
-            bar = latest_bar(deps.market, symbol, deps.settings.base_timeframe, scan.as_of)
-            if bar is not None:
-                marks[symbol] = bar.close
-    return marks
 
 
 def _candidate(graph: Any, key: str) -> Signal | None:

@@ -4,9 +4,12 @@ state's order record, all in the caller's transaction (the one that claims the t
 
 Used by the ``analyze`` task (LangGraph agents) and by every rule strategy
 (:mod:`quorum.pipeline.rules_task`): whatever proposed the signal, what it commits, how
-its ids are derived and how it is journaled are the same. When another worker moved the
-rules state since the decision's snapshot (``seen_version``), the decision is taken again
-on the current state through the same risk gate before anything is stored.
+its ids are derived and how it is journaled are the same. The commit re-reads the account
+(:func:`~quorum.pipeline.accounting.account_now`: positions, working entries, equity, trade
+statistics) and the rules state in its own transaction; when either differs from the
+decision's snapshot (another worker stored or filled an order, or moved the state since
+``seen_version``), the decision is taken again on the current ones through the same risk
+gate before anything is stored.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ from quorum.domain import (
     Signal,
     format_time,
 )
-from quorum.pipeline.accounting import commit_rules, rules_state
+from quorum.pipeline.accounting import account_now, commit_rules, correlations, rules_state
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.persistence import Trade, insert_signal, insert_trade
-from quorum.risk import MarketInfo, PreparedPortfolio, evaluate, record_order
+from quorum.risk import MarketInfo, PreparedPortfolio, evaluate, prepare_portfolio, record_order
 
 
 def signal_id(key: str) -> str:
@@ -51,15 +54,27 @@ def commit_decision(
 ) -> JSON:
     """Commit ``signal`` under ``key`` (see module doc); returns the task result.
 
-    ``decision`` is the risk gate's verdict on the snapshot at ``seen_version`` (None: not
-    decided yet); it is re-evaluated against the current state when that moved. The final
+    ``decision`` is the risk gate's verdict on ``account`` and the rules state at
+    ``seen_version`` (None: not decided yet); it is re-evaluated against the current
+    account and state when either moved (the account is re-read here, its symbol marked at
+    ``market.reference_price`` as the snapshot was). The final
     signal and decision are journaled (kind ``signal``) in this transaction when
     ``journal`` is set (a rule strategy: nothing journaled them yet) or when the decision
     was taken again here (the graph journaled the earlier one).
     """
     state, version = rules_state(deps, session)
-    again = decision is None or version != seen_version
-    if decision is None or version != seen_version:
+    current = account_now(deps, session, signal.as_of, {market.symbol: market.reference_price})
+    moved = current != account.portfolio
+    again = decision is None or version != seen_version or moved
+    if decision is None or again:
+        if moved:
+            held = {e.symbol for e in current.exposures}
+            if held - set(market.correlations) - {market.symbol}:
+                market = market.model_copy(
+                    update={"correlations": correlations(deps, market.symbol, held, signal.as_of)}
+                )
+        if moved or version != seen_version:
+            account = prepare_portfolio(current, deps.risk, (market,), state)
         decision = evaluate(signal, account, market, state, signal.as_of, deps.risk)
     if journal or again:
         deps.journal.append(

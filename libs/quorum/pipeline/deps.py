@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from quorum.agents import AgentSettings
 from quorum.clock import Clock
 from quorum.config import FlagStore
-from quorum.execution import ExecutionService
+from quorum.execution import ExecutionService, PaperSettings
 from quorum.journal import Journal
 from quorum.pipeline.settings import PipelineSettings
 from quorum.ports import LLMRouter, MarketData
@@ -62,6 +62,9 @@ class PipelineDeps:
     """The market time of an order's first fill (by client order id) when the venue knows
     it better than the time the fill was recorded: a replay venue fills at the open of a bar
     it is fed after that bar closed. None (or an unknown order): the recorded time."""
+    venue_spec: PaperSettings | None = None
+    """The paper venue's specification (fees, slippage, amount step, maximum quantity): the
+    market limits and costs the risk gate is told in paper mode. None: not known."""
     publish_gauges: bool = True
     """``monitor`` sets the process's trading gauges from this run's state after each pass;
     a backtest turns it off (its replayed book is not the process's live one, and the

@@ -29,14 +29,14 @@ from quorum.domain import (
     Signal,
     format_time,
 )
-from quorum.pipeline.accounting import portfolio, positions_now, rules_state
+from quorum.pipeline.accounting import account_now, market_for, positions_now, rules_state
 from quorum.pipeline.analyze_task import analyze_key
 from quorum.pipeline.decisions import commit_decision
 from quorum.pipeline.deps import JSON
 from quorum.pipeline.exits import exit_intent
 from quorum.pipeline.persistence import Trade, put_trade, trades
 from quorum.pipeline.tasks import PipelineTasks
-from quorum.risk import MarketInfo, evaluate, evaluate_exit, prepare_portfolio
+from quorum.risk import evaluate, evaluate_exit, prepare_portfolio
 from quorum.store import session_scope
 from quorum.strategies import Enter, Exit, Holding, RuleStrategy, price_tick
 
@@ -102,15 +102,9 @@ class StrategyRunner:
         )
         with deps.engine.connect() as conn:
             state, version = rules_state(deps, conn)
-            held = positions_now(deps)
-            snapshot = portfolio(deps, conn, held, {symbol: price})
-        market = MarketInfo(
-            symbol=symbol,
-            amount_step=deps.settings.amount_step,
-            price_tick=price_tick(price),
-            min_notional=deps.settings.min_notional,
-            reference_price=price,
-        )
+            snapshot = account_now(deps, conn, close, {symbol: price})
+        held = {e.symbol for e in snapshot.exposures}
+        market = market_for(deps, symbol, price, price_tick(price), None, close, held)
         account = prepare_portfolio(snapshot, deps.risk, (market,), state)
         decision = evaluate(signal, account, market, state, close, deps.risk)
 

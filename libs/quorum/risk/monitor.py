@@ -7,8 +7,9 @@ Pure and deterministic. Order of work:
    realized loss, a position's floating loss under a close-all action, total floating
    loss, profit target — closing every position and/or locking out as configured;
 3. per position, first exit wins: stop-loss hit, take-profit hit (from the quote, or the
-   bar's low/high in replay; both inside one bar counts as the stop), unprotected past the
-   grace period, time exit, floating-loss limit; then liquidation prevention (alert at
+   bar's low/high in replay; both inside one bar counts as the stop), session ended
+   (``account.close_at_session_end``), unprotected past the grace period, time exit,
+   floating-loss limit; then liquidation prevention (alert at
    80 % of maintenance-margin usage, reduce at 90 %) and stop management (breakeven after
    N R, ATR trail after M R). Stops only ever move in the position's favour.
 """
@@ -219,6 +220,14 @@ def _manage(
     if tp is not None and ((best >= tp) if long else (best <= tp)):
         actions.append(_close(mp, Rule.TAKE_PROFIT_HIT, f"take-profit {show(tp)} touched", tp))
         return
+    acct = settings.account
+    if acct.close_at_session_end:
+        session = acct.session_for(p.symbol)
+        if session is not None and not session.is_open(as_of):
+            local = as_of.astimezone(session.tz).isoformat()
+            reason = f"{p.symbol} session closed at {local}: close at session end"
+            actions.append(_close(mp, Rule.SESSION_CLOSE, reason))
+            return
     if not mp.stop_order_active:
         since = mp.unprotected_since or p.opened_at
         if as_of - since > limits.grace:

@@ -34,6 +34,7 @@ class Rule(StrEnum):
     LOCKOUT = "account.lockout"
     BLOCKED_SYMBOL = "account.blocked_symbol"
     SESSION = "account.session"
+    SESSION_CLOSE = "account.session_close"
     DAILY_REALIZED_LOSS = "account.daily_realized_loss"
     DAILY_UNREALIZED_LOSS = "account.daily_unrealized_loss"
     POSITION_UNREALIZED_LOSS = "account.position_unrealized_loss"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
@@ -99,10 +100,16 @@ def make_kit(
     run_id: str = "test-run",
     market: MarketData | None = None,
     execution: dict[str, object] | None = None,
+    sections: dict[str, Any] | None = None,
+    pipeline: dict[str, Any] | None = None,
 ) -> Kit:
     """Call with the working directory set to a temporary one (``monkeypatch.chdir``).
-    ``execution``: execution settings (e.g. ``resolve_spacing_s``)."""
-    extra: dict[str, object] = {"database": {"url": database_url}} if database_url else {}
+    ``execution``: execution settings (e.g. ``resolve_spacing_s``); ``sections`` sets
+    sections of the app settings (e.g. ``{"risk": {...}}``) and ``pipeline`` fields of the
+    pipeline settings."""
+    extra: dict[str, Any] = dict(sections or {})
+    if database_url:
+        extra["database"] = {"url": database_url}
     if execution is not None:
         extra["execution"] = execution
     settings = AppSettings(**extra)
@@ -110,8 +117,15 @@ def make_kit(
     clock = ReplayClock(START)
     dispatcher = EmbeddedDispatcher()
     parts: list[PipelineParts] = []
-    pipeline = PipelineSettings(symbols=("BTC/USDT",), timeframes=("15m", "1h"), history_bars=400)
-    options = PipelineOptions(clock=clock, settings=pipeline, run_id=run_id, market=market)
+    fields: dict[str, Any] = {
+        "symbols": ("BTC/USDT",),
+        "timeframes": ("15m", "1h"),
+        "history_bars": 400,
+        **(pipeline or {}),
+    }
+    options = PipelineOptions(
+        clock=clock, settings=PipelineSettings(**fields), run_id=run_id, market=market
+    )
     tasks = build_pipeline(runtime, dispatcher, options, parts=parts)
     return Kit(runtime, tasks, dispatcher, clock, parts[0].venue)
 

@@ -50,6 +50,12 @@ class PipelineSettings(BaseModel):
     """Slippage of the replay venue's market and stop fills (a backtest's defaults too)."""
     amount_step: Decimal = Field(default=Decimal("0.00001"), gt=0)
     min_notional: Decimal = Field(default=Decimal(5), ge=0)
+    correlation_window_bars: int = Field(default=96, ge=10, le=5000)
+    """Base bars whose close-to-close returns the risk gate's correlations are measured on
+    (the traded symbol against every symbol held or with a working entry)."""
+    slippage_atr_fraction: Decimal = Field(default=Decimal("0.05"), ge=0, le=1)
+    """Expected slippage of a market fill as this share of the decision timeframe's ATR
+    (relative to the close); the paper venue's own slippage is the floor in paper mode."""
     refresh_min_trades: int = Field(default=5, ge=1)
     """Closed trades needed before calibration is fitted on them (prior before)."""
 

@@ -218,6 +218,9 @@ class AccountSettings(CachedModel):
     sessions: dict[str, TradingSession] = Field(default_factory=dict)
     """Per-symbol trading windows; ``"*"`` applies to symbols without their own entry.
     A symbol with neither trades around the clock."""
+    close_at_session_end: bool = False
+    """Close a position whose symbol's session has ended (the first monitor pass outside
+    its windows); off: positions are carried through closed sessions."""
     blocked_symbols: frozenset[str] = frozenset()
 
     @model_validator(mode="after")
