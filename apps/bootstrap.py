@@ -286,9 +286,7 @@ def build_pipeline(
         agents=components.agents,
         scoring=components.scoring,
         quotes=quotes,
-        trading_mode=PAPER
-        if options.replay is not None
-        else str(runtime.flags.get("trading.mode")),
+        trading_mode=mode(),
         run_id=options.run_id,
         fill_time=venue.fill_time if isinstance(venue, ReplayVenue) else None,
         venue_spec=venue.settings,
