@@ -237,13 +237,14 @@ def build_pipeline(
         sorted({split_symbol(s)[1] for s in pipeline.symbols}), pipeline.paper_equity
     )
     venue: StoredPaperVenue | ReplayVenue
+    mode: Callable[[], str]
     if options.replay is None:
         venue = StoredPaperVenue(
             runtime.engine, clock, PaperSettings(initial_balances=balances), name=PAPER
         )
         broker = InProcessPaperBroker(venue, faults=StoredFaults(venue))
         quotes = PaperBarFeed(venue, source, pipeline.base_timeframe)
-        mode = lambda: str(runtime.flags.get("trading.mode"))  # noqa: E731
+        mode = lambda: str(runtime.flags.get("trading.mode"))  # noqa: E731 (read at each send)
     else:
         costs = options.replay
         venue = ReplayVenue(
