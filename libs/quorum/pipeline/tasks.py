@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from quorum.config.settings.worker import TASKS
 from quorum.pipeline import (
     analyze_task,
     control,
@@ -34,17 +35,8 @@ from quorum.pipeline.reports import SignalRecord, StatusReport
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.status import build_status
 
-TASK_NAMES = (
-    "plan",
-    "scan",
-    "analyze",
-    "execute",
-    "monitor",
-    "reconcile",
-    "daily_reset",
-    "refresh",
-    "sweep",
-)
+TASK_NAMES = TASKS
+"""Every task body's name: the one list, kept with the worker settings that key on it."""
 TASK_QUEUES = {
     "plan": "scan",
     "scan": "scan",

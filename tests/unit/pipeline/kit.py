@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -128,6 +130,18 @@ def make_kit(
     )
     tasks = build_pipeline(runtime, dispatcher, options, parts=parts)
     return Kit(runtime, tasks, dispatcher, clock, parts[0].venue)
+
+
+@contextmanager
+def scripted_kit(**kit_args: Any) -> Iterator[tuple[Kit, ScriptedMarket]]:
+    """A kit over a :class:`ScriptedMarket` the test writes bar by bar, closed afterwards
+    (call with the working directory set to a temporary one)."""
+    market = ScriptedMarket()
+    kit = make_kit(market=market, **kit_args)
+    try:
+        yield kit, market
+    finally:
+        kit.close()
 
 
 def open_position(kit: Kit, quantity: str = "0.5", *, execute: bool = True) -> str:

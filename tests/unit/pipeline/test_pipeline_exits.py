@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from tests.unit.pipeline.kit import ScriptedMarket, drain, make_kit, next_bar, open_trade
+from tests.unit.pipeline.kit import drain, next_bar, open_trade, scripted_kit
 
 from quorum.domain import OrderLeg, OrderState
 from quorum.pipeline.persistence import trades
@@ -26,9 +26,7 @@ def test_two_monitor_passes_before_execute_store_one_exit_and_leave_the_position
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    market = ScriptedMarket()
-    kit = make_kit(market=market)
-    try:
+    with scripted_kit() as (kit, market):
         trade_id = open_trade(kit, "0.5", stop="95")
         next_bar(kit, market, 100, 100, 94, 94.5)  # the stop is touched
         first = kit.tasks.monitor()
@@ -51,17 +49,13 @@ def test_two_monitor_passes_before_execute_store_one_exit_and_leave_the_position
         assert trade.state == "closed"
         assert trade.exit_orders == (exits[0].client_order_id,)  # type: ignore[attr-defined]
         assert exits[0].filled_quantity == Decimal("0.5")  # type: ignore[attr-defined]
-    finally:
-        kit.close()
 
 
 def test_an_exit_that_died_is_followed_by_the_next_generation_of_that_exit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    market = ScriptedMarket()
-    kit = make_kit(market=market)
-    try:
+    with scripted_kit() as (kit, market):
         open_trade(kit, "0.5", stop="95")
         next_bar(kit, market, 100, 100, 94, 94.5)
         first = kit.tasks.monitor()["actions"][0]["client_order_id"]
@@ -75,17 +69,13 @@ def test_an_exit_that_died_is_followed_by_the_next_generation_of_that_exit(
         drain(kit)
         assert [p.quantity for p in execution.positions() if p.quantity] == []
         assert kit.venue.positions() == []
-    finally:
-        kit.close()
 
 
 def test_the_kill_switch_flattens_now_and_the_exit_still_queued_is_refused_at_its_send(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    market = ScriptedMarket()
-    kit = make_kit(market=market)
-    try:
+    with scripted_kit() as (kit, market):
         open_trade(kit, "0.5", stop="95")
         next_bar(kit, market, 100, 100, 94, 94.5)
         queued = kit.tasks.monitor()["actions"][0]["client_order_id"]
@@ -99,5 +89,3 @@ def test_the_kill_switch_flattens_now_and_the_exit_still_queued_is_refused_at_it
         assert "only risk-reducing orders" in (refused.last_error or "")  # the switch's gate
         assert [p.quantity for p in execution.positions() if p.quantity] == []
         assert kit.venue.positions() == []
-    finally:
-        kit.close()

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.unit.pipeline.kit import ScriptedMarket, make_kit, next_bar, open_trade
+from tests.unit.pipeline.kit import next_bar, open_trade, scripted_kit
 
 from quorum.domain import MAX_STOP_FRACTION, MIN_STOP_FRACTION
 from quorum.pipeline import monitor_task
@@ -87,9 +87,7 @@ def test_a_fill_gapped_beyond_the_band_is_protected_journaled_and_monitored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    market = ScriptedMarket()
-    kit = make_kit(market=market)
-    try:
+    with scripted_kit() as (kit, market):
         trade_id = open_trade(kit, "0.5", stop="80", target="130")  # fills at 100: 20 % away
         next_bar(kit, market, 100, 101, 99, 100)
         result = kit.tasks.monitor()
@@ -105,17 +103,13 @@ def test_a_fill_gapped_beyond_the_band_is_protected_journaled_and_monitored(
         next_bar(kit, market, 100, 100, 89, 89.5)  # the re-derived stop is enforced
         closed = kit.tasks.monitor()
         assert [a["rule"] for a in closed["actions"]] == ["monitor.stop_loss"]
-    finally:
-        kit.close()
 
 
 def test_one_positions_failure_does_not_stop_the_monitor(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    market = ScriptedMarket()
-    kit = make_kit(market=market)
-    try:
+    with scripted_kit() as (kit, market):
         open_trade(kit, "0.5", stop="95", target="110")
         next_bar(kit, market, 100, 101, 99, 100)
         real = monitor_task._entered
@@ -130,5 +124,3 @@ def test_one_positions_failure_does_not_stop_the_monitor(
         assert "unreadable" in failed[0]["reason"]
         monkeypatch.setattr(monitor_task, "_entered", real)
         assert kit.tasks.monitor()["open_positions"] == 1
-    finally:
-        kit.close()

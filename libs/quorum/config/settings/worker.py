@@ -16,7 +16,7 @@ from quorum.config.settings.base import ComponentSettings
 QUEUES = ("scan", "analyze", "execute", "monitor")
 """The Celery queues; ``quorum.pipeline.TASK_QUEUES`` routes each task to one of them."""
 
-TASKS = (
+TASKS: tuple[str, ...] = (
     "plan",
     "scan",
     "analyze",
