@@ -112,6 +112,11 @@ class PaperVenue:
                 self._match(order, Quote(open_, open_, open_), low, high)
             return True
 
+    def quote(self, symbol: str) -> Quote | None:
+        """The current best bid / ask / last of ``symbol`` (None before the first)."""
+        with self._lock:
+            return self._quotes.get(symbol)
+
     def last_bar(self, symbol: str) -> datetime | None:
         """The open time of the last bar applied for ``symbol`` (bars fed with ``ts``)."""
         with self._lock:
