@@ -92,6 +92,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "app",
         "Orders, reconciliation, the kill switch and the strategy throttle.",
     ),
+    "venue": LazyCommand(
+        "apps.cli.commands.venue",
+        "app",
+        "Local exchanges that speak a real venue's protocol.",
+    ),
     "flags": LazyCommand("apps.cli.commands.flags", "app", "Read and flip runtime feature flags."),
     "journal": LazyCommand(
         "apps.cli.commands.journal",
