@@ -8,6 +8,7 @@ feature flags (whose flips are chained into the journal).
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from quorum.config import (
     load_settings,
     make_live_guard,
 )
+from quorum.errors import ConfigError
 from quorum.journal import (
     DirectoryCheckpointStore,
     Ed25519Signer,
@@ -35,7 +37,7 @@ from quorum.journal import (
     load_private_key,
     public_key_pem,
 )
-from quorum.ports import SecretsProvider
+from quorum.ports import Broker, SecretsProvider
 from quorum.store import create_engine_for, migrate
 
 if TYPE_CHECKING:
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
     from quorum.llm import LLMSettings, QuorumRouter
     from quorum.pipeline import Dispatcher, PipelineDeps, PipelineTasks
     from quorum.pipeline.options import PipelineOptions, PipelineParts, RunSettings
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -213,7 +217,7 @@ def build_pipeline(
     ``parts`` (a list) receives the venue, the market source and the run's settings.
     """
     from quorum.domain import split_symbol
-    from quorum.execution import PAPER, ExecutionService
+    from quorum.execution import LIVE, PAPER, ExecutionService
     from quorum.execution.paper import (
         InProcessPaperBroker,
         PaperSettings,
@@ -260,11 +264,16 @@ def build_pipeline(
         broker = InProcessPaperBroker(venue)
         quotes = None
         mode = lambda: PAPER  # noqa: E731
+    brokers: dict[str, Broker] = {PAPER: broker}
+    if options.replay is None:
+        live = live_broker(runtime, clock)
+        if live is not None:
+            brokers[LIVE] = live
     execution = ExecutionService(
         session_factory(runtime.engine),
         runtime.journal,
         clock,
-        {PAPER: broker},
+        brokers,
         settings=runtime.settings.execution,
         mode=mode,
     )
@@ -340,3 +349,29 @@ def sqlite_path(database_url: str) -> Path | None:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     return Path(url.database)
+
+
+def live_broker(runtime: Runtime, clock: Clock) -> Broker | None:
+    """The ccxt broker of ``trading.exchange`` when one is configured, else None.
+
+    Built whenever an exchange is configured, so open live positions stay managed after a
+    flip back to paper. In live mode its credentials are checked with one signed read now
+    (a refused key stops start-up with the venue's answer); in paper mode a configuration
+    whose secrets do not resolve leaves live trading unavailable (the live guard refuses
+    the flip) and says so in the log."""
+    from quorum.execution.live import build_live_broker, check_credentials
+
+    trading = runtime.settings.trading
+    if trading.exchange.id is None:
+        return None
+    live_now = str(runtime.flags.get("trading.mode")) == "live"
+    try:
+        broker = build_live_broker(trading.exchange, runtime.secrets, clock)
+    except ConfigError as exc:
+        if live_now:
+            raise
+        _log.warning("live broker not built (live trading unavailable): %s", exc)
+        return None
+    if live_now:
+        check_credentials(broker)
+    return broker

@@ -140,6 +140,17 @@ def live_order_guard() -> Iterator[LiveOrderGuard]:
     assert guard.denied == [], f"live order endpoints were called: {guard.denied[:5]}"
 
 
+@pytest.fixture
+def allow_loopback_orders(live_order_guard: LiveOrderGuard) -> Iterator[None]:
+    """Opt-in for tests that run their own venue (scripted, or the Binance simulator) on
+    127.0.0.1: order requests to loopback pass the guard while the test runs."""
+    live_order_guard.loopback_allowed = True
+    try:
+        yield
+    finally:
+        live_order_guard.loopback_allowed = False
+
+
 _LITELLM_HOOK_LISTS = (
     "callbacks",
     "success_callback",

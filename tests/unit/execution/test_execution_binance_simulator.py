@@ -6,7 +6,7 @@ only the base URL differs (``ccxt_urls``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import ccxt
 import httpx
@@ -59,7 +59,8 @@ def sim(allow_loopback_orders: None) -> Iterator[BinanceSimulator]:
         secret=SECRET,
         klines=_klines,
     ).start()
-    yield server
+    with localcontext():  # ccxt's precision helpers set the thread's context
+        yield server
     server.stop()
 
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import localcontext
 
 import ccxt
 import pytest
@@ -23,7 +24,8 @@ def served(allow_loopback_orders: None) -> Iterator[str]:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line.startswith("listening http://127.0.0.1:"), line
-        yield line.split()[1]
+        with localcontext():  # ccxt's precision helpers set the thread's context
+            yield line.split()[1]
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -21,6 +21,13 @@ class ExchangeSettings(ComponentSettings):
     api_secret_ref: SecretRef | None = None
     password_ref: SecretRef | None = None
     """Only for venues that need a passphrase (e.g. OKX, KuCoin)."""
+    api_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?/?$")
+    """Base URL replacing the scheme and host of every ccxt endpoint of the venue: a testnet
+    (``https://testnet.binance.vision``) or a local simulator (``quorum venue serve``)."""
+    recv_window_s: float = Field(default=5.0, gt=0, le=60)
+    """The receive window every signed request carries (Binance ``recvWindow``)."""
+    ccxt_options: dict[str, Any] = Field(default_factory=dict)
+    """Extra ccxt ``options`` (never credentials), e.g. ``{defaultType: spot}``."""
 
 
 class TradingSettings(ComponentSettings):
