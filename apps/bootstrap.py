@@ -45,8 +45,10 @@ if TYPE_CHECKING:
 
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
+    from quorum.domain import Timeframe
     from quorum.execution.paper import ExitLevels
     from quorum.llm import LLMSettings, QuorumRouter
+    from quorum.market import MarketDataLoader
     from quorum.pipeline import Dispatcher, PipelineDeps, PipelineTasks
     from quorum.pipeline.options import PipelineOptions, PipelineParts, RunSettings
 
@@ -225,7 +227,6 @@ def build_pipeline(
         StoredFaults,
         StoredPaperVenue,
     )
-    from quorum.market import open_source
     from quorum.pipeline import PaperBarFeed, PipelineDeps, PipelineTasks
     from quorum.pipeline.options import PipelineOptions, PipelineParts
     from quorum.store import session_factory
@@ -234,9 +235,7 @@ def build_pipeline(
     pipeline = options.settings or runtime.settings.pipeline
     components = run_settings(runtime.settings, options)
     clock = options.clock or runtime.clock
-    source = options.market or open_source(
-        pipeline.data, clock=clock, base_timeframe=pipeline.base_timeframe
-    )
+    source = options.market or market_source(runtime, pipeline.data, clock, pipeline.base_timeframe)
     balances = dict.fromkeys(
         sorted({split_symbol(s)[1] for s in pipeline.symbols}), pipeline.paper_equity
     )
@@ -375,3 +374,21 @@ def live_broker(runtime: Runtime, clock: Clock) -> Broker | None:
     if live_now:
         check_credentials(broker)
     return broker
+
+
+def market_source(
+    runtime: Runtime, spec: str, clock: Clock, base_timeframe: Timeframe
+) -> MarketDataLoader:
+    """``open_source(spec)``; a ``ccxt:ID`` source of the configured exchange uses its
+    ``api_url`` and ccxt options (the market data of a testnet or a simulator is the one its
+    orders trade on). Public endpoints only: no credentials are handed to the data path."""
+    from quorum.market import open_source
+
+    exchange = runtime.settings.trading.exchange
+    kind, _, exchange_id = spec.partition(":")
+    config = None
+    if kind == "ccxt" and exchange_id == exchange.id:
+        from quorum.ccxt_adapter.config import exchange_config
+
+        config = exchange_config(exchange_id, exchange.api_url, exchange.ccxt_options)
+    return open_source(spec, clock=clock, base_timeframe=base_timeframe, ccxt_config=config)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -59,6 +60,12 @@ def run(
     db: str | None = typer.Option(
         None, "--db", help="Database URL (default: a new var/runs/<run id>.db per run)."
     ),
+    exchange_url: str | None = typer.Option(
+        None,
+        "--exchange-url",
+        help="Base URL of the exchange (a testnet, or `quorum venue serve`): sets "
+        "trading.exchange.api_url (and trading.exchange.id from --live-data).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """The whole pipeline offline: plan → scan → analyze → execute → monitor, journaled."""
@@ -67,10 +74,10 @@ def run(
     base_tf = parse_timeframes(base)[0]
     began = time.perf_counter()
     stamp = f"{parse_time(start, '--start'):%Y%m%dT%H%M%SZ}" if live_data is None else "live"
-    args = [symbols, timeframes, data, start, steps, base, history, live_data, db]
+    args = [symbols, timeframes, data, start, steps, base, history, live_data, db, exchange_url]
     run_id = new_run_id(stamp, db, args)
     try:
-        runtime = build_runtime(_run_settings(db, run_id))
+        runtime = build_runtime(_run_settings(db, run_id, exchange_url, live_data))
     except QuorumError as exc:
         console.print(f"[red]start-up refused:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
@@ -92,6 +99,12 @@ def run(
     except QuorumError as exc:
         console.print(f"[red]run failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
+    except ValidationError as exc:  # a parameter the pipeline's models refuse (e.g. --history)
+        problems = "; ".join(
+            str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()
+        )
+        console.print(f"[red]run refused:[/red] {escape(problems)}")
+        raise typer.Exit(2) from None
     finally:
         runtime.close()
     result["wall_s"] = round(time.perf_counter() - began, 3)
@@ -111,9 +124,20 @@ def new_run_id(stamp: str, db: str | None, args: list[Any]) -> str:
     return f"run-{stamp}-{hashlib.sha256(material.encode('utf-8')).hexdigest()[:10]}"
 
 
-def _run_settings(db: str | None, run_id: str) -> AppSettings:
-    """The loaded settings with this run's database: ``--db``, else ``var/runs/<run id>.db``."""
+def _run_settings(
+    db: str | None, run_id: str, exchange_url: str | None = None, live_data: str | None = None
+) -> AppSettings:
+    """The loaded settings with this run's database: ``--db``, else ``var/runs/<run id>.db``;
+    ``--exchange-url`` re-bases the exchange (its id from ``--live-data ccxt:ID`` if unset)."""
     settings = load_settings()
+    if exchange_url is not None:
+        exchange = settings.trading.exchange
+        update: dict[str, Any] = {"api_url": exchange_url}
+        if exchange.id is None and live_data is not None and live_data.startswith("ccxt:"):
+            update["id"] = live_data.removeprefix("ccxt:")
+        checked = type(exchange).model_validate({**exchange.model_dump(), **update})
+        trading = settings.trading.model_copy(update={"exchange": checked})
+        settings = settings.model_copy(update={"trading": trading})
     if db is None:
         runs = Path("var") / "runs"
         runs.mkdir(parents=True, exist_ok=True)
@@ -127,16 +151,16 @@ def _live_window(
 ) -> tuple[str, Any]:
     """Probe the exchange once (bounded by the source's timeouts and retries) and replay
     the last ``steps`` closed bars; refuse clearly when the network does not allow it."""
+    from apps.bootstrap import market_source
     from quorum.clock import SystemClock
     from quorum.errors import ConfigError
-    from quorum.market import open_source
 
     if not spec.startswith("ccxt:") or not spec.removeprefix("ccxt:"):
         raise ConfigError(f"--live-data: expected ccxt:EXCHANGE (got {spec!r})")
     now = SystemClock().now()
     end = base.floor(now)
     first = end - base.delta * steps
-    source = open_source(spec, clock=SystemClock(), base_timeframe=base)
+    source = market_source(runtime, spec, SystemClock(), base)
     source.fetch_bars(symbols[0], base, end - base.delta * 4, end)
     return spec, first
 

@@ -11,38 +11,15 @@ error (Binance ``-2015`` / ``-1022``) instead of a traceback on the first order.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import ccxt
 
+from quorum.ccxt_adapter.config import exchange_config
 from quorum.clock import Clock
 from quorum.config.settings.trading import ExchangeSettings
 from quorum.errors import BrokerError, ConfigError
 from quorum.execution.ccxt_broker import CcxtBroker
 from quorum.ports import SecretsProvider
-
-SPOT_DEFAULTS: dict[str, dict[str, Any]] = {
-    "binance": {
-        "fetchMarkets": {"types": ["spot"]},
-        "fetchCurrencies": False,
-        "fetchMargins": False,
-        "defaultType": "spot",
-    },
-}
-"""Per-venue ccxt options for spot trading: load only the spot markets and skip the
-wallet endpoints (``sapi``) that testnets and the simulator do not serve."""
-
-
-def _rebase(urls: dict[str, Any], base: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, url in urls.items():
-        if isinstance(url, str):
-            out[name] = base.rstrip("/") + urlsplit(url).path
-        elif isinstance(url, dict):
-            out[name] = _rebase(url, base)
-        else:
-            out[name] = url
-    return out
 
 
 def build_live_broker(
@@ -57,16 +34,13 @@ def build_live_broker(
     if exchange.api_key_ref is None or exchange.api_secret_ref is None:
         raise ConfigError("trading.exchange: api_key_ref and api_secret_ref are required")
     config: dict[str, Any] = {
+        **exchange_config(exchange.id, exchange.api_url, exchange.ccxt_options),
         "apiKey": secrets.get(exchange.api_key_ref).get_secret_value(),
         "secret": secrets.get(exchange.api_secret_ref).get_secret_value(),
-        "enableRateLimit": True,
-        "options": {**SPOT_DEFAULTS.get(exchange.id, {}), **exchange.ccxt_options},
     }
     if exchange.password_ref is not None:
         config["password"] = secrets.get(exchange.password_ref).get_secret_value()
     venue = cls(config)
-    if exchange.api_url is not None:
-        venue.urls["api"] = _rebase(venue.urls["api"], exchange.api_url)
     return CcxtBroker(exchange.id, clock, exchange=venue, recv_window_s=exchange.recv_window_s)
 
 

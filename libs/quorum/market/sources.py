@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from quorum.clock import Clock
 from quorum.domain import Timeframe
@@ -39,13 +41,15 @@ def open_source(
     store_root: Path | None = None,
     policy: QualityPolicy | None = None,
     base_timeframe: Timeframe = Timeframe.M15,
+    ccxt_config: Mapping[str, Any] | None = None,
 ) -> MarketDataLoader:
     """A :class:`MarketDataLoader` for ``spec``.
 
     ``synthetic`` / ``synthetic:SEED`` — the seeded generator (``seed`` by default);
     ``store`` — the local Parquet store at ``store_root``, read-only;
     ``csv:PATH`` / ``parquet:PATH`` — a user file;
-    ``ccxt:EXCHANGE`` — a live exchange, behind the local store when ``store_root`` is given.
+    ``ccxt:EXCHANGE`` — a live exchange, behind the local store when ``store_root`` is given
+    (``ccxt_config``: the exchange's non-secret ccxt config, e.g. a testnet or simulator URL).
 
     ``base_timeframe`` is the timeframe the synthetic generator works in (higher
     timeframes are aggregated from it); file, store and exchange sources serve the
@@ -78,7 +82,7 @@ def open_source(
         if not arg:
             raise _refuse(spec, "ccxt needs an exchange id, e.g. ccxt:binance")
         module = importlib.import_module("quorum.market.ccxt_source")
-        source = module.CcxtSource(arg, clock=clock)
+        source = module.CcxtSource(arg, clock=clock, config=ccxt_config)
         if store_root is not None:
             source = StoreBackedSource(ParquetBarStore(store_root), source, policy, clock=clock)
     else:

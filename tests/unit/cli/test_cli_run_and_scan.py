@@ -157,3 +157,14 @@ def _field(line: str, index: int, value: str) -> str:
     parts = line.split(",")
     parts[index] = value
     return ",".join(parts)
+
+
+def test_run_refuses_a_history_shorter_than_the_warm_up_with_a_named_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "--steps", "1", "--symbols", "BTC/USDT", "--history", "120"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "history_bars: 120 is shorter than the indicators' warm-up" in result.output
+    assert "Traceback" not in result.output

@@ -72,14 +72,9 @@ INTERVAL_MS["1d"] = 86_400_000
 def ccxt_urls(url: str) -> dict[str, Any]:
     """ccxt ``binance`` config pointing its spot endpoints at ``url`` (a simulator or a
     testnet such as ``https://testnet.binance.vision``)."""
-    return {
-        "urls": {"api": {"public": f"{url}/api/v3", "private": f"{url}/api/v3"}},
-        "options": {
-            "fetchMarkets": {"types": ["spot"]},
-            "fetchCurrencies": False,
-            "fetchMargins": False,
-        },
-    }
+    from quorum.ccxt_adapter.config import exchange_config
+
+    return exchange_config("binance", url)
 
 
 @dataclass
