@@ -101,6 +101,8 @@ class ExecutionService:
         self.executor = Executor(self.ctx)
         self.reconciler = Reconciler(self.executor)
         self._mode = mode
+        self._seen_mode = PAPER
+        """The trading mode this process last acted in (see :meth:`_reconcile_on_flip`)."""
         self._ready = False
         self._last_reconcile = float("-inf")
 
@@ -190,6 +192,7 @@ class ExecutionService:
                 f"order {client_order_id}: trading is blocked until start-up reconciliation "
                 "succeeds"
             )
+        self._reconcile_on_flip(client_order_id)
         return self.executor.execute(client_order_id)
 
     def order(self, client_order_id: str) -> ExecOrder:
@@ -242,11 +245,48 @@ class ExecutionService:
 
     def reconcile(self, startup: bool = False) -> list[ReconcileReport]:
         """One pass over every venue; on success at start-up, trading is unblocked."""
+        mode = self._mode()
         reports = [self.reconciler.run(venue) for venue in sorted(self.ctx.brokers)]
         self._last_reconcile = self.ctx.clock.monotonic()
         if startup:
             self._ready = True
+            self._seen_mode = mode
         return reports
+
+    def _reconcile_on_flip(self, client_order_id: str) -> None:
+        """Before this process sends its first live order after a paper → live flip, the
+        live venue is reconciled (orders, fills, balances) and the flip is journaled; a venue
+        that cannot be read blocks the send (the order stays ``new``; the sweep retries)."""
+        mode = self._mode()
+        if mode != LIVE:
+            self._seen_mode = mode
+            return
+        if self._seen_mode == LIVE:
+            return
+        order = self.executor.load(client_order_id)
+        if order.venue != LIVE:
+            return
+        try:
+            report = self.reconciler.run(LIVE)
+        except BrokerError as exc:
+            raise TradingBlocked(
+                f"order {order.client_order_id}: trading.mode flipped to live; the live venue "
+                f"must be reconciled before the first live order and could not be read: {exc}"
+            ) from exc
+        with session_scope(self.ctx.sessions) as session:
+            self.ctx.sync.journal(
+                session,
+                JournalKind.RECONCILIATION,
+                {
+                    "venue": LIVE,
+                    "event": "mode_flip",
+                    "from": self._seen_mode,
+                    "to": LIVE,
+                    "before": order.client_order_id,
+                    "drifts": len(report.drifts),
+                },
+            )
+        self._seen_mode = LIVE
 
     def reconcile_due(self) -> bool:
         elapsed = self.ctx.clock.monotonic() - self._last_reconcile

@@ -6,6 +6,7 @@ built only the paper broker — and shows the order at the simulator under our c
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal, localcontext
 from pathlib import Path
 
@@ -13,10 +14,13 @@ import pytest
 from tests.unit.pipeline.kit import make_kit, open_position
 
 from quorum.clock import SystemClock
+from quorum.domain import OrderType, Side
 from quorum.errors import ConfigError
 from quorum.execution import PaperVenue
+from quorum.execution.errors import TradingBlocked
 from quorum.execution.paper.binance import BinanceSimulator, MarketSpec
 from quorum.execution.paper.model import PaperSettings
+from quorum.ports import OrderRequest
 
 KEY, SECRET = "live-key", "live-secret"  # pragma: allowlist secret
 
@@ -80,3 +84,63 @@ def test_a_refused_key_stops_start_up_with_the_venues_answer(
         make_kit(sections=_live(sim))
     assert "-1022" in str(caught.value)
     assert "not-the-secret" not in str(caught.value)
+
+
+def test_a_flip_to_live_reconciles_the_live_venue_before_the_first_live_order(
+    sim: BinanceSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUORUM_TEST_LIVE_KEY", KEY)
+    monkeypatch.setenv("QUORUM_TEST_LIVE_SECRET", SECRET)
+    sections = _live(sim)
+    sections["trading"] = {**sections["trading"], "mode": "paper"}  # type: ignore[dict-item]
+    kit = make_kit(sections=sections)
+    try:
+        paper = open_position(kit, "0.1")
+        assert kit.tasks.deps.execution.order(paper).venue == "paper"
+        assert sim.stats.orders == {}
+        # while we were on paper, an order was placed at the venue by hand
+        sim.venue.submit(_outside_order())
+        flags = kit.runtime.flags
+        flags.set("trading.mode", "live", "ops", "go live")
+        kit.clock.advance(timedelta(minutes=15))
+        sim.faults.set_down(True)
+        cid = open_position(kit, "0.2", execute=False)
+        with pytest.raises(TradingBlocked, match="reconciled before the first live order"):
+            kit.tasks.deps.execution.execute(cid)
+        assert cid not in sim.stats.orders
+        sim.faults.set_down(False)
+        kit.clock.advance(timedelta(seconds=5))  # past the breaker's probe delay
+        assert kit.tasks.deps.execution.execute(cid).state.value == "filled"
+        flips = [
+            e.payload
+            for e in kit.runtime.journal.read(kinds=["reconciliation"])
+            if e.payload.get("event") == "mode_flip"
+        ]
+        assert flips == [
+            {
+                "venue": "live",
+                "event": "mode_flip",
+                "from": "paper",
+                "to": "live",
+                "before": cid,
+                "drifts": flips[0]["drifts"],
+            }
+        ]
+        # the hand-placed order was adopted by that reconciliation, before our send
+        assert kit.tasks.deps.execution.order("by-hand-1").venue == "live"
+        assert sim.stats.orders == {cid: 1}
+    finally:
+        kit.close()
+
+
+def _outside_order() -> OrderRequest:
+    return OrderRequest(
+        client_order_id="by-hand-1",
+        symbol="BTC/USDT",
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Decimal("0.1"),
+        price=Decimal(90),
+        sent_at=SystemClock().now(),
+    )

@@ -41,7 +41,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from quorum.clock import Clock
-from quorum.domain import Bar, parse_time
+from quorum.domain import Bar, OrderType, parse_time
 from quorum.execution.errors import DuplicateClientOrderId, OrderNotFound, OrderRejected
 from quorum.execution.paper.binance.protocol import (
     BinanceError,
@@ -59,7 +59,7 @@ from quorum.execution.paper.binance.protocol import (
 )
 from quorum.execution.paper.faults import Faults, FaultSettings
 from quorum.execution.paper.matching import PaperVenue
-from quorum.ports import OrderRequest
+from quorum.ports import BrokerOrder, OrderRequest
 
 KlineSource = Callable[[str, str, datetime, datetime], list[Bar]]
 """``(unified symbol, interval, start, end) -> bars`` whose open time is in ``[start, end)``."""
@@ -244,17 +244,44 @@ class BinanceSimulator:
             order = found[0]
         if order.symbol != spec.symbol:
             raise BinanceError(400, -2013, "Order does not exist.")
-        new, created = self._meta[order.venue_order_id]
+        new, created = self._meta_of(order)
         return order_json(order, spec.market_id, new, created)
+
+    def _meta_of(self, order: BrokerOrder) -> tuple[NewOrder, datetime]:
+        """How an order was placed; one placed on the engine directly (not through this
+        API) is described from the engine's own view."""
+        with self._lock:
+            known = self._meta.get(order.venue_order_id)
+        if known is not None:
+            return known
+        kind = {OrderType.MARKET: "MARKET", OrderType.LIMIT: "LIMIT"}.get(
+            order.order_type, "STOP_LOSS"
+        )
+        new = NewOrder(
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            binance_type=kind,
+            order_type=order.order_type,
+            quantity=order.quantity,
+            price=order.price,
+            stop_price=None,
+            time_in_force="GTC" if kind == "LIMIT" else None,
+        )
+        return new, order.updated_at
 
     def _views(self, spec: MarketSpec) -> list[Any]:
         out = []
         for venue_id in list(self._meta):
             new = self._meta[venue_id][0]
-            if new.symbol == spec.symbol:
+            if new.symbol != spec.symbol:
+                continue
+            try:  # the engine keeps the newest order per client id; older ones are gone
                 order = self.venue.fetch_by_client_id(new.client_order_id)
-                if order.venue_order_id == venue_id:
-                    out.append(order)
+            except OrderNotFound:
+                continue
+            if order.venue_order_id == venue_id:
+                out.append(order)
         return out
 
     def cancel(self, params: dict[str, str]) -> dict[str, Any]:
@@ -266,14 +293,14 @@ class BinanceSimulator:
             order = self.venue.cancel(client_id)
         except OrderNotFound as exc:
             raise BinanceError(400, -2011, "Unknown order sent.") from exc
-        new, created = self._meta[order.venue_order_id]
+        new, created = self._meta_of(order)
         return order_json(order, spec.market_id, new, created)
 
     def open_orders(self, params: dict[str, str]) -> list[dict[str, Any]]:
         spec = self.market(params) if params.get("symbol") else None
         out = []
         for order in self.venue.open_orders(None if spec is None else spec.symbol):
-            new, created = self._meta[order.venue_order_id]
+            new, created = self._meta_of(order)
             market_id = self._market_of(order.symbol)
             out.append(order_json(order, market_id, new, created))
         return out
