@@ -126,7 +126,7 @@ class ExecutionService:
         existing = repo.get_order(session, parsed.client_order_id)
         if existing is not None:
             return self._duplicate(session, parsed, existing)
-        venue = LIVE if self._mode() == LIVE else PAPER
+        venue = self._venue_for(session, parsed)
         if venue not in self.ctx.brokers:
             return self._refuse(session, parsed, f"trading.mode {venue}: no {venue} broker")
         blocked = self.ctx.controls.blocked_reason(
@@ -163,6 +163,22 @@ class ExecutionService:
             },
         )
         return IntentOutcome("stored", order)
+
+    def _venue_for(self, session: Session, intent: OrderIntent) -> str:
+        """Where an intent goes: a reduce-only exit to the venue holding the position it
+        reduces (so live positions keep being managed on the live venue after a flip back
+        to paper, and paper ones on paper after a flip to live); anything else to the venue
+        of ``trading.mode`` now."""
+        if intent.reduce_only:
+            sign = -1 if intent.side is Side.BUY else 1  # a sell reduces a long
+            held = [
+                p.venue
+                for p in repo.list_positions(session)
+                if p.symbol == intent.symbol and p.quantity * sign > 0
+            ]
+            if len(held) == 1:
+                return held[0]
+        return LIVE if self._mode() == LIVE else PAPER
 
     def _refuse(
         self, session: Session, intent: OrderIntent | Mapping[str, Any], reason: str

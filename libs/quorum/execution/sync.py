@@ -102,8 +102,11 @@ class OrderSync:
         """Apply ``seen`` and ``trades`` to ``order``; None when another writer won the CAS
         (the caller must roll back and re-read)."""
         now = self._clock.now()
+        # the venue's order id as known now: a first reply carries it before our row does,
+        # and a venue whose trades carry no client id (Binance myTrades) is matched by it
+        known_id = (seen.venue_order_id if seen is not None else None) or order.venue_order_id
         for trade in trades:
-            self._add_fill(session, order, trade, now)
+            self._add_fill(session, order, trade, now, known_id)
         fills = repo.fills_of(session, order.venue, order.client_order_id)
         fees = sum((Decimal(f["fee"]) for f in fills), Decimal(0))
         fill_qty = sum((Decimal(f["quantity"]) for f in fills), Decimal(0))
@@ -162,10 +165,15 @@ class OrderSync:
         return updated
 
     def _add_fill(
-        self, session: Session, order: ExecOrder, trade: BrokerTrade, now: datetime
+        self,
+        session: Session,
+        order: ExecOrder,
+        trade: BrokerTrade,
+        now: datetime,
+        venue_order_id: str | None,
     ) -> None:
         mine = trade.client_order_id == order.client_order_id or (
-            order.venue_order_id is not None and trade.venue_order_id == order.venue_order_id
+            venue_order_id is not None and trade.venue_order_id == venue_order_id
         )
         if not mine:
             return

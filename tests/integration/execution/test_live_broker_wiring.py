@@ -14,13 +14,22 @@ import pytest
 from tests.unit.pipeline.kit import make_kit, open_position
 
 from quorum.clock import SystemClock
-from quorum.domain import OrderType, Side
+from quorum.domain import (
+    ExitCause,
+    OrderIntent,
+    OrderLeg,
+    OrderType,
+    RiskDecision,
+    Side,
+    Verdict,
+)
 from quorum.errors import ConfigError
 from quorum.execution import PaperVenue
 from quorum.execution.errors import TradingBlocked
 from quorum.execution.paper.binance import BinanceSimulator, MarketSpec
 from quorum.execution.paper.model import PaperSettings
 from quorum.ports import OrderRequest
+from quorum.store import session_scope
 
 KEY, SECRET = "live-key", "live-secret"  # pragma: allowlist secret
 
@@ -70,6 +79,10 @@ def test_live_mode_orders_reach_the_venue_through_ccxt(
         assert order.state.value == "filled"
         assert sim.stats.orders == {cid: 1}
         assert sim.venue.positions()[0].quantity == Decimal("0.1")
+        # Binance's myTrades carry no client id: the fill is matched by the venue's order id
+        # from the first reply (it was dropped before, leaving our position flat)
+        ours = kit.tasks.deps.execution.positions("live")
+        assert [(p.symbol, p.quantity) for p in ours] == [("BTC/USDT", Decimal("0.1"))]
     finally:
         kit.close()
 
@@ -144,3 +157,46 @@ def _outside_order() -> OrderRequest:
         price=Decimal(90),
         sent_at=SystemClock().now(),
     )
+
+
+def test_after_a_flip_back_to_paper_live_positions_are_still_closed_on_the_live_venue(
+    sim: BinanceSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUORUM_TEST_LIVE_KEY", KEY)
+    monkeypatch.setenv("QUORUM_TEST_LIVE_SECRET", SECRET)
+    kit = make_kit(sections=_live(sim))
+    try:
+        open_position(kit, "0.1")
+        kit.runtime.flags.set("trading.mode", "paper", "ops", "back to paper")
+        deps = kit.tasks.deps
+        exit_ = OrderIntent(
+            run_id=deps.run_id,
+            strategy="test",
+            symbol="BTC/USDT",
+            signal_time=kit.clock.now(),
+            side=Side.SELL,
+            leg=OrderLeg.EXIT,
+            order_type=OrderType.MARKET,
+            quantity=Decimal("0.1"),
+            reduce_only=True,
+            cause=ExitCause(subject="trade-1", rule="test.close"),
+        )
+        approved = RiskDecision(
+            symbol="BTC/USDT",
+            as_of=kit.clock.now(),
+            verdict=Verdict.APPROVED,
+            quantity=Decimal("0.1"),
+        )
+        with session_scope(deps.engine) as session:
+            stored = deps.execution.store_intent(session, exit_, approved)
+        assert stored.order is not None
+        assert stored.order.venue == "live"
+        assert deps.execution.execute(exit_.client_order_id).state.value == "filled"
+        assert sim.venue.positions() == []
+        # a new entry after the flip goes to paper
+        kit.clock.advance(timedelta(minutes=15))
+        entry = open_position(kit, "0.1")
+        assert deps.execution.order(entry).venue == "paper"
+    finally:
+        kit.close()
