@@ -22,7 +22,7 @@ from quorum.execution.paper.faults import FaultSettings
 from quorum.execution.paper.model import PaperSettings
 from quorum.ports import OrderRequest
 
-KEY, SECRET = "test-key", "test-secret"
+KEY, SECRET = "test-key", "test-secret"  # pragma: allowlist secret
 
 
 def _klines(symbol: str, interval: str, start, end) -> list[Bar]:  # type: ignore[no-untyped-def]
