@@ -18,6 +18,7 @@ other working exits of the position leave, and none is stored when they cover it
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -25,6 +26,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from quorum.analysis import IndicatorParams, compute_indicators
 from quorum.domain import (
     MAX_STOP_FRACTION,
     MIN_STOP_FRACTION,
@@ -39,6 +41,7 @@ from quorum.domain import (
     Quote,
 )
 from quorum.errors import QuorumError
+from quorum.pipeline import protection
 from quorum.pipeline.accounting import commit_rules, equity, positions_now, with_rules
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.exits import exit_intent
@@ -46,6 +49,12 @@ from quorum.pipeline.lifecycle import sync_trades
 from quorum.pipeline.observe import publish_trading
 from quorum.pipeline.persistence import Trade, put_trade, trades
 from quorum.pipeline.prices import latest_bar
+from quorum.pipeline.protection import (
+    protection_state,
+    protective_stop,
+    target_price,
+    working_stop,
+)
 from quorum.risk import (
     AccountSnapshot,
     Action,
@@ -67,6 +76,11 @@ from quorum.store import session_scope
 
 log = logging.getLogger(__name__)
 
+ATR_LENGTH = 14
+ATR_BARS = 4 * ATR_LENGTH
+"""Base bars loaded for the trailing stop's ATR (its warm-up included)."""
+ATR_PARAMS = IndicatorParams(atr_length=ATR_LENGTH)
+
 
 def _bars(deps: PipelineDeps, symbols: set[str], now: datetime) -> dict[str, Bar]:
     out = {}
@@ -86,13 +100,18 @@ def monitor(deps: PipelineDeps) -> JSON:
             deps.quotes.sync(symbol, now)
     bars = _bars(deps, symbols, now)
     marks = {s: b.close for s, b in bars.items()}
+    with deps.engine.connect() as conn:
+        live = trades(conn, states=["pending", "open"], run_id=deps.run_id)
+    for trade in live:
+        protection.refresh(deps, trade)
     lifecycle = sync_trades(deps, marks)
     with deps.engine.connect() as conn:
         open_trades = trades(conn, states=["open"], run_id=deps.run_id)
+    events: list[dict[str, Any]] = []
+    guards = _release(deps, live, open_trades)
     positions = {p.symbol: p for p in positions_now(deps)}
     watched: list[tuple[Trade, MonitoredPosition]] = []
     quotes: dict[str, Bar | Quote] = {}
-    events: list[dict[str, Any]] = []
     for trade in open_trades:
         held = positions.get(trade.symbol)
         if held is None or held.average_entry is None:
@@ -101,7 +120,10 @@ def monitor(deps: PipelineDeps) -> JSON:
             entered = _entered(deps, trade)
             trade = _with_best(deps, trade, bars.get(trade.symbol), entered)
             trade, rederived = _protect(deps, trade, held.average_entry)
-            watched.append((trade, _monitored(deps, trade, held.quantity, held.average_entry)))
+            guards.extend(protection.ensure(deps, trade))
+            atr = _atr(deps, trade.symbol, now)
+            monitored = _monitored(deps, trade, held.quantity, held.average_entry, entered, atr)
+            watched.append((trade, monitored))
         except Exception as exc:  # one position's failure must not leave the others unwatched
             log.exception("monitor: position %s in %s not monitored", trade.trade_id, trade.symbol)
             events.append(_failure(trade, exc))
@@ -130,7 +152,8 @@ def monitor(deps: PipelineDeps) -> JSON:
         return actions
 
     actions = with_rules(deps, work)
-    done = events + _act(deps, actions, {t.trade_id: (t, mp) for t, mp in watched}, now, events)
+    watching = {t.trade_id: (t, mp) for t, mp in watched}
+    done = events + _act(deps, actions, watching, now, [*events, *guards])
     if deps.publish_gauges:
         publish_trading(deps)
     return {
@@ -139,7 +162,33 @@ def monitor(deps: PipelineDeps) -> JSON:
         "open_positions": len(watched),
         "trades": lifecycle,
         "actions": done,
+        "protection": guards,
     }
+
+
+def _release(
+    deps: PipelineDeps, live: list[Trade], still_open: list[Trade]
+) -> list[dict[str, Any]]:
+    """Cancel what is left of the protective orders of the trades that just ended (the
+    other leg of a filled stop or target: emulated OCO)."""
+    open_ids = {t.trade_id for t in still_open}
+    events: list[dict[str, Any]] = []
+    for trade in live:
+        if trade.trade_id not in open_ids:
+            events.extend(protection.release(deps, trade))
+    return events
+
+
+def _atr(deps: PipelineDeps, symbol: str, now: datetime) -> Decimal | None:
+    """The base timeframe's ATR at ``now`` (the trailing stop's distance unit)."""
+    base = deps.settings.base_timeframe
+    end = base.floor(now)
+    frame = deps.market.fetch_bars(symbol, base, end - base.delta * ATR_BARS, end)
+    closed = frame.closed_at(now).df
+    if len(closed) <= ATR_LENGTH:
+        return None
+    value = float(compute_indicators(closed, ATR_PARAMS)["atr"].iloc[-1])
+    return Decimal(repr(value)) if math.isfinite(value) and value > 0 else None
 
 
 def _quote(bar: Bar) -> Quote:
@@ -168,37 +217,6 @@ def _with_best(deps: PipelineDeps, trade: Trade, bar: Bar | None, entered: datet
         if put_trade(session, trade, after):
             return replace(after, version=trade.version + 1)
     return trade
-
-
-def _protective(trade: Trade, entry: Decimal) -> Decimal:
-    """The position's stop of record, inside the risk gate's stop band around the fill.
-
-    The gate approved the planned stop against the signal's close; the fill may differ
-    (a gap at the next open). The initial stop stands while its distance from the fill is
-    within ``[MIN_STOP_FRACTION, MAX_STOP_FRACTION]``. A fill that gapped away from the stop
-    so it is farther than the band allows gets the band's edge (a tighter stop: the risk
-    budget was sized for the planned distance). A fill at or through the stop, or closer
-    than the band's inner edge, gets the tightest valid stop, which the next bar that
-    touches it closes."""
-    long = trade.direction == Direction.LONG.value
-    distance = (
-        (entry - trade.initial_stop) / entry if long else (trade.initial_stop - entry) / entry
-    )
-    if distance > MAX_STOP_FRACTION:
-        return entry * (1 - MAX_STOP_FRACTION) if long else entry * (1 + MAX_STOP_FRACTION)
-    if distance < MIN_STOP_FRACTION:
-        return entry * (1 - MIN_STOP_FRACTION) if long else entry * (1 + MIN_STOP_FRACTION)
-    return trade.initial_stop
-
-
-def working_stop(trade: Trade, entry: Decimal) -> Decimal:
-    """The stop the monitor enforces for ``trade`` filled at ``entry``: its working stop,
-    tightened to :func:`_protective` when the fill left it outside the band — never
-    loosened (a fill within the band's inner edge of the stop keeps the stop; the next bar
-    touching it closes the position)."""
-    stop = _protective(trade, entry)
-    long = trade.direction == Direction.LONG.value
-    return stop if (trade.stop < stop if long else trade.stop > stop) else trade.stop
 
 
 def _protect(
@@ -239,18 +257,16 @@ def _failure(trade: Trade, exc: Exception) -> dict[str, Any]:
     }
 
 
-def _target(trade: Trade, entry: Decimal) -> Decimal | None:
-    target = trade.take_profit
-    long = trade.direction == Direction.LONG.value
-    if target is None or ((target > entry) if long else (target < entry)):
-        return target
-    return None
-
-
 def _monitored(
-    deps: PipelineDeps, trade: Trade, quantity: Decimal, entry: Decimal
+    deps: PipelineDeps,
+    trade: Trade,
+    quantity: Decimal,
+    entry: Decimal,
+    entered: datetime,
+    atr: Decimal | None,
 ) -> MonitoredPosition:
-    stop = _protective(trade, entry)
+    stop = protective_stop(trade, entry)
+    guard = protection_state(deps, trade, entered)
     position = Position(
         position_id=trade.trade_id,
         run_id=deps.run_id,
@@ -260,7 +276,7 @@ def _monitored(
         quantity=abs(quantity),
         average_entry=entry,
         stop_loss=stop,
-        take_profit=_target(trade, entry),
+        take_profit=target_price(trade, entry),
         opened_at=trade.opened_at,
     )
     return MonitoredPosition(
@@ -268,7 +284,9 @@ def _monitored(
         current_stop=trade.stop,
         initial_stop=stop,
         best_price=trade.best_price,
-        stop_order_active=True,
+        atr=atr,
+        stop_order_active=guard.active,
+        unprotected_since=guard.unprotected_since,
     )
 
 
@@ -330,9 +348,18 @@ def _order_action(
         decision = evaluate_exit(intent, position, now, current_stop=trade.stop)
         if not decision.approved:
             return {"applied": False, "decision": decision.reason}
+        after = replace(trade, stop=action.new_stop)
         with session_scope(deps.engine) as session:
-            moved = put_trade(session, trade, replace(trade, stop=action.new_stop))
-        return {"applied": moved, "old_stop": str(trade.stop), "new_stop": str(action.new_stop)}
+            moved = put_trade(session, trade, after)
+        record: dict[str, Any] = {
+            "applied": moved,
+            "old_stop": str(trade.stop),
+            "new_stop": str(action.new_stop),
+        }
+        if moved:  # the stop at the venue follows: cancel-replace (protection.ensure)
+            after = replace(after, version=trade.version + 1)
+            record["orders"] = protection.ensure(deps, after)
+        return record
     leg = OrderLeg.EXIT
     if isinstance(action, ClosePosition) and action.rule == Rule.STOP_LOSS_HIT:
         leg = OrderLeg.STOP_LOSS
