@@ -13,8 +13,8 @@ from tests.unit.execution.execution_kit import SYMBOL, T0, Env, intent_at, make_
 from quorum.clock import ReplayClock
 from quorum.domain import JournalKind, OrderIntent, OrderLeg, OrderState, OrderType, Side
 from quorum.execution import ExecOrder, NetPosition, OrderRejected, PaperSettings, PaperVenue
-from quorum.execution.reduce_only import ZERO, check_reduce_only
 from quorum.execution.paper import ReplayVenue, StoredPaperVenue
+from quorum.execution.reduce_only import ZERO, check_reduce_only
 from quorum.ports import OrderRequest
 from quorum.store import create_engine_for, migrate
 from quorum.testing import make_bar
