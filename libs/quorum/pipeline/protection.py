@@ -347,18 +347,21 @@ class Protection:
 def protection_state(deps: PipelineDeps, trade: Trade, entered: datetime) -> Protection:
     """``active`` when the newest stop order is at the venue or on its way (submitting,
     acknowledged, partially filled, unknown). Otherwise the position has been unprotected
-    since the newest stop that was accepted by the venue ended — a stop the venue never
-    took (rejected, cancelled unsent) does not count — or, when none ever was, since the
-    entry (``entered``)."""
+    since the newest stop the venue had accepted ended; stops the venue never took since
+    then (rejected, cancelled unsent, stored and not yet sent) count from the first one's
+    creation — so a stop just placed gets the grace, and a stop the venue keeps refusing
+    does not renew it. No stop order at all: since the entry (``entered``)."""
     if not deps.settings.protective_orders:
         return Protection(True, None)
     stored = generations(deps, trade, STOP)
     if stored and stored[-1].state in _ACTIVE:
         return Protection(True, None)
+    since = entered
     for order in reversed(stored):
-        if order.venue_order_id is not None and order.state.terminal:
+        if order.venue_order_id is not None:
             return Protection(False, max(order.updated_at, entered))
-    return Protection(False, entered)
+        since = order.created_at
+    return Protection(False, max(since, entered) if stored else entered)
 
 
 def journal_protection(deps: PipelineDeps, events: list[dict[str, Any]]) -> None:

@@ -248,3 +248,27 @@ def test_a_gap_through_the_stop_during_a_worker_outage_fills_the_venue_stop(
         assert _trade(kit, trade_id).state == "closed"
         fills = [t for t in kit.venue.trades(SYMBOL) if t.side is Side.SELL]
         assert [t.price for t in fills] == [Decimal(90)]  # the gap's open, not the stop
+
+
+def test_an_entry_sent_outside_the_pipeline_is_protected_by_the_next_monitor_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The execution worker sent the entry (no pipeline ``execute`` saw its fill): the next
+    monitor pass places the stop, and that stop gets the grace (it is on its way)."""
+    monkeypatch.chdir(tmp_path)
+    with scripted_kit() as (kit, market):
+        trade_id = open_trade(kit, "0.5", stop="95", target="110", execute=False)
+        assert kit.dispatcher.pop() is not None  # the queued execute is not run ...
+        kit.tasks.deps.execution.execute(trade_id)  # ... the execution worker sends it
+        assert _resting(kit) == {}
+        next_bar(kit, market, 100, 101, 99, 100)
+        result = kit.tasks.monitor()
+        assert [(p["rule"], p["event"]) for p in result["protection"]] == [
+            ("protect.stop", "placed"),
+            ("protect.target", "placed"),
+        ]
+        assert not [a for a in result["actions"] if a["rule"] == "account.unprotected_position"]
+        drain(kit)
+        stop_id = _cid(kit, trade_id, OrderLeg.STOP_LOSS, "protect.stop", 0)
+        assert stop_id in _resting(kit)
+        assert kit.tasks.monitor()["open_positions"] == 1
