@@ -1,18 +1,24 @@
 """The ``monitor`` task body (``execute`` and ``reconcile`` are in :mod:`.execute_task`).
 
-``monitor`` brings the venue's prices up to now, advances trades from their orders, then
-runs ``quorum.risk.monitor`` over the open positions with the latest closed base bar of
-each symbol (a bar that opened before the entry is used as a quote at its close only, so
-an entry is never stopped by a range it did not live through; the entry's time is its
-fill's market time when ``deps.fill_time`` knows it, so an entry filled at a bar's open
-lives through that whole bar, else when the fill was recorded). Its actions are applied:
-stop moves (checked by ``evaluate_exit`` never to loosen) update the trade, closes and
+``monitor`` brings the venue's prices up to now, refreshes the working protective orders
+(a stop that filled at the venue while no worker ran is recorded first), advances trades
+from their orders, cancels what is left of the protective orders of trades that ended
+(emulated OCO), brings every open trade's resting stop and take-profit up to date
+(:mod:`quorum.pipeline.protection`), then runs ``quorum.risk.monitor`` over the open
+positions with the latest closed base bar of each symbol (a bar that opened before the
+entry is used as a quote at its close only, so an entry is never stopped by a range it
+did not live through; the entry's time is its fill's market time when ``deps.fill_time``
+knows it, so an entry filled at a bar's open lives through that whole bar, else when the
+fill was recorded). The risk monitor is told whether a stop works at the venue (and
+since when none has: ``account.unprotected_position``) and the base timeframe's ATR (the
+trailing stop's unit). Its actions are applied: stop moves (checked by ``evaluate_exit``
+never to loosen) update the trade and cancel-replace the stop at the venue, closes and
 reductions become risk-reducing exit intents (``evaluate_exit`` → ``store_intent`` →
 ``execute`` submitted), SAFE_MODE trips and lockouts are applied to the rules state, and
 every action is journaled. Exit client ids derive from the trade and the exit's cause
 (leg, rule, generation; :mod:`quorum.pipeline.exits`), never the monitor time, so a pass
 that finds the same exit condition again stores nothing new; an exit is sized to what the
-other working exits of the position leave, and none is stored when they cover it.
+other working market exits of the position leave, and none is stored when they cover it.
 """
 
 from __future__ import annotations

@@ -86,9 +86,7 @@ def _long_with_bracket(v: ReplayVenue, clock: ReplayClock, stop: str, target: st
     v.submit(protective("target", OrderType.LIMIT, target, clock.now()))
 
 
-def test_a_bar_touching_the_resting_stop_and_target_fills_the_stop_and_the_target_expires() -> (
-    None
-):
+def test_a_bar_touching_the_resting_stop_and_target_fills_the_stop_and_the_target_expires() -> None:
     v, clock = venue()
     _long_with_bracket(v, clock, "95", "105")
     v.feed(bar(2, "100", "106", "94", "100"))
