@@ -195,13 +195,19 @@ def _ensure_leg(
         if price is not None and _matches(last, price, size):
             return []
         cancelled = _cancel(deps, last, "replaced")
-        if not cancelled.state.terminal:
+        if not cancelled.state.terminal:  # the old order still works: retried next pass
             return [_event(trade, leg, "cancel_pending", cancelled)]
-        if cancelled.filled_quantity > last.filled_quantity:
-            return [_event(trade, leg, "filled_while_replacing", cancelled)]
+        events = [_event(trade, leg, "cancelled (replaced)", cancelled)]
+        if cancelled.filled_quantity > last.filled_quantity:  # it filled meanwhile
+            now_held = _held(deps, trade)
+            if now_held is None:
+                return events
+            held, size = now_held, abs(now_held.quantity)
+    else:
+        events = []
     if price is None:
-        return []
-    return [_place(deps, trade, leg, price, size, held, len(stored))]
+        return events
+    return [*events, _place(deps, trade, leg, price, size, held, len(stored))]
 
 
 def _place(

@@ -140,3 +140,17 @@ def test_an_order_sent_after_a_later_bar_rests_until_the_next_bar() -> None:
     assert moved.filled == 0  # the close 100 is below it, but nothing fills at that close
     v.feed(bar(3, "100.5", "100.8", "99", "100"))
     assert v.fetch_by_client_id("stop2").average_price == Decimal("100.5") * Decimal("0.99")
+
+
+def test_a_short_bracket_mirrors_the_stop_above_fills_a_gap_up_at_the_open() -> None:
+    v, clock = venue()
+    v.feed(bar(0, "100", "101", "99", "100"))
+    v.submit(market("entry", Side.SELL, clock.now()))
+    v.feed(bar(1, "100", "101", "99.5", "100"))
+    clock.set(T0 + timedelta(minutes=30))
+    v.submit(protective("stop", OrderType.STOP, "105", clock.now(), Side.BUY))
+    v.submit(protective("target", OrderType.LIMIT, "95", clock.now(), Side.BUY))
+    v.feed(bar(2, "110", "112", "94", "111"))  # gaps up through the stop, also touches 95
+    assert v.fetch_by_client_id("stop").average_price == Decimal("110") * Decimal("1.01")
+    assert v.fetch_by_client_id("target").status == "expired"
+    assert v.positions() == []
