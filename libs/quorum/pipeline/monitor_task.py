@@ -24,7 +24,6 @@ other working market exits of the position leave, and none is stored when they c
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -32,7 +31,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from quorum.analysis import IndicatorParams, compute_indicators
 from quorum.domain import (
     MAX_STOP_FRACTION,
     MIN_STOP_FRACTION,
@@ -54,7 +52,7 @@ from quorum.pipeline.exits import exit_intent
 from quorum.pipeline.lifecycle import sync_trades
 from quorum.pipeline.observe import publish_trading
 from quorum.pipeline.persistence import Trade, put_trade, trades
-from quorum.pipeline.prices import latest_bar
+from quorum.pipeline.prices import base_atr, latest_bar
 from quorum.pipeline.protection import (
     protection_state,
     protective_stop,
@@ -81,11 +79,6 @@ from quorum.risk import (
 from quorum.store import session_scope
 
 log = logging.getLogger(__name__)
-
-ATR_LENGTH = 14
-ATR_BARS = 4 * ATR_LENGTH
-"""Base bars loaded for the trailing stop's ATR (its warm-up included)."""
-ATR_PARAMS = IndicatorParams(atr_length=ATR_LENGTH)
 
 
 def _bars(deps: PipelineDeps, symbols: set[str], now: datetime) -> dict[str, Bar]:
@@ -127,7 +120,7 @@ def monitor(deps: PipelineDeps) -> JSON:
             trade = _with_best(deps, trade, bars.get(trade.symbol), entered)
             trade, rederived = _protect(deps, trade, held.average_entry)
             guards.extend(protection.ensure(deps, trade))
-            atr = _atr(deps, trade.symbol, now)
+            atr = base_atr(deps.market, trade.symbol, deps.settings.base_timeframe, now)
             monitored = _monitored(deps, trade, held.quantity, held.average_entry, entered, atr)
             watched.append((trade, monitored))
         except Exception as exc:  # one position's failure must not leave the others unwatched
@@ -183,18 +176,6 @@ def _release(
         if trade.trade_id not in open_ids:
             events.extend(protection.release(deps, trade))
     return events
-
-
-def _atr(deps: PipelineDeps, symbol: str, now: datetime) -> Decimal | None:
-    """The base timeframe's ATR at ``now`` (the trailing stop's distance unit)."""
-    base = deps.settings.base_timeframe
-    end = base.floor(now)
-    frame = deps.market.fetch_bars(symbol, base, end - base.delta * ATR_BARS, end)
-    closed = frame.closed_at(now).df
-    if len(closed) <= ATR_LENGTH:
-        return None
-    value = float(compute_indicators(closed, ATR_PARAMS)["atr"].iloc[-1])
-    return Decimal(repr(value)) if math.isfinite(value) and value > 0 else None
 
 
 def _quote(bar: Bar) -> Quote:
