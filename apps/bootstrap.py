@@ -46,10 +46,9 @@ if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
     from quorum.domain import Timeframe
-    from quorum.execution.paper import ExitLevels
     from quorum.llm import LLMSettings, QuorumRouter
     from quorum.market import MarketDataLoader
-    from quorum.pipeline import Dispatcher, PipelineDeps, PipelineTasks
+    from quorum.pipeline import Dispatcher, PipelineTasks
     from quorum.pipeline.options import PipelineOptions, PipelineParts, RunSettings
 
 _log = logging.getLogger(__name__)
@@ -301,28 +300,9 @@ def build_pipeline(
         venue_spec=venue.settings,
         publish_gauges=options.publish_gauges,
     )
-    if isinstance(venue, ReplayVenue):
-        venue.set_levels(_exit_levels(deps))
     if parts is not None:
         parts.append(PipelineParts(venue=venue, market=source, settings=components))
     return PipelineTasks(deps)
-
-
-def _exit_levels(deps: PipelineDeps) -> Callable[[str], ExitLevels | None]:
-    """The protective levels of the run's open trade in a symbol (the replay venue fills a
-    reduce-only exit at the level the bar touched)."""
-    from quorum.domain import Direction
-    from quorum.execution.paper import ExitLevels
-    from quorum.pipeline.persistence import trades
-
-    def levels(symbol: str) -> ExitLevels | None:
-        with deps.engine.connect() as conn:
-            for trade in trades(conn, states=["open"], run_id=deps.run_id):
-                if trade.symbol == symbol:
-                    return ExitLevels(Direction(trade.direction), trade.stop, trade.take_profit)
-        return None
-
-    return levels
 
 
 def analysis_checkpointer(database_url: str, memory: bool = False) -> BaseCheckpointSaver[str]:

@@ -6,8 +6,14 @@ what the *other* reduce-only orders on the same side that are working at the ven
 (submitting, acknowledged, partially filled, unknown) may still fill. It is sent whole
 when that room covers it, clipped to the room when the room is smaller, and refused —
 cancelled locally, never sent — when no room is left: an exit is never sent as a position
-flip. The outcome, with the order, the position, the working exits and the rule, is part
-of the order's journal entry.
+flip. Resting reduce-only orders (the protective stop and take-profit, stop and limit
+orders) are contingent: at most one of a position's protective legs can fill before the
+others are cancelled (emulated OCO), and the venue clips a reduce-only fill to the
+position it finds, so they are neither counted against another order's room nor against
+each other; the market exits that may still fill are.
+
+The outcome, with the order, the position, the working exits and the rule, is part of the
+order's journal entry.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from quorum.domain import Side
+from quorum.domain import OrderType, Side
 from quorum.execution.positions import NetPosition
 from quorum.execution.records import ExecOrder
 
@@ -36,6 +42,11 @@ class ReduceOnlyCheck:
     detail: dict[str, Any]
 
 
+def contingent(order: ExecOrder) -> bool:
+    """A resting reduce-only order (protective stop / take-profit): it reserves nothing."""
+    return order.reduce_only and order.order_type is not OrderType.MARKET
+
+
 def room_left(position: NetPosition, side: Side, others: list[ExecOrder]) -> Decimal:
     """How much an order of ``side`` may still reduce ``position`` after ``others``."""
     if position.quantity > 0 and side is Side.SELL:
@@ -52,7 +63,9 @@ def check_reduce_only(
     order: ExecOrder, position: NetPosition, others: list[ExecOrder]
 ) -> ReduceOnlyCheck:
     """Measure ``order`` against ``position`` less ``others`` (see the module doc)."""
-    working = [o for o in others if o.client_order_id != order.client_order_id]
+    working = [
+        o for o in others if o.client_order_id != order.client_order_id and not contingent(o)
+    ]
     room = room_left(position, order.side, working)
     wanted = order.remaining
     allowed = min(wanted, room)

@@ -6,7 +6,8 @@ finalization delay), chosen to follow the market:
 
 1. **Fills.** The bar that closed at ``T`` is fed to the replay venue for every symbol:
    orders resting since an earlier close fill at its open (market) or inside its range
-   (limits, and the protective stop / target a position touched, stop first on a tie).
+   (limits, and the position's resting protective stop / take-profit, stop first on a
+   tie; :mod:`quorum.pipeline.protection` places them when the entry's fill is executed).
 2. **Execute.** Every working order is executed again, so our books record those fills;
    then ``sweep`` re-submits orders left ``new`` / ``unknown`` when their backoff is due
    and expires stale entries (the same body beat runs as ``quorum.sweep`` in a

@@ -1,14 +1,17 @@
 """The ``execute`` and ``reconcile`` task bodies: the execution stage of the pipeline.
 
 ``execute`` advances one stored order's state machine (the intent was stored by the
-analyze or monitor stage); ``reconcile`` holds the venues against the store, at start-up
-until it succeeds and periodically after.
+analyze or monitor stage); when that fills an order, the position's protective orders
+follow at once (:mod:`quorum.pipeline.protection`: an entry fill places the stop and
+take-profit, an exit fill resizes or cancels them). ``reconcile`` holds the venues
+against the store, at start-up until it succeeds and periodically after.
 """
 
 from __future__ import annotations
 
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.expiry import expire_if_stale
+from quorum.pipeline.protection import after_execute, journal_protection
 from quorum.telemetry.metrics import metrics
 from quorum.telemetry.tracing import span
 
@@ -27,6 +30,9 @@ def execute(deps: PipelineDeps, client_order_id: str) -> JSON:
         current.set_attribute("quorum.order_state", after.state.value)
     if after.filled_quantity > order.filled_quantity:
         metrics().fills.labels(after.venue, after.leg.value).inc()
+    protected = after_execute(deps, order, after)
+    if protected:
+        journal_protection(deps, protected)
     return {
         "status": after.state.value,
         "client_order_id": client_order_id,

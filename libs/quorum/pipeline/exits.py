@@ -26,6 +26,7 @@ from quorum.domain import (
 )
 from quorum.errors import QuorumError
 from quorum.execution import NetPosition
+from quorum.execution.reduce_only import contingent
 from quorum.pipeline.deps import PipelineDeps
 
 MAX_GENERATIONS = 1000
@@ -70,13 +71,15 @@ def working_exit_quantity(
     *,
     include_new: bool = True,
 ) -> Decimal:
-    """What reduce-only orders on ``side`` (other than ``exclude``) may still fill: those
-    working at the venue and, with ``include_new``, those stored and not yet sent."""
+    """What reduce-only market orders on ``side`` (other than ``exclude``) may still fill:
+    those working at the venue and, with ``include_new``, those stored and not yet sent.
+    The resting protective stop and take-profit are contingent and not counted
+    (:func:`quorum.execution.reduce_only.contingent`)."""
     return sum(
         (
             o.remaining
             for o in deps.execution.open_exits(venue, symbol, side, include_new=include_new)
-            if o.client_order_id != exclude
+            if o.client_order_id != exclude and not contingent(o)
         ),
         Decimal(0),
     )

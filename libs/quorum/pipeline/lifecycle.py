@@ -1,5 +1,6 @@
 """Trades follow their orders: pending → open when the entry fills, open → closed when the
-venue position is flat again (or cancelled when the entry ended unfilled).
+venue position is flat again (or cancelled when the entry ended unfilled). A trade whose
+entry and protective stop both filled between two passes opens and closes in one.
 
 Each transition is one transaction: the trade row (compare-and-set on its version), the
 rules-state update it implies (``on_fill`` counts the trade; ``on_trade_closed`` books the
@@ -35,25 +36,46 @@ def sync_trades(deps: PipelineDeps, marks: dict[str, Decimal]) -> dict[str, int]
     positions = {(p.venue, p.symbol): p for p in deps.execution.positions()}
     for trade in live:
         position = positions.get((trade.venue, trade.symbol))
-        step = _step(deps, trade, position)
-        if step is None:
+        if _advance(deps, trade, position, marks, counts) != "opened":
             continue
-
-        def work(
-            session: Session,
-            state: RulesState,
-            version: int,
-            kind: str = step,
-            item: Trade = trade,
-        ) -> None:
-            _apply(deps, session, state, version, item, kind, marks)
-
-        try:
-            with_rules(deps, work)
-        except _Stale:
-            continue
-        counts[step] += 1
+        # an entry whose protective stop already closed the position (both filled between
+        # two passes) opens and closes in one pass
+        opened = _current(deps, trade.trade_id)
+        if opened is not None:
+            _advance(deps, opened, position, marks, counts)
     return counts
+
+
+def _advance(
+    deps: PipelineDeps,
+    trade: Trade,
+    position: NetPosition | None,
+    marks: dict[str, Decimal],
+    counts: dict[str, int],
+) -> str | None:
+    """Apply the trade's next step (None: none, or another worker moved it first)."""
+    step = _step(deps, trade, position)
+    if step is None:
+        return None
+
+    def work(session: Session, state: RulesState, version: int) -> None:
+        _apply(deps, session, state, version, trade, step, marks)
+
+    try:
+        with_rules(deps, work)
+    except _Stale:
+        return None
+    counts[step] += 1
+    return step
+
+
+def _current(deps: PipelineDeps, trade_id: str) -> Trade | None:
+    """The trade as stored now, while it is pending or open."""
+    with deps.engine.connect() as conn:
+        for stored in trades(conn, states=["pending", "open"], run_id=deps.run_id):
+            if stored.trade_id == trade_id:
+                return stored
+    return None
 
 
 class _Stale(QuorumError):
@@ -63,7 +85,7 @@ class _Stale(QuorumError):
 def _step(deps: PipelineDeps, trade: Trade, position: NetPosition | None) -> str | None:
     order = deps.execution.order(trade.trade_id)
     if trade.state == "pending":
-        if order.filled_quantity > 0 and position is not None and position.quantity != 0:
+        if order.filled_quantity > 0:
             return "opened"
         if order.state in _DEAD and order.filled_quantity == 0:
             return "cancelled"

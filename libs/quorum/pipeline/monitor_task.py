@@ -1,18 +1,24 @@
 """The ``monitor`` task body (``execute`` and ``reconcile`` are in :mod:`.execute_task`).
 
-``monitor`` brings the venue's prices up to now, advances trades from their orders, then
-runs ``quorum.risk.monitor`` over the open positions with the latest closed base bar of
-each symbol (a bar that opened before the entry is used as a quote at its close only, so
-an entry is never stopped by a range it did not live through; the entry's time is its
-fill's market time when ``deps.fill_time`` knows it, so an entry filled at a bar's open
-lives through that whole bar, else when the fill was recorded). Its actions are applied:
-stop moves (checked by ``evaluate_exit`` never to loosen) update the trade, closes and
+``monitor`` brings the venue's prices up to now, refreshes the working protective orders
+(a stop that filled at the venue while no worker ran is recorded first), advances trades
+from their orders, cancels what is left of the protective orders of trades that ended
+(emulated OCO), brings every open trade's resting stop and take-profit up to date
+(:mod:`quorum.pipeline.protection`), then runs ``quorum.risk.monitor`` over the open
+positions with the latest closed base bar of each symbol (a bar that opened before the
+entry is used as a quote at its close only, so an entry is never stopped by a range it
+did not live through; the entry's time is its fill's market time when ``deps.fill_time``
+knows it, so an entry filled at a bar's open lives through that whole bar, else when the
+fill was recorded). The risk monitor is told whether a stop works at the venue (and
+since when none has: ``account.unprotected_position``) and the base timeframe's ATR (the
+trailing stop's unit). Its actions are applied: stop moves (checked by ``evaluate_exit``
+never to loosen) update the trade and cancel-replace the stop at the venue, closes and
 reductions become risk-reducing exit intents (``evaluate_exit`` → ``store_intent`` →
 ``execute`` submitted), SAFE_MODE trips and lockouts are applied to the rules state, and
 every action is journaled. Exit client ids derive from the trade and the exit's cause
 (leg, rule, generation; :mod:`quorum.pipeline.exits`), never the monitor time, so a pass
 that finds the same exit condition again stores nothing new; an exit is sized to what the
-other working exits of the position leave, and none is stored when they cover it.
+other working market exits of the position leave, and none is stored when they cover it.
 """
 
 from __future__ import annotations
@@ -39,13 +45,20 @@ from quorum.domain import (
     Quote,
 )
 from quorum.errors import QuorumError
+from quorum.pipeline import protection
 from quorum.pipeline.accounting import commit_rules, equity, positions_now, with_rules
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.exits import exit_intent
 from quorum.pipeline.lifecycle import sync_trades
 from quorum.pipeline.observe import publish_trading
 from quorum.pipeline.persistence import Trade, put_trade, trades
-from quorum.pipeline.prices import latest_bar
+from quorum.pipeline.prices import base_atr, latest_bar
+from quorum.pipeline.protection import (
+    protection_state,
+    protective_stop,
+    target_price,
+    working_stop,
+)
 from quorum.risk import (
     AccountSnapshot,
     Action,
@@ -86,13 +99,18 @@ def monitor(deps: PipelineDeps) -> JSON:
             deps.quotes.sync(symbol, now)
     bars = _bars(deps, symbols, now)
     marks = {s: b.close for s, b in bars.items()}
+    with deps.engine.connect() as conn:
+        live = trades(conn, states=["pending", "open"], run_id=deps.run_id)
+    for trade in live:
+        protection.refresh(deps, trade)
     lifecycle = sync_trades(deps, marks)
     with deps.engine.connect() as conn:
         open_trades = trades(conn, states=["open"], run_id=deps.run_id)
+    events: list[dict[str, Any]] = []
+    guards = _release(deps, live, open_trades)
     positions = {p.symbol: p for p in positions_now(deps)}
     watched: list[tuple[Trade, MonitoredPosition]] = []
     quotes: dict[str, Bar | Quote] = {}
-    events: list[dict[str, Any]] = []
     for trade in open_trades:
         held = positions.get(trade.symbol)
         if held is None or held.average_entry is None:
@@ -101,7 +119,10 @@ def monitor(deps: PipelineDeps) -> JSON:
             entered = _entered(deps, trade)
             trade = _with_best(deps, trade, bars.get(trade.symbol), entered)
             trade, rederived = _protect(deps, trade, held.average_entry)
-            watched.append((trade, _monitored(deps, trade, held.quantity, held.average_entry)))
+            guards.extend(protection.ensure(deps, trade))
+            atr = base_atr(deps.market, trade.symbol, deps.settings.base_timeframe, now)
+            monitored = _monitored(deps, trade, held.quantity, held.average_entry, entered, atr)
+            watched.append((trade, monitored))
         except Exception as exc:  # one position's failure must not leave the others unwatched
             log.exception("monitor: position %s in %s not monitored", trade.trade_id, trade.symbol)
             events.append(_failure(trade, exc))
@@ -130,7 +151,8 @@ def monitor(deps: PipelineDeps) -> JSON:
         return actions
 
     actions = with_rules(deps, work)
-    done = events + _act(deps, actions, {t.trade_id: (t, mp) for t, mp in watched}, now, events)
+    watching = {t.trade_id: (t, mp) for t, mp in watched}
+    done = events + _act(deps, actions, watching, now, [*events, *guards])
     if deps.publish_gauges:
         publish_trading(deps)
     return {
@@ -139,7 +161,21 @@ def monitor(deps: PipelineDeps) -> JSON:
         "open_positions": len(watched),
         "trades": lifecycle,
         "actions": done,
+        "protection": guards,
     }
+
+
+def _release(
+    deps: PipelineDeps, live: list[Trade], still_open: list[Trade]
+) -> list[dict[str, Any]]:
+    """Cancel what is left of the protective orders of the trades that just ended (the
+    other leg of a filled stop or target: emulated OCO)."""
+    open_ids = {t.trade_id for t in still_open}
+    events: list[dict[str, Any]] = []
+    for trade in live:
+        if trade.trade_id not in open_ids:
+            events.extend(protection.release(deps, trade))
+    return events
 
 
 def _quote(bar: Bar) -> Quote:
@@ -168,37 +204,6 @@ def _with_best(deps: PipelineDeps, trade: Trade, bar: Bar | None, entered: datet
         if put_trade(session, trade, after):
             return replace(after, version=trade.version + 1)
     return trade
-
-
-def _protective(trade: Trade, entry: Decimal) -> Decimal:
-    """The position's stop of record, inside the risk gate's stop band around the fill.
-
-    The gate approved the planned stop against the signal's close; the fill may differ
-    (a gap at the next open). The initial stop stands while its distance from the fill is
-    within ``[MIN_STOP_FRACTION, MAX_STOP_FRACTION]``. A fill that gapped away from the stop
-    so it is farther than the band allows gets the band's edge (a tighter stop: the risk
-    budget was sized for the planned distance). A fill at or through the stop, or closer
-    than the band's inner edge, gets the tightest valid stop, which the next bar that
-    touches it closes."""
-    long = trade.direction == Direction.LONG.value
-    distance = (
-        (entry - trade.initial_stop) / entry if long else (trade.initial_stop - entry) / entry
-    )
-    if distance > MAX_STOP_FRACTION:
-        return entry * (1 - MAX_STOP_FRACTION) if long else entry * (1 + MAX_STOP_FRACTION)
-    if distance < MIN_STOP_FRACTION:
-        return entry * (1 - MIN_STOP_FRACTION) if long else entry * (1 + MIN_STOP_FRACTION)
-    return trade.initial_stop
-
-
-def working_stop(trade: Trade, entry: Decimal) -> Decimal:
-    """The stop the monitor enforces for ``trade`` filled at ``entry``: its working stop,
-    tightened to :func:`_protective` when the fill left it outside the band — never
-    loosened (a fill within the band's inner edge of the stop keeps the stop; the next bar
-    touching it closes the position)."""
-    stop = _protective(trade, entry)
-    long = trade.direction == Direction.LONG.value
-    return stop if (trade.stop < stop if long else trade.stop > stop) else trade.stop
 
 
 def _protect(
@@ -239,18 +244,16 @@ def _failure(trade: Trade, exc: Exception) -> dict[str, Any]:
     }
 
 
-def _target(trade: Trade, entry: Decimal) -> Decimal | None:
-    target = trade.take_profit
-    long = trade.direction == Direction.LONG.value
-    if target is None or ((target > entry) if long else (target < entry)):
-        return target
-    return None
-
-
 def _monitored(
-    deps: PipelineDeps, trade: Trade, quantity: Decimal, entry: Decimal
+    deps: PipelineDeps,
+    trade: Trade,
+    quantity: Decimal,
+    entry: Decimal,
+    entered: datetime,
+    atr: Decimal | None,
 ) -> MonitoredPosition:
-    stop = _protective(trade, entry)
+    stop = protective_stop(trade, entry)
+    guard = protection_state(deps, trade, entered)
     position = Position(
         position_id=trade.trade_id,
         run_id=deps.run_id,
@@ -260,7 +263,7 @@ def _monitored(
         quantity=abs(quantity),
         average_entry=entry,
         stop_loss=stop,
-        take_profit=_target(trade, entry),
+        take_profit=target_price(trade, entry),
         opened_at=trade.opened_at,
     )
     return MonitoredPosition(
@@ -268,7 +271,9 @@ def _monitored(
         current_stop=trade.stop,
         initial_stop=stop,
         best_price=trade.best_price,
-        stop_order_active=True,
+        atr=atr,
+        stop_order_active=guard.active,
+        unprotected_since=guard.unprotected_since,
     )
 
 
@@ -330,9 +335,18 @@ def _order_action(
         decision = evaluate_exit(intent, position, now, current_stop=trade.stop)
         if not decision.approved:
             return {"applied": False, "decision": decision.reason}
+        after = replace(trade, stop=action.new_stop)
         with session_scope(deps.engine) as session:
-            moved = put_trade(session, trade, replace(trade, stop=action.new_stop))
-        return {"applied": moved, "old_stop": str(trade.stop), "new_stop": str(action.new_stop)}
+            moved = put_trade(session, trade, after)
+        record: dict[str, Any] = {
+            "applied": moved,
+            "old_stop": str(trade.stop),
+            "new_stop": str(action.new_stop),
+        }
+        if moved:  # the stop at the venue follows: cancel-replace (protection.ensure)
+            after = replace(after, version=trade.version + 1)
+            record["orders"] = protection.ensure(deps, after)
+        return record
     leg = OrderLeg.EXIT
     if isinstance(action, ClosePosition) and action.rule == Rule.STOP_LOSS_HIT:
         leg = OrderLeg.STOP_LOSS

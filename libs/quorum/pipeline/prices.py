@@ -1,10 +1,14 @@
-"""Prices the tasks act on: the latest closed bar from the market data source, and the
-paper venue's feed of those bars (the venue fills resting orders against what it is fed)."""
+"""Prices the tasks act on: the latest closed bar from the market data source, the base
+timeframe's ATR (the trailing stop's unit), and the paper venue's feed of those bars (the
+venue fills resting orders against what it is fed)."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
+from decimal import Decimal
 
+from quorum.analysis import IndicatorParams, compute_indicators
 from quorum.domain import Bar, Timeframe
 from quorum.execution import PaperVenue
 from quorum.ports import MarketData
@@ -16,6 +20,22 @@ def latest_bar(market: MarketData, symbol: str, base: Timeframe, as_of: datetime
     frame = market.fetch_bars(symbol, base, end - base.delta * 4, end)
     bars = frame.closed_at(as_of).tail(1).bars()
     return bars[-1] if bars else None
+
+
+ATR_LENGTH = 14
+ATR_BARS = 4 * ATR_LENGTH
+"""Base bars loaded for the ATR (its warm-up included)."""
+_ATR = IndicatorParams(atr_length=ATR_LENGTH)
+
+
+def base_atr(market: MarketData, symbol: str, base: Timeframe, as_of: datetime) -> Decimal | None:
+    """The ATR(14) of the base bars closed at ``as_of`` (None: too few bars, or flat)."""
+    end = base.floor(as_of)
+    closed = market.fetch_bars(symbol, base, end - base.delta * ATR_BARS, end).closed_at(as_of)
+    if len(closed.df) <= ATR_LENGTH:
+        return None
+    value = float(compute_indicators(closed.df, _ATR)["atr"].iloc[-1])
+    return Decimal(repr(value)) if math.isfinite(value) and value > 0 else None
 
 
 class PaperBarFeed:

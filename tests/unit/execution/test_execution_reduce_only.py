@@ -11,9 +11,10 @@ import pytest
 from tests.unit.execution.execution_kit import SYMBOL, T0, Env, intent_at, make_env
 
 from quorum.clock import ReplayClock
-from quorum.domain import JournalKind, OrderLeg, OrderState, OrderType, Side
-from quorum.execution import OrderRejected, PaperSettings, PaperVenue
+from quorum.domain import JournalKind, OrderIntent, OrderLeg, OrderState, OrderType, Side
+from quorum.execution import ExecOrder, NetPosition, OrderRejected, PaperSettings, PaperVenue
 from quorum.execution.paper import ReplayVenue, StoredPaperVenue
+from quorum.execution.reduce_only import ZERO, check_reduce_only
 from quorum.ports import OrderRequest
 from quorum.store import create_engine_for, migrate
 from quorum.testing import make_bar
@@ -25,16 +26,14 @@ def _long(env: Env, quantity: str = "0.5") -> None:
 
 
 def _exit(env: Env, i: int, quantity: str, **overrides: object) -> str:
-    order = env.stored(
-        **intent_at(
-            i,
-            side=Side.SELL,
-            leg=OrderLeg.EXIT,
-            reduce_only=True,
-            quantity=Decimal(quantity),
-            **overrides,
-        )
-    )
+    fields: dict[str, object] = {
+        "side": Side.SELL,
+        "leg": OrderLeg.EXIT,
+        "reduce_only": True,
+        "quantity": Decimal(quantity),
+        **overrides,
+    }
+    order = env.stored(**intent_at(i, **fields))
     return order.client_order_id
 
 
@@ -78,21 +77,69 @@ def test_a_second_exit_after_the_first_filled_is_refused_unsent_and_journaled(
     assert check["position"] == {"venue": "paper", "symbol": SYMBOL, "quantity": "0"}
 
 
-def test_an_exit_is_clipped_to_what_the_working_exits_leave_and_refused_when_they_cover_it(
-    tmp_path: Path,
-) -> None:
+def _working(i: int, quantity: str, state: OrderState, **overrides: object) -> ExecOrder:
+    fields: dict[str, object] = {
+        "run_id": "r",
+        "strategy": "s",
+        "symbol": SYMBOL,
+        "side": Side.SELL,
+        "leg": OrderLeg.EXIT,
+        "order_type": OrderType.MARKET,
+        "reduce_only": True,
+        "quantity": Decimal(quantity),
+        **overrides,
+    }
+    intent = OrderIntent(**intent_at(i, **fields))
+    return ExecOrder.from_intent(intent, "paper", T0).evolve(state=state)
+
+
+def test_an_exit_is_clipped_to_what_the_working_exits_leave_and_refused_when_they_cover_it() -> (
+    None
+):
+    position = NetPosition(
+        venue="paper",
+        symbol=SYMBOL,
+        quantity=Decimal("0.5"),
+        average_entry=Decimal(100),
+        realized_pnl=ZERO,
+        fees=ZERO,
+        opened_at=T0,
+    )
+    exit_order = _working(1, "0.5", OrderState.NEW)
+    market = _working(2, "0.2", OrderState.ACKNOWLEDGED)
+    stop = _working(
+        3,
+        "0.5",
+        OrderState.ACKNOWLEDGED,
+        leg=OrderLeg.STOP_LOSS,
+        order_type=OrderType.STOP,
+        stop_price=Decimal(95),
+    )
+    clipped = check_reduce_only(exit_order, position, [market, stop])
+    assert (clipped.outcome, clipped.allowed) == ("clipped", Decimal("0.3"))
+    assert [w["client_order_id"] for w in clipped.detail["working_exits"]] == [
+        market.client_order_id
+    ]  # the resting stop is contingent: it reserves nothing
+    covered = _working(4, "0.5", OrderState.PARTIALLY_FILLED)
+    assert check_reduce_only(exit_order, position, [covered, stop]).outcome == "refused"
+
+
+def test_a_resting_protective_order_does_not_hold_back_a_market_exit(tmp_path: Path) -> None:
+    """The take-profit resting at the venue is contingent (emulated OCO): a market exit of
+    the whole position is sent whole, and the target, finding no position, never fills."""
     env = make_env(tmp_path)
     _long(env)
-    resting = _exit(env, 1, "0.2", order_type=OrderType.LIMIT, price=Decimal(110))
+    resting = _exit(
+        env, 1, "0.5", leg=OrderLeg.TAKE_PROFIT, order_type=OrderType.LIMIT, price=Decimal(110)
+    )
     assert env.service.execute(resting).state is OrderState.ACKNOWLEDGED
     market = env.service.execute(_exit(env, 2, "0.5"))
     assert market.state is OrderState.FILLED
-    assert market.quantity == Decimal("0.3")
-    assert _ours(env) == Decimal("0.2")
-    assert _venue(env) == Decimal("0.2")
-    check = _checks(env)[-1]
-    assert check["outcome"] == "clipped"
-    assert [w["client_order_id"] for w in check["working_exits"]] == [resting]  # type: ignore[index,union-attr]
+    assert market.quantity == Decimal("0.5")
+    assert _checks(env)[-1]["outcome"] == "passed"
+    assert _ours(env) == _venue(env) == Decimal(0)
+    env.venue.on_bar(SYMBOL, Decimal(100), Decimal(120), Decimal(99), Decimal(115))
+    assert _venue(env) == Decimal(0)  # never flipped by the target
     covered = env.service.execute(_exit(env, 3, "0.1"))
     assert covered.state is OrderState.CANCELLED
     assert _checks(env)[-1]["outcome"] == "refused"

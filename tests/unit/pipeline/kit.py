@@ -147,6 +147,16 @@ def scripted_kit(**kit_args: Any) -> Iterator[tuple[Kit, ScriptedMarket]]:
 def open_position(kit: Kit, quantity: str = "0.5", *, execute: bool = True) -> str:
     """Store an approved entry (as analyze would) and execute it directly — or, with
     ``execute=False``, queue its ``execute`` task — returning its id."""
+    cid = store_entry(kit, quantity)
+    if execute:
+        kit.tasks.execute(cid)
+    else:
+        kit.dispatcher.submit("execute", {"client_order_id": cid}, key=cid)
+    return cid
+
+
+def store_entry(kit: Kit, quantity: str = "0.5") -> str:
+    """Store an approved long market entry (as analyze would); returns its client id."""
     deps = kit.tasks.deps
     deps.quotes.sync("BTC/USDT", kit.clock.now())  # type: ignore[union-attr]
     intent = OrderIntent(
@@ -167,12 +177,7 @@ def open_position(kit: Kit, quantity: str = "0.5", *, execute: bool = True) -> s
     )
     with session_scope(deps.engine) as session:
         assert deps.execution.store_intent(session, intent, decision).status == "stored"
-    cid = intent.client_order_id
-    if execute:
-        kit.tasks.execute(cid)
-    else:
-        kit.dispatcher.submit("execute", {"client_order_id": cid}, key=cid)
-    return cid
+    return intent.client_order_id
 
 
 def open_trade(
@@ -183,10 +188,11 @@ def open_trade(
     *,
     execute: bool = True,
 ) -> str:
-    """A long entry (executed now, or queued with ``execute=False``) and its pending trade
-    row (as ``commit_decision`` leaves it); the ``monitor`` after the entry filled opens the
-    trade. Returns the trade id."""
-    cid = open_position(kit, quantity, execute=execute)
+    """A long entry and its pending trade row (as ``commit_decision`` leaves them), then
+    the entry executed now — with the protective orders its fill places, as the workers
+    would run them — or queued with ``execute=False``; the ``monitor`` after the entry
+    filled opens the trade. Returns the trade id."""
+    cid = store_entry(kit, quantity)
     deps = kit.tasks.deps
     trade = Trade(
         trade_id=cid,
@@ -210,6 +216,9 @@ def open_trade(
     )
     with session_scope(deps.engine) as session:
         assert insert_trade(session, trade)
+    kit.dispatcher.submit("execute", {"client_order_id": cid}, key=cid)
+    if execute:
+        drain(kit)
     return cid
 
 

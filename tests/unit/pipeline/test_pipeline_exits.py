@@ -3,6 +3,10 @@
 The execute queue may be slower than one monitor pass (Celery under load, a venue outage):
 every pass that still sees the stop condition must find the exit it already stored, not
 store another one.
+
+These drive the monitor's own (market) exits — the fallback where no protective order rests
+at the venue — so they run with ``pipeline.protective_orders`` off; the venue-resting stop
+is driven by ``test_pipeline_protection.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from tests.unit.pipeline.kit import drain, next_bar, open_trade, scripted_kit
 from quorum.domain import OrderLeg, OrderState
 from quorum.pipeline.persistence import trades
 
+SOFT_STOP = {"protective_orders": False}
+
 
 def _exits(kit: object) -> list[object]:
     deps = kit.tasks.deps  # type: ignore[attr-defined]
@@ -26,7 +32,7 @@ def test_two_monitor_passes_before_execute_store_one_exit_and_leave_the_position
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    with scripted_kit() as (kit, market):
+    with scripted_kit(pipeline=SOFT_STOP) as (kit, market):
         trade_id = open_trade(kit, "0.5", stop="95")
         next_bar(kit, market, 100, 100, 94, 94.5)  # the stop is touched
         first = kit.tasks.monitor()
@@ -55,7 +61,7 @@ def test_an_exit_that_died_is_followed_by_the_next_generation_of_that_exit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    with scripted_kit() as (kit, market):
+    with scripted_kit(pipeline=SOFT_STOP) as (kit, market):
         open_trade(kit, "0.5", stop="95")
         next_bar(kit, market, 100, 100, 94, 94.5)
         first = kit.tasks.monitor()["actions"][0]["client_order_id"]
@@ -75,7 +81,7 @@ def test_the_kill_switch_flattens_now_and_the_exit_still_queued_is_refused_at_it
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    with scripted_kit() as (kit, market):
+    with scripted_kit(pipeline=SOFT_STOP) as (kit, market):
         open_trade(kit, "0.5", stop="95")
         next_bar(kit, market, 100, 100, 94, 94.5)
         queued = kit.tasks.monitor()["actions"][0]["client_order_id"]

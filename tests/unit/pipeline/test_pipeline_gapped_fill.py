@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from tests.unit.pipeline.kit import next_bar, open_trade, scripted_kit
 
 from quorum.domain import MAX_STOP_FRACTION, MIN_STOP_FRACTION
-from quorum.pipeline import monitor_task
+from quorum.pipeline import monitor_task, protection
 from quorum.pipeline.persistence import Trade, trades
 
 
@@ -68,8 +68,10 @@ def test_every_gapped_open_gives_a_valid_protective_stop_within_the_band(
     fill = close * (1 + gap)
     trade = _trade(direction, stop)
     working = monitor_task.working_stop(trade, fill)
-    deps: Any = SimpleNamespace(run_id="r")
-    watched = monitor_task._monitored(deps, replace(trade, stop=working), Decimal("0.5"), fill)
+    deps: Any = SimpleNamespace(run_id="r", settings=SimpleNamespace(protective_orders=False))
+    watched = monitor_task._monitored(
+        deps, replace(trade, stop=working), Decimal("0.5"), fill, trade.opened_at, None
+    )
     nominal = watched.position.stop_loss
     distance = (fill - nominal) / fill if long else (nominal - fill) / fill
     assert (
@@ -100,9 +102,13 @@ def test_a_fill_gapped_beyond_the_band_is_protected_journaled_and_monitored(
         assert trade.stop == Decimal(100) * (1 - MAX_STOP_FRACTION)
         again = kit.tasks.monitor()
         assert not [a for a in again["actions"] if a["rule"] == "monitor.stop_rederived"]
+        (stop,) = protection.generations(kit.tasks.deps, trade, protection.STOP)
+        assert stop.stop_price == trade.stop  # the re-derived stop rests at the venue
         next_bar(kit, market, 100, 100, 89, 89.5)  # the re-derived stop is enforced
         closed = kit.tasks.monitor()
-        assert [a["rule"] for a in closed["actions"]] == ["monitor.stop_loss"]
+        assert closed["trades"]["closed"] == 1
+        filled = kit.tasks.deps.execution.order(stop.client_order_id)
+        assert filled.average_price == trade.stop  # filled at the venue, at the stop
 
 
 def test_one_positions_failure_does_not_stop_the_monitor(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from tests.unit.pipeline.kit import Kit, make_kit
+from tests.unit.pipeline.kit import Kit, drain, make_kit
 
 from quorum.domain import OrderIntent, OrderLeg, OrderType, RiskDecision, Side, Verdict, format_time
 from quorum.pipeline import analyze_task
@@ -283,6 +283,7 @@ def _hold_through_session_end(close_at_session_end: bool) -> list[dict[str, Any]
         entry = kit.tasks.analyze(SYMBOL, _as_of(kit), "15m")
         assert entry["status"] == "approved", entry
         assert kit.tasks.execute(entry["client_order_id"])["status"] == "filled"
+        drain(kit)  # the workers send the protective stop the fill placed
         assert kit.tasks.monitor()["trades"]["opened"] == 1
         kit.clock.set(kit.clock.now() + timedelta(minutes=15))
         actions: list[dict[str, Any]] = kit.tasks.monitor()["actions"]

@@ -58,6 +58,10 @@ class PipelineSettings(BaseModel):
     (relative to the close); the paper venue's own slippage is the floor in paper mode."""
     refresh_min_trades: int = Field(default=5, ge=1)
     """Closed trades needed before calibration is fitted on them (prior before)."""
+    protective_orders: bool = True
+    """After every entry fill a reduce-only stop (and the take-profit, emulated OCO) rests
+    at the venue (:mod:`quorum.pipeline.protection`). False: the monitor's soft stop on
+    closed bars is the only stop (a venue without stop orders)."""
 
     @field_validator("symbols")
     @classmethod

@@ -4,12 +4,11 @@ injection, an HTTP server and its clients."""
 from quorum.execution.paper.faults import AMBIGUOUS_KINDS, Faults, FaultSettings, StoredFaults
 from quorum.execution.paper.inprocess import InProcessPaperBroker
 from quorum.execution.paper.matching import PaperSettings, PaperVenue, VenueStats
-from quorum.execution.paper.replay import ExitLevels, FillNote, ReplayVenue, touched
+from quorum.execution.paper.replay import FillNote, ReplayVenue
 from quorum.execution.paper.stored import PaperClockBehind, StoredPaperVenue
 
 __all__ = [
     "AMBIGUOUS_KINDS",
-    "ExitLevels",
     "FaultSettings",
     "Faults",
     "FillNote",
@@ -21,5 +20,4 @@ __all__ = [
     "StoredFaults",
     "StoredPaperVenue",
     "VenueStats",
-    "touched",
 ]

@@ -11,8 +11,11 @@ A submit arriving more than ``recv_window_s`` after its ``sent_at`` is refused (
 Fills: market orders take the quote (ask for buys, bid for sells) plus ``slippage``; a
 marketable limit takes the quote too (taker), a resting limit fills at its price when the
 market trades through it (maker); a stop triggers on ``last`` (or a bar's range) and then
-fills as a market order. ``partial_fill_ratio`` < 1 fills that fraction of the remainder
-per match. Fees are in the quote currency.
+fills as a market order (a bar that opens through the stop fills it at the open: a gap is
+never filled at the better stop price). Against a bar, stop orders are matched before the
+others, so a bar that touches both a position's stop and its take-profit fills the stop
+(pessimistic; the other leg then finds no position and expires). ``partial_fill_ratio``
+< 1 fills that fraction of the remainder per match. Fees are in the quote currency.
 
 Reduce-only orders never increase or flip the position (the venue keeps one net position
 per symbol): one submitted against a flat position, or a position on its own side, is
@@ -108,7 +111,7 @@ class PaperVenue:
                 self._last_bar[symbol] = ts
             quote = Quote(close, close, close)
             self._quotes[symbol] = quote
-            for order in self._open(symbol):
+            for order in self._bar_order(symbol):
                 self._match(order, Quote(open_, open_, open_), low, high)
             return True
 
@@ -116,6 +119,13 @@ class PaperVenue:
         """The current best bid / ask / last of ``symbol`` (None before the first)."""
         with self._lock:
             return self._quotes.get(symbol)
+
+    def _bar_order(self, symbol: str) -> list[PaperOrder]:
+        """The open orders in the order a bar matches them: stop orders first (a bar's
+        range does not tell whether its high or its low came first, so when one bar touches
+        a position's protective stop and its take-profit the stop is taken: pessimistic),
+        then the rest in arrival order."""
+        return sorted(self._open(symbol), key=lambda o: (o.order_type is not OrderType.STOP, o.seq))
 
     def last_bar(self, symbol: str) -> datetime | None:
         """The open time of the last bar applied for ``symbol`` (bars fed with ``ts``)."""

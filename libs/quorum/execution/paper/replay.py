@@ -9,18 +9,19 @@ replay fill rules:
 - **Next-bar fills.** A market order is accepted when it is sent (at a bar close) and rests;
   it fills at the *open of the next bar* fed to the venue, plus slippage against the
   order, plus the taker fee. Nothing fills at the close the decision was taken on.
-- **Stops and targets intrabar, from the entry bar on.** Every bar from the one whose open
-  filled the entry (that bar's whole range: the position lived through it) is checked
-  against the stop and target from its high / low: the pipeline monitor sees the entry's
-  market time through :meth:`ReplayVenue.fill_time` (``PipelineDeps.fill_time``), and the
-  replay loop advances trades from their fills before the bar's decisions. A reduce-only
-  market exit sent for a position whose protective stop (or take-profit) the last fed bar
-  touched is filled at that level and stamped with that bar: a long's stop at
-  ``min(stop, open)`` (a gap through the stop fills at the open), its target at
-  ``max(target, open)``; mirrored for a short. Stops pay slippage and the taker fee,
-  targets fill as resting limits (maker fee, no slippage).
+- **Protective orders rest at the venue.** The position's stop and take-profit are real
+  resting orders (a reduce-only stop and a reduce-only limit, placed by
+  :mod:`quorum.pipeline.protection` after the entry fill). Every bar fed matches them
+  intrabar from its high / low: a long's stop fills at ``min(stop, open)`` (a gap through
+  the stop fills at the open) plus slippage and the taker fee; its target at ``target``
+  (maker fee, no slippage), or at the open when the bar opens beyond it. Mirrored for a
+  short.
+- **Bracket on the entry bar.** An order sent at a close rests until the next bar — except
+  a protective (reduce-only stop or limit) order sent while the position was opened at
+  the open of the last bar fed: a real bracket rests from the entry fill on, so it is
+  matched against that bar's whole range at once (the position lived through it).
 - **Pessimistic rule.** When one bar touches both the stop and the target, the stop is
-  taken (the worse outcome; the risk monitor applies the same rule when it decides).
+  taken (stop orders match first; the target then finds no position and expires).
 - **End of run.** :meth:`settle_at_close` fills what still rests at the last close.
 - **Reduce-only** as in :class:`~quorum.execution.PaperVenue`: refused (``-2022``) against a
   flat or same-side position; a resting exit fills at most the position it finds when it
@@ -29,32 +30,24 @@ replay fill rules:
 
 Every fill is stamped with the venue clock (the replay time it became known, so the
 execution service's trade queries stay ordered) and its *market* time is kept in
-:attr:`fill_notes` (bar open for next-bar fills, bar open of the touching bar for stops
-and targets, the last close at the end) for the report.
+:attr:`fill_notes` (the open of the bar it filled in, the last close at the end) and its
+rule (``next_open`` for market orders, ``stop``, ``target`` for a reduce-only limit,
+``limit``, ``last_close``) for the report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from quorum.clock import Clock
-from quorum.domain import Bar, Direction, Liquidity, OrderType, Side
+from quorum.domain import Bar, Liquidity, OrderType, Side
 from quorum.execution.paper.matching import PaperSettings, PaperVenue
+from quorum.execution.paper.model import Book, PaperOrder, Quote
 from quorum.ports import BrokerOrder, OrderRequest
 
 ZERO = Decimal(0)
-
-
-@dataclass(frozen=True, slots=True)
-class ExitLevels:
-    """The protective levels of the open position in one symbol."""
-
-    direction: Direction
-    stop: Decimal
-    target: Decimal | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,38 +60,20 @@ class FillNote:
     slippage: Decimal
 
 
-def touched(levels: ExitLevels, bar: Bar) -> tuple[str, Decimal] | None:
-    """``(rule, price)`` when ``bar`` touched the stop or the target; the stop wins a tie."""
-    long = levels.direction is Direction.LONG
-    stop, target = levels.stop, levels.target
-    if (bar.low <= stop) if long else (bar.high >= stop):
-        return "stop", (min(stop, bar.open) if long else max(stop, bar.open))
-    if target is not None and ((bar.high >= target) if long else (bar.low <= target)):
-        return "target", (max(target, bar.open) if long else min(target, bar.open))
-    return None
-
-
 class ReplayVenue(PaperVenue):
-    """A paper venue with next-bar fills and intrabar stops / targets (see module doc)."""
+    """A paper venue with next-bar fills and resting protective orders (see module doc)."""
 
-    def __init__(
-        self,
-        clock: Clock,
-        settings: PaperSettings,
-        levels: Callable[[str], ExitLevels | None] | None = None,
-    ) -> None:
+    def __init__(self, clock: Clock, settings: PaperSettings) -> None:
         super().__init__(clock, settings)
-        self._levels = levels
         self._deferring = False
         self._bar: dict[str, Bar] = {}
+        self._opened_in: dict[str, datetime] = {}
+        """Symbol → open time of the bar whose fill last opened its position from flat."""
         self._market_time: datetime | None = None
-        self._rule = "next_open"
+        self._rule: str | None = None
         self.fill_notes: dict[str, FillNote] = {}
         """Venue trade id → market time, fill rule and slippage paid."""
         self._first_fill: dict[str, datetime] = {}
-
-    def set_levels(self, levels: Callable[[str], ExitLevels | None]) -> None:
-        self._levels = levels
 
     def last_fed_bar(self, symbol: str) -> Bar | None:
         return self._bar.get(symbol)
@@ -113,7 +88,7 @@ class ReplayVenue(PaperVenue):
         """Match resting orders against ``bar`` (market orders at its open)."""
         with self._lock:
             self._bar[bar.symbol] = bar
-            self._market_time, self._rule = bar.ts, "next_open"
+            self._market_time = bar.ts
             try:
                 self.on_bar(bar.symbol, bar.open, bar.high, bar.low, bar.close)
             finally:
@@ -126,32 +101,22 @@ class ReplayVenue(PaperVenue):
                 order = super().submit(request)
             finally:
                 self._deferring = False
-            if request.order_type is OrderType.MARKET and request.reduce_only:
-                self._trigger(request)
+            bar = self._bar.get(request.symbol)
+            protective = request.reduce_only and request.order_type is not OrderType.MARKET
+            if protective and bar is not None and self._opened_in.get(bar.symbol) == bar.ts:
+                self._bracket(request.client_order_id, bar)
                 order = self.fetch_by_client_id(request.client_order_id)
             return order
 
-    def _trigger(self, request: OrderRequest) -> None:
-        bar = self._bar.get(request.symbol)
-        levels = None if self._levels is None else self._levels(request.symbol)
-        if bar is None or levels is None:
-            return
-        hit = touched(levels, bar)
-        if hit is None:
-            return
-        rule, level = hit
-        venue_id = self._open_by_client.get(request.client_order_id)
+    def _bracket(self, client_order_id: str, bar: Bar) -> None:
+        """Match a protective order against the bar its position was opened in."""
+        venue_id = self._open_by_client.get(client_order_id)
         if venue_id is None:
             return
-        order = self._orders[venue_id]
-        self._market_time, self._rule = bar.ts, rule
+        self._market_time = bar.ts
         try:
-            if rule == "stop":
-                slip = self.settings.slippage
-                price = level * (1 + slip) if request.side is Side.BUY else level * (1 - slip)
-                self._fill(order, price, Liquidity.TAKER)
-            else:
-                self._fill(order, level, Liquidity.MAKER)
+            open_ = Quote(bar.open, bar.open, bar.open)
+            super()._match(self._orders[venue_id], open_, bar.low, bar.high)
         finally:
             self._market_time = None
 
@@ -170,17 +135,18 @@ class ReplayVenue(PaperVenue):
                     price = bar.close * (1 + slip) if buy else bar.close * (1 - slip)
                     self._fill(order, price, Liquidity.TAKER)
             finally:
-                self._market_time = None
+                self._market_time, self._rule = None, None
             return len(resting)
 
-    def _match(self, order: object, quote: object, low: Decimal, high: Decimal) -> None:
-        if self._deferring and getattr(order, "order_type", None) is OrderType.MARKET:
+    def _match(self, order: PaperOrder, quote: Quote, low: Decimal, high: Decimal) -> None:
+        if self._deferring:
             return  # rests until the next bar: no fill at the close it was decided on
-        super()._match(order, quote, low, high)  # type: ignore[arg-type]
+        super()._match(order, quote, low, high)
 
-    def _fill(self, order: object, price: Decimal, liquidity: Liquidity) -> None:
+    def _fill(self, order: PaperOrder, price: Decimal, liquidity: Liquidity) -> None:
         before = len(self._trades)
-        super()._fill(order, price, liquidity)  # type: ignore[arg-type]
+        flat = self._books.get(order.symbol, Book()).quantity == 0
+        super()._fill(order, price, liquidity)
         if len(self._trades) == before:
             return
         trade = self._trades[-1]
@@ -190,6 +156,17 @@ class ReplayVenue(PaperVenue):
             base = price / (1 + slip) if trade.side is Side.BUY else price / (1 - slip)
             cost = abs(price - base) * trade.quantity
         when = self._market_time or self._clock.now()
-        self.fill_notes[trade.venue_trade_id] = FillNote(when, self._rule, cost)
+        self.fill_notes[trade.venue_trade_id] = FillNote(when, self._rule or _rule(order), cost)
         if trade.client_order_id is not None:
             self._first_fill.setdefault(trade.client_order_id, when)
+        bar = self._bar.get(order.symbol)
+        if flat and bar is not None and self._market_time == bar.ts:
+            self._opened_in[order.symbol] = bar.ts
+
+
+def _rule(order: PaperOrder) -> str:
+    if order.order_type is OrderType.STOP:
+        return "stop"
+    if order.order_type is OrderType.LIMIT:
+        return "target" if order.reduce_only else "limit"
+    return "next_open"
