@@ -261,9 +261,9 @@ def build_pipeline(
         )
         broker = InProcessPaperBroker(venue)
         quotes = None
-        mode = lambda: PAPER  # noqa: E731
+        mode = lambda: LIVE if options.live else PAPER  # noqa: E731
     brokers: dict[str, Broker] = {PAPER: broker}
-    if options.replay is None:
+    if options.replay is None or options.live:
         live = live_broker(runtime, clock)
         if live is not None:
             brokers[LIVE] = live

@@ -192,6 +192,7 @@ def _run(
         clock=clock,
         settings=settings,
         replay=ReplayCosts(fee=settings.paper_fee, slippage=settings.paper_slippage),
+        live=str(runtime.flags.get("trading.mode")) == "live",
     )
     tasks = build_pipeline(runtime, dispatcher, options, parts=parts)
     venue = parts[0].venue

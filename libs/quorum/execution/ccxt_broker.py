@@ -11,6 +11,9 @@
 - ``options.recvWindow`` is set from ``recv_window_s``: a submit that reaches the venue
   later is refused there, which bounds when a lost request could still create an order.
 - ccxt's rate limiter is on; ``Retry-After`` is read from the last response headers.
+- Requests are signed with the broker's clock when it is not the system clock (a live run
+  replayed over history against a simulator living at the same time): ccxt's ``nonce``
+  (Binance's ``timestamp``) is the clock's milliseconds.
 Errors are translated by :func:`~quorum.ccxt_adapter.errors.translate_order_error`.
 """
 
@@ -24,7 +27,7 @@ from typing import Any, TypeVar
 import ccxt
 
 from quorum.ccxt_adapter.errors import retry_after_seconds, translate_order_error
-from quorum.clock import Clock
+from quorum.clock import Clock, SystemClock
 from quorum.domain import Liquidity, OrderType, Side
 from quorum.errors import BrokerError
 from quorum.execution.errors import OrderRejected, PositionsNotReported
@@ -68,6 +71,13 @@ class CcxtBroker:
             exchange = cls({"enableRateLimit": True, **dict(config or {})})
         exchange.options["recvWindow"] = int(recv_window_s * 1000)
         exchange.options["warnOnFetchOpenOrdersWithoutSymbol"] = False
+        if not isinstance(clock, SystemClock):
+            # a replayed run signs with its own clock (Binance's `timestamp` is ccxt's
+            # nonce); live, ccxt reads the same system time itself
+            exchange.nonce = lambda: (
+                int(clock.now().timestamp() * 1000)
+                - int(exchange.options.get("timeDifference") or 0)
+            )
         self.exchange = exchange
         self._markets_loaded = False
 

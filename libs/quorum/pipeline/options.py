@@ -55,6 +55,10 @@ class PipelineOptions:
     persistent answer cache; ``live``: no cache; None: the LLM settings as they are."""
     memory_checkpoints: bool = False
     """Analysis graph checkpoints in memory (a replay's keys are unique to its run)."""
+    live: bool = False
+    """With ``replay``: entries go to the configured exchange (the live broker, signing with
+    the replay clock) while the bars replay — ``quorum run`` in live mode against a venue
+    living at the replayed time (the Binance simulator). Never set by backtests."""
     reconcile: bool = True
     """Start-up reconciliation (off for read-only callers such as ``quorum status``)."""
     publish_gauges: bool = True

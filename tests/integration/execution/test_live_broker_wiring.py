@@ -11,9 +11,9 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 
 import pytest
-from tests.unit.pipeline.kit import make_kit, open_position
+from tests.unit.pipeline.kit import START, make_kit, open_position
 
-from quorum.clock import SystemClock
+from quorum.clock import ReplayClock
 from quorum.domain import (
     ExitCause,
     OrderIntent,
@@ -27,6 +27,7 @@ from quorum.errors import ConfigError
 from quorum.execution import PaperVenue
 from quorum.execution.errors import TradingBlocked
 from quorum.execution.paper.binance import BinanceSimulator, MarketSpec
+from quorum.execution.paper.binance.replay import ClientTime
 from quorum.execution.paper.model import PaperSettings
 from quorum.ports import OrderRequest
 from quorum.store import session_scope
@@ -36,14 +37,20 @@ KEY, SECRET = "live-key", "live-secret"  # pragma: allowlist secret
 
 @pytest.fixture
 def sim(allow_loopback_orders: None) -> Iterator[BinanceSimulator]:
-    clock = SystemClock()
+    # the simulator lives at the run's replayed time: its clock follows the signed requests
+    clock = ReplayClock(START - timedelta(days=1))
     venue = PaperVenue(
         clock,
         PaperSettings(amount_step=Decimal("0.00001"), initial_balances={"USDT": Decimal(10**6)}),
     )
     venue.set_quote("BTC/USDT", Decimal(100), Decimal("100.1"), Decimal("100.05"))
     server = BinanceSimulator(
-        venue, [MarketSpec("BTC/USDT")], clock=clock, api_key=KEY, secret=SECRET
+        venue,
+        [MarketSpec("BTC/USDT")],
+        clock=clock,
+        api_key=KEY,
+        secret=SECRET,
+        client_time=ClientTime(clock, venue),
     ).start()
     with localcontext():  # ccxt's precision helpers set the thread's context
         yield server
@@ -155,7 +162,7 @@ def _outside_order() -> OrderRequest:
         order_type=OrderType.LIMIT,
         quantity=Decimal("0.1"),
         price=Decimal(90),
-        sent_at=SystemClock().now(),
+        sent_at=START,
     )
 
 

@@ -117,8 +117,12 @@ class BinanceSimulator:
         weight_limit: int = 6000,
         ban_after: int = 5,
         port: int = 0,
+        client_time: Callable[[int], None] | None = None,
     ) -> None:
         self.venue = venue
+        self.client_time = client_time
+        """Called with each signed request's ``timestamp`` before it is checked (a replayed
+        market: :class:`~quorum.execution.paper.binance.replay.ClientTime`)."""
         self.clock: Clock = clock
         self.markets: dict[str, MarketSpec] = {spec.market_id: spec for spec in markets}
         self.api_key, self.secret = api_key, secret
@@ -393,6 +397,9 @@ class BinanceSimulator:
         self.check_key(key)
         verify_signature(payload, self.secret)
         params = dict(parse_qsl(payload, keep_blank_values=True))
+        stamp = params.get("timestamp", "")
+        if self.client_time is not None and stamp.isdigit():
+            self.client_time(int(stamp))
         check_timestamp(params, ms(self.clock.now()))
         return params
 
