@@ -28,11 +28,13 @@ from quorum.journal import (
     CheckpointStore,
     DamageKind,
     DirectoryCheckpointStore,
+    ExplanationReport,
     Journal,
     ObjectStoreCheckpointStore,
     VerifyReport,
     build_checkpoint_store,
     default_checkpoint_dir,
+    explain_orders,
     load_public_key,
     parse_store_location,
     verify_journal,
@@ -193,14 +195,26 @@ def verify(
         str | None,
         typer.Option("--public-key-ref", help="Secret ref of the trusted public key."),
     ] = None,
+    no_explain: Annotated[
+        bool,
+        typer.Option(
+            "--no-explain",
+            help="Skip the explanation check (every order preceded by its decision).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Walk the hash chain and its checkpoints: exit 0 intact, 1 damaged (names where)."""
+    """Walk the hash chain and its checkpoints, then check that every order is explained
+    by its intent, risk decision, signal and opinions: exit 0 intact, 1 damaged or an
+    unexplained order (names where)."""
     keys = _trusted_keys(public_key, public_key_ref)
     engine, url = _engine(db)
     store = _checkpoint_store(url, checkpoints, no_checkpoints, s3_endpoint)
+    explained: ExplanationReport | None = None
     try:
         report = verify_journal(engine, checkpoints=store, trusted_public_keys=keys)
+        if not no_explain and report.damage not in _CHAIN_DAMAGE:
+            explained = explain_orders(engine)
     except SQLAlchemyError as exc:
         _fail(f"cannot read the journal in {mask_url(url)}: {type(exc).__name__}: {exc.args[0]}")
     except QuorumError as exc:
@@ -214,10 +228,28 @@ def verify(
             str(store.path) if isinstance(store, DirectoryCheckpointStore) else None
         )
         out["checkpoint_store"] = None if store is None else _where(store)
+        out["explanation"] = None if explained is None else explained.model_dump(mode="json")
         typer.echo(json.dumps(out, indent=2))
     else:
         _print_report(report, url, store)
-    raise typer.Exit(0 if report.ok else 1)
+        _print_explanation(explained)
+    raise typer.Exit(0 if report.ok and (explained is None or explained.ok) else 1)
+
+
+def _print_explanation(explained: ExplanationReport | None) -> None:
+    console = Console(soft_wrap=True)
+    if explained is None:
+        console.print("  [yellow]orders: explanation not checked[/]")
+    elif explained.ok:
+        console.print(f"  orders: {explained.orders_checked} placed, every one explained")
+    else:
+        u = explained.first_unexplained
+        assert u is not None
+        console.print(
+            f"[bold red]unexplained order[/] [bold]{escape(u.client_order_id)}[/] at seq "
+            f"[bold]{u.seq}[/] (run {escape(str(u.run_id))}): missing [red]{u.missing}[/]"
+        )
+        console.print(f"  {escape(u.detail)}")
 
 
 def _since(text: str | None) -> tuple[int | None, datetime | None]:

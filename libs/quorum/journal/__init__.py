@@ -17,6 +17,12 @@ from quorum.journal.checkpoints import (
     default_checkpoint_dir,
     sign_checkpoint,
 )
+from quorum.journal.explain import (
+    ExplanationReport,
+    OrderExplainer,
+    Unexplained,
+    explain_orders,
+)
 from quorum.journal.export import export_jsonl
 from quorum.journal.flags import JournalFlagRecorder
 from quorum.journal.hashing import DOMAIN_TAG, GENESIS_HASH, entry_hash, framed_hash
@@ -65,19 +71,23 @@ __all__ = [
     "DirectoryCheckpointStore",
     "Draft",
     "Ed25519Signer",
+    "ExplanationReport",
     "Head",
     "Journal",
     "JournalFlagRecorder",
     "ObjectLock",
     "ObjectStoreCheckpointStore",
+    "OrderExplainer",
     "Signature",
     "StoreLocation",
+    "Unexplained",
     "VaultTransitSigner",
     "VerifyReport",
     "build_checkpoint_store",
     "canonical_json",
     "default_checkpoint_dir",
     "entry_hash",
+    "explain_orders",
     "export_jsonl",
     "framed_hash",
     "key_id",
