@@ -32,6 +32,7 @@ from quorum.journal import (
     JournalFlagRecorder,
     ObjectStoreCheckpointStore,
     build_checkpoint_store,
+    journal_id,
     load_private_key,
     public_key_pem,
 )
@@ -93,7 +94,9 @@ def build_runtime(settings: AppSettings | None = None, clock: Clock | None = Non
     if configure_tracing("quorum") is not None:  # only when OTEL_* variables ask for it
         instrument_libraries(engine=engine)
     signer = _signer(settings, secrets)
-    store = build_checkpoint_store(settings.journal, secrets, settings.database.url, clock=clock)
+    store = build_checkpoint_store(
+        settings.journal, secrets, settings.database.url, clock=clock, journal_id=journal_id(engine)
+    )
     journal = Journal(
         engine,
         clock,

@@ -37,6 +37,7 @@ from quorum.journal import (
     explain_orders,
     load_public_key,
     parse_store_location,
+    read_meta,
     verify_journal,
 )
 from quorum.store import create_engine_for, sqlite_file
@@ -91,13 +92,26 @@ def _trusted_keys(public_key: Path | None, public_key_ref: str | None) -> list[b
 
 
 def _checkpoint_store(
-    url: str, checkpoints: str | None, no_checkpoints: bool, s3_endpoint: str | None
+    engine: Engine,
+    url: str,
+    checkpoints: str | None,
+    no_checkpoints: bool,
+    s3_endpoint: str | None,
 ) -> CheckpointStore | None:
     if no_checkpoints:
         return None
     if checkpoints is None:
-        default = default_checkpoint_dir(url)
-        return DirectoryCheckpointStore(default) if default.is_dir() else None
+        # The default place of this journal's checkpoints; a journal that recorded its
+        # first checkpoint is checked even when the directory is gone (checkpoints_missing).
+        try:
+            meta = read_meta(engine)
+        except SQLAlchemyError as exc:
+            _fail(f"cannot read the journal in {mask_url(url)}: {type(exc).__name__}")
+        if meta.journal_id is None and sqlite_file(url) is None:
+            return None
+        default = default_checkpoint_dir(url, meta.journal_id)
+        recorded = meta.checkpointed is not None
+        return DirectoryCheckpointStore(default) if recorded or default.is_dir() else None
     try:
         location = parse_store_location(checkpoints)
         if location.scheme == "dir":
@@ -144,6 +158,8 @@ def _print_report(report: VerifyReport, url: str, store: CheckpointStore | None)
     if not report.ok and report.damage in _CHAIN_DAMAGE:
         console.print("  checkpoints: not reached (the chain itself is damaged)")
         return
+    if report.journal_id is not None:
+        console.print(f"  journal id: {report.journal_id}")
     if store is None:
         console.print(
             "  [yellow]checkpoints: not checked[/] (no --checkpoints directory): truncation "
@@ -172,7 +188,7 @@ def verify(
             help=(
                 "Checkpoint store: a directory (PATH or dir:PATH) or s3://bucket/prefix "
                 "(credentials from journal.s3 or boto3's chain). Default: "
-                "<sqlite file>-checkpoints when it exists."
+                "<sqlite file>-checkpoints, else var/journal-checkpoints/<journal id>."
             ),
         ),
     ] = None,
@@ -195,6 +211,13 @@ def verify(
         str | None,
         typer.Option("--public-key-ref", help="Secret ref of the trusted public key."),
     ] = None,
+    allow_missing: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing-checkpoints",
+            help="Accept an empty checkpoint store for a journal that was checkpointed.",
+        ),
+    ] = False,
     no_explain: Annotated[
         bool,
         typer.Option(
@@ -209,10 +232,15 @@ def verify(
     unexplained order (names where)."""
     keys = _trusted_keys(public_key, public_key_ref)
     engine, url = _engine(db)
-    store = _checkpoint_store(url, checkpoints, no_checkpoints, s3_endpoint)
+    store = _checkpoint_store(engine, url, checkpoints, no_checkpoints, s3_endpoint)
     explained: ExplanationReport | None = None
     try:
-        report = verify_journal(engine, checkpoints=store, trusted_public_keys=keys)
+        report = verify_journal(
+            engine,
+            checkpoints=store,
+            trusted_public_keys=keys,
+            allow_missing_checkpoints=allow_missing,
+        )
         if not no_explain and report.damage not in _CHAIN_DAMAGE:
             explained = explain_orders(engine)
     except SQLAlchemyError as exc:

@@ -27,6 +27,7 @@ from quorum.journal.export import export_jsonl
 from quorum.journal.flags import JournalFlagRecorder
 from quorum.journal.hashing import DOMAIN_TAG, GENESIS_HASH, entry_hash, framed_hash
 from quorum.journal.journal import LOCK_NAMESPACE, Draft, Head, Journal
+from quorum.journal.meta import JournalMeta, journal_id, read_meta, record_checkpointed
 from quorum.journal.objectstore import (
     CheckpointStoreError,
     CheckpointStoreRefused,
@@ -75,6 +76,7 @@ __all__ = [
     "Head",
     "Journal",
     "JournalFlagRecorder",
+    "JournalMeta",
     "ObjectLock",
     "ObjectStoreCheckpointStore",
     "OrderExplainer",
@@ -90,12 +92,15 @@ __all__ = [
     "explain_orders",
     "export_jsonl",
     "framed_hash",
+    "journal_id",
     "key_id",
     "load_private_key",
     "load_public_key",
     "parse_store_location",
     "private_key_pem",
     "public_key_pem",
+    "read_meta",
+    "record_checkpointed",
     "s3_client",
     "sign_checkpoint",
     "signature_valid",

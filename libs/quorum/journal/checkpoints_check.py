@@ -2,6 +2,8 @@
 
 Checks, in order, each reporting the first problem it finds:
 
+0. a journal that recorded a first checkpoint finds at least one (CHECKPOINTS_MISSING),
+   and every version 2 checkpoint names this journal's id (CHECKPOINT_FOREIGN);
 1. every checkpoint is readable and its signature verifies with a trusted key
    (CHECKPOINT_FORGED; without trusted keys: with the key embedded in the first one);
 2. no two checkpoints have the same size and different heads (CHECKPOINT_FORK);
@@ -21,8 +23,11 @@ from collections.abc import Mapping, Sequence
 
 from quorum.errors import JournalIntegrityError
 from quorum.journal.checkpoints import Checkpoint, CheckpointUnreadable
+from quorum.journal.meta import JournalMeta
 from quorum.journal.report import DamageKind, VerifyReport
 from quorum.journal.signers import key_id, signature_valid
+
+_NO_META = JournalMeta(None, None)
 
 
 def check_checkpoints(
@@ -33,12 +38,18 @@ def check_checkpoints(
     checkpoints: Sequence[Checkpoint],
     load_error: JournalIntegrityError | None,
     trusted_public_keys: Sequence[bytes] | None,
+    meta: JournalMeta = _NO_META,
+    allow_missing: bool = False,
 ) -> VerifyReport:
-    """The report for a chain of ``count`` entries that walked clean up to ``head``."""
+    """The report for a chain of ``count`` entries that walked clean up to ``head``.
+
+    ``meta`` is the journal's identity and whether it recorded a first checkpoint;
+    ``allow_missing`` accepts an empty store for a journal that did."""
     trusted = trusted_public_keys is not None
     base = {
         "count": count,
         "head_hash": head,
+        "journal_id": meta.journal_id,
         "checkpoints_checked": len(checkpoints),
         "latest_checkpoint_size": checkpoints[-1].size if checkpoints else None,
         "trusted_keys": trusted,
@@ -52,6 +63,29 @@ def check_checkpoints(
     if load_error is not None:
         name = load_error.name if isinstance(load_error, CheckpointUnreadable) else None
         return damaged(DamageKind.CHECKPOINT_FORGED, None, str(load_error), name)
+    if not checkpoints and meta.checkpointed is not None and not allow_missing:
+        size, _, time = meta.checkpointed.partition(" ")
+        return damaged(
+            DamageKind.CHECKPOINTS_MISSING,
+            None,
+            f"journal {meta.journal_id} stored its first checkpoint (size {size}) at {time}, "
+            "and the checkpoint store holds none: point verify at this journal's checkpoints "
+            "(--checkpoints), or pass --allow-missing-checkpoints",
+            None,
+        )
+    foreign = next(
+        (cp for cp in checkpoints if cp.journal is not None and cp.journal != meta.journal_id),
+        None,
+    )
+    if foreign is not None:
+        return damaged(
+            DamageKind.CHECKPOINT_FOREIGN,
+            None,
+            f"checkpoint {foreign.label} was signed for journal {foreign.journal}, this "
+            f"database is journal {meta.journal_id}: the store holds another database's "
+            "checkpoints",
+            foreign.label,
+        )
     forged = _forged(checkpoints, trusted_public_keys)
     if forged is not None:
         checkpoint, reason = forged

@@ -71,6 +71,10 @@ def entry_hash(
     return digest
 
 
-def checkpoint_message(size: int, head: str, time: str) -> bytes:
-    """The bytes a checkpoint signature covers: tag, size, head hash and time."""
-    return f"{CHECKPOINT_TAG}\x1f{size}\x1f{head}\x1f{time}".encode()
+def checkpoint_message(size: int, head: str, time: str, journal: str | None = None) -> bytes:
+    """The bytes a checkpoint signature covers: tag, [journal id,] size, head hash and
+    time (version 1 checkpoints have no journal id: one field fewer, so the two forms
+    cannot be mistaken for each other)."""
+    if journal is None:
+        return f"{CHECKPOINT_TAG}\x1f{size}\x1f{head}\x1f{time}".encode()
+    return f"{CHECKPOINT_TAG}\x1f{journal}\x1f{size}\x1f{head}\x1f{time}".encode()

@@ -38,6 +38,7 @@ from quorum.journal.canonical import canonical_json
 from quorum.journal.checkpoints import Checkpoint, CheckpointStore, sign_checkpoint
 from quorum.journal.export import export_jsonl
 from quorum.journal.hashing import GENESIS_HASH, entry_hash
+from quorum.journal.meta import JournalMeta, read_meta_in, record_checkpointed
 from quorum.journal.report import VerifyReport
 from quorum.journal.rows import (
     COLUMNS,
@@ -210,6 +211,7 @@ class Journal:
         self._last_checkpoint_at = clock.monotonic()
         self._retry_at = 0.0
         self._last_checkpoint_size = 0
+        self._meta: JournalMeta | None = None
         self.last_checkpoint_error: Exception | None = None
 
     def __repr__(self) -> str:
@@ -423,14 +425,23 @@ class Journal:
                 self._lock(conn)
                 row = conn.execute(self._head_query).first()
                 time = format_time(self._clock.now())
+                if self._meta is None:
+                    self._meta = read_meta_in(conn)
             with self._state:
                 self._last_checkpoint_at = self._clock.monotonic()
                 self._pending = 0
             if row is None or int(row[0]) == self._last_checkpoint_size:
                 return None
-            checkpoint = sign_checkpoint(int(row[0]), str(row[1]), time, self._signer)
+            meta = self._meta
+            assert meta is not None
+            checkpoint = sign_checkpoint(
+                int(row[0]), str(row[1]), time, self._signer, meta.journal_id
+            )
             self._checkpoints.put(checkpoint)
             self._last_checkpoint_size = checkpoint.size
+            if meta.checkpointed is None and meta.journal_id is not None:
+                record_checkpointed(self._engine, checkpoint.size, checkpoint.time)
+                self._meta = meta._replace(checkpointed=f"{checkpoint.size} {checkpoint.time}")
             return checkpoint
 
     def _due(self, now: float) -> bool:
