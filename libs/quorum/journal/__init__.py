@@ -8,6 +8,7 @@ outside the database. Damage kinds and the classification rules are documented i
 """
 
 from quorum.journal.canonical import canonical_json
+from quorum.journal.carry import backup_checkpoint_dir, copy_checkpoints, copy_directory
 from quorum.journal.checkpoints import (
     DEFAULT_CHECKPOINT_DIR,
     Checkpoint,
@@ -85,8 +86,11 @@ __all__ = [
     "Unexplained",
     "VaultTransitSigner",
     "VerifyReport",
+    "backup_checkpoint_dir",
     "build_checkpoint_store",
     "canonical_json",
+    "copy_checkpoints",
+    "copy_directory",
     "default_checkpoint_dir",
     "entry_hash",
     "explain_orders",
