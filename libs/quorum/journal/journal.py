@@ -383,14 +383,17 @@ class Journal:
         kinds: Sequence[JournalKind | str] | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        run_id: str | None = None,
     ) -> list[JournalEntry]:
-        """Entries in seq order (``since_*`` inclusive); not verified — use verify()."""
+        """Entries in seq order (``since_*`` inclusive; only ``run_id``'s when given); not
+        verified — use verify()."""
         statement = select_entries(
             since_seq=since_seq,
             since_time=since_time,
             kinds=kinds,
             limit=limit,
             newest_first=newest_first,
+            run_id=run_id,
         )
         with reader(self._engine) as conn, conn.begin():
             return [to_entry(StoredRow._make(row)) for row in conn.execute(statement)]
