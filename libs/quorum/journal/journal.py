@@ -331,6 +331,8 @@ class Journal:
                 cursor.close()
         if isinstance(session, Session):
             self._track(session, len(rows))
+        else:
+            self._track_connection(len(rows))
         metrics().journal_appends.inc(len(rows))
         return entries
 
@@ -480,6 +482,17 @@ class Journal:
         _install_session_hooks()
         pending: dict[Journal, int] = session.info.setdefault(_PENDING_KEY, {})
         pending[self] = pending.get(self, 0) + appended
+
+    def _track_connection(self, appended: int) -> None:
+        """An append through a plain Connection: Core has no after-commit hook, so the
+        entries count towards the next checkpoint now. It is taken at the next commit
+        of a session append that finds it due, by the periodic :meth:`checkpoint` or by
+        :meth:`close`; it covers them once they are committed (the head is read under
+        the append lock, so an uncommitted append is never signed)."""
+        if self._signer is None:
+            return
+        with self._state:
+            self._pending += appended
 
     def _committed(self, appended: int) -> None:
         """After commit: count the entries, checkpoint when due (one lock, one clock read)."""
