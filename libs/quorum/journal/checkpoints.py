@@ -20,6 +20,7 @@ import base64
 import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, Protocol, Self, runtime_checkable
 
@@ -45,6 +46,16 @@ class CheckpointUnreadable(JournalIntegrityError):
         super().__init__(f"checkpoint {name}: unreadable ({reason}); expected a signed checkpoint")
 
 
+class Anchor(BaseModel):
+    """The chain's hash at an earlier size, signed with a version 2 checkpoint: evidence
+    for naming where a consistent rewrite begins."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    size: int = Field(ge=1)
+    hash: str = Field(pattern=_HEX64)
+
+
 class Checkpoint(BaseModel):
     """One signed statement of the chain's size and head."""
 
@@ -61,12 +72,16 @@ class Checkpoint(BaseModel):
     public_key: str = Field(pattern=_BASE64)
     """The raw public key that signed, base64 — informative; verify uses trusted keys."""
     signature: str = Field(pattern=_BASE64)
+    anchors: tuple[Anchor, ...] = ()
+    """Version 2: the chain's hash at ``size - 2**k`` (k = 0, 1, …), signed."""
     _source: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _versioned(self) -> Self:
         if (self.version == 2) != (self.journal is not None):
             raise ValueError("journal: required by version 2 checkpoints, absent from version 1")
+        if self.version == 1 and self.anchors:
+            raise ValueError("anchors: version 1 checkpoints have none")
         return self
 
     @property
@@ -85,7 +100,8 @@ class Checkpoint(BaseModel):
         return self
 
     def message(self) -> bytes:
-        return checkpoint_message(self.size, self.head, self.time, self.journal)
+        marks = [(a.size, a.hash) for a in self.anchors]
+        return checkpoint_message(self.size, self.head, self.time, self.journal, marks)
 
     def public_key_bytes(self) -> bytes:
         return base64.b64decode(self.public_key)
@@ -115,11 +131,18 @@ def default_checkpoint_dir(database_url: str, journal_id: str | None = None) -> 
 
 
 def sign_checkpoint(
-    size: int, head: str, time: str, signer: CheckpointSigner, journal: str | None = None
+    size: int,
+    head: str,
+    time: str,
+    signer: CheckpointSigner,
+    journal: str | None = None,
+    anchors: Sequence[tuple[int, str]] = (),
 ) -> Checkpoint:
     """A checkpoint of ``size`` entries ending in ``head`` at canonical ``time``, of the
-    journal ``journal`` (its id; None writes a version 1 checkpoint)."""
-    message = checkpoint_message(size, head, time, journal)
+    journal ``journal`` (its id; None writes a version 1 checkpoint, without anchors)."""
+    if journal is None:
+        anchors = ()
+    message = checkpoint_message(size, head, time, journal, anchors)
     signed = signer.sign(message)
     return Checkpoint(
         version=1 if journal is None else 2,
@@ -131,6 +154,7 @@ def sign_checkpoint(
         key_id=key_id(signed.public_key),
         public_key=base64.b64encode(signed.public_key).decode("ascii"),
         signature=base64.b64encode(signed.signature).decode("ascii"),
+        anchors=tuple(Anchor(size=at, hash=digest) for at, digest in anchors),
     )
 
 

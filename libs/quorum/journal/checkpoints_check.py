@@ -9,11 +9,14 @@ Checks, in order, each reporting the first problem it finds:
 2. no two checkpoints have the same size and different heads (CHECKPOINT_FORK);
 3. in time order, no checkpoint is smaller than an earlier one (CHECKPOINT_SHRUNK);
 4. for every checkpoint within the chain, the chain's stored hash at that size is the
-   checkpoint's head (REWRITTEN);
+   checkpoint's head (REWRITTEN; where the rewrite begins is bisected between the
+   largest agreeing and the smallest disagreeing signed hash, heads and anchors alike:
+   :func:`bisect_rewrite`);
 5. the chain is at least as long as the largest checkpoint (TRUNCATED).
 
-For 2 and 4 ``first_bad_seq`` is one past the largest checkpoint size below the
-problem that still matches the chain (the damage lies between the two sizes); for 3
+For 2 ``first_bad_seq`` is one past the largest checkpoint size below the
+problem that still matches the chain (the damage lies between the two sizes); for 4
+the earliest entry the signed hashes allow; for 3
 and 5 it is one past the smaller size (the first entry the smaller view lacks).
 """
 
@@ -131,15 +134,48 @@ def check_checkpoints(
                 checkpoint.label,
             )
         if hashes_at.get(checkpoint.size) != checkpoint.head:
+            first, last = bisect_rewrite(checkpoints, hashes_at, checkpoint.size)
+            where = (
+                f"entry {first} is the first rewritten one"
+                if first == last
+                else f"the first rewritten entry lies in {first}..{last}"
+            )
             return damaged(
                 DamageKind.REWRITTEN,
-                matching_below(checkpoint.size) + 1,
+                first,
                 f"the chain's hash at size {checkpoint.size} is "
                 f"{hashes_at.get(checkpoint.size, '?')[:16]}…, checkpoint {checkpoint.label} "
-                f"({checkpoint.time}) signed {checkpoint.head[:16]}…",
+                f"({checkpoint.time}) signed {checkpoint.head[:16]}…; {where} (the signed "
+                "hashes agree up to the size before it)",
                 checkpoint.label,
             )
     return VerifyReport(ok=True, **base)
+
+
+def evidence_sizes(checkpoints: Sequence[Checkpoint]) -> set[int]:
+    """Every size a checkpoint signs a hash for: its own and its anchors'."""
+    return {cp.size for cp in checkpoints} | {a.size for cp in checkpoints for a in cp.anchors}
+
+
+def bisect_rewrite(
+    checkpoints: Sequence[Checkpoint], hashes_at: Mapping[int, str], disagreeing: int
+) -> tuple[int, int]:
+    """Where a consistent rewrite begins: ``(first, last)`` such that the first rewritten
+    entry is in ``first..last``, from every signed hash (heads and anchors).
+
+    A chain hash equal to the signed one at size ``s`` proves entries ``1..s`` unchanged
+    (each hash covers its whole prefix); a different one proves some entry ``<= s``
+    changed. So the answer lies just above the largest agreeing size and at or below the
+    smallest disagreeing one; it is exact when those are adjacent."""
+    signed: dict[int, str] = {}
+    for cp in checkpoints:
+        signed.setdefault(cp.size, cp.head)
+        for anchor in cp.anchors:
+            signed.setdefault(anchor.size, anchor.hash)
+    known = {s: h for s, h in signed.items() if s in hashes_at}
+    last = min((s for s, h in known.items() if hashes_at[s] != h), default=disagreeing)
+    first = max((s for s, h in known.items() if hashes_at[s] == h and s < last), default=0)
+    return first + 1, last
 
 
 def _head_at(checkpoints: Sequence[Checkpoint], size: int) -> str | None:

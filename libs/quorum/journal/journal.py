@@ -37,7 +37,7 @@ from quorum.errors import ConfigError, ValidationFailed
 from quorum.journal.canonical import canonical_json
 from quorum.journal.checkpoints import Checkpoint, CheckpointStore, sign_checkpoint
 from quorum.journal.export import export_jsonl
-from quorum.journal.hashing import GENESIS_HASH, entry_hash
+from quorum.journal.hashing import GENESIS_HASH, anchor_sizes, entry_hash
 from quorum.journal.meta import JournalMeta, read_meta_in, record_checkpointed
 from quorum.journal.report import VerifyReport
 from quorum.journal.rows import (
@@ -432,6 +432,7 @@ class Journal:
                 time = format_time(self._clock.now())
                 if self._meta is None:
                     self._meta = read_meta_in(conn)
+                anchors = self._anchors(conn, int(row[0])) if row is not None else []
             with self._state:
                 self._last_checkpoint_at = self._clock.monotonic()
                 self._pending = 0
@@ -440,7 +441,7 @@ class Journal:
             meta = self._meta
             assert meta is not None
             checkpoint = sign_checkpoint(
-                int(row[0]), str(row[1]), time, self._signer, meta.journal_id
+                int(row[0]), str(row[1]), time, self._signer, meta.journal_id, anchors
             )
             self._checkpoints.put(checkpoint)
             self._last_checkpoint_size = checkpoint.size
@@ -448,6 +449,16 @@ class Journal:
                 record_checkpointed(self._engine, checkpoint.size, checkpoint.time)
                 self._meta = meta._replace(checkpointed=f"{checkpoint.size} {checkpoint.time}")
             return checkpoint
+
+    def _anchors(self, conn: Connection, size: int) -> list[tuple[int, str]]:
+        """The chain's stored hashes at the anchor sizes below ``size``."""
+        sizes = anchor_sizes(size)
+        if not sizes:
+            return []
+        t = self._table
+        rows = conn.execute(select(t.c.seq, t.c.hash).where(t.c.seq.in_(sizes)))
+        found = {int(seq): str(digest) for seq, digest in rows}
+        return [(at, found[at]) for at in sizes if at in found]
 
     def _due(self, now: float) -> bool:
         """Whether a checkpoint is due at monotonic ``now`` (call holding ``_state``)."""

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from quorum.errors import JournalIntegrityError
 from quorum.journal.checkpoints import Checkpoint, CheckpointStore
-from quorum.journal.checkpoints_check import check_checkpoints
+from quorum.journal.checkpoints_check import check_checkpoints, evidence_sizes
 from quorum.journal.damage import WINDOW, classify
 from quorum.journal.hashing import DOMAIN_TAG, GENESIS_HASH
 from quorum.journal.meta import read_meta_in
@@ -172,7 +172,7 @@ def verify_journal(
             load_error = exc
     elif checkpoints is not None:
         loaded = sorted(checkpoints, key=lambda cp: (cp.time, cp.size))
-    walk = _Walk(cp.size for cp in loaded)
+    walk = _Walk(evidence_sizes(loaded))
     with reader(engine) as conn, conn.begin():
         meta = read_meta_in(conn)
         if checkpoints is None:
