@@ -13,6 +13,8 @@ An order is *placed* at its first ``order_update`` or ``fill`` entry (keyed by i
   signal and at least one ``opinion`` on the same symbol and ``as_of`` in the same run.
   A rule strategy's signal carries its own risk decision (``signal`` + ``decision``)
   and has no opinions: that entry is its explanation;
+* an order placed elsewhere and adopted by reconciliation (a ``reconciliation`` entry
+  ``adopted_external_order`` naming its client id) is explained by that entry;
 * for an **exit**, stop-loss or take-profit leg (monitor exits, strategy exits, kill
   switch flattens), the intent's own decision: verdict ``approved`` or ``resized``, the reason
   naming the exit cause or rule.
@@ -44,8 +46,10 @@ from quorum.domain import (
 )
 from quorum.journal.rows import StoredRow, reader, select_entries, to_entry
 
+ADOPTED = "adopted_external_order"
 _APPROVED = frozenset({Verdict.APPROVED.value, Verdict.RESIZED.value})
 RELEVANT_KINDS = (
+    JournalKind.RECONCILIATION,
     JournalKind.OPINION,
     JournalKind.RISK_DECISION,
     JournalKind.SIGNAL,
@@ -107,6 +111,7 @@ class OrderExplainer:
     risk: set[tuple[str, str, str]] = field(default_factory=set)
     opinions: set[tuple[str, str, str]] = field(default_factory=set)
     placed: set[str] = field(default_factory=set)
+    adopted: set[str] = field(default_factory=set)
     first: Unexplained | None = None
 
     def feed(self, entries: Iterable[JournalEntry]) -> None:
@@ -132,6 +137,8 @@ class OrderExplainer:
                 self.risk.add((run, str(signal.get("symbol")), _instant(signal.get("as_of"))))
         elif kind is JournalKind.SIGNAL and run is not None:
             self._signal(entry.seq, run, p)
+        elif kind is JournalKind.RECONCILIATION and p.get("event") == ADOPTED:
+            self.adopted.add(str(p.get("client_order_id")))
         elif kind is JournalKind.INTENT and p.get("status") == "stored":
             self.intents.setdefault(str(p.get("client_order_id")), entry)
         elif kind in (JournalKind.ORDER_UPDATE, JournalKind.FILL):
@@ -163,6 +170,8 @@ class OrderExplainer:
         self.signals.setdefault((run, str(signal.get("symbol"))), []).append(item)
 
     def _check(self, seq: int, cid: str) -> Unexplained | None:
+        if cid in self.adopted:
+            return None  # not ours: placed elsewhere, adopted by reconciliation
         intent = self.intents.get(cid)
         if intent is None:
             return Unexplained(

@@ -127,6 +127,14 @@ def test_an_exit_is_explained_by_its_approved_exit_decision(w: Writer) -> None:
     assert explain_orders(w.journal.engine).ok
 
 
+def test_an_external_order_adopted_by_reconciliation_is_explained(w: Writer) -> None:
+    payload = {"event": "adopted_external_order", "client_order_id": "xP77", "symbol": SYMBOL}
+    w.add(JournalKind.RECONCILIATION, payload, None)
+    w.order("xP77")
+
+    assert explain_orders(w.journal.engine).ok
+
+
 def test_an_order_of_a_resumed_analysis_with_nothing_journaled_is_named(w: Writer) -> None:
     """The defect of issue #19: orders and fills, no opinion, signal or risk decision."""
     w.intent(cid())
