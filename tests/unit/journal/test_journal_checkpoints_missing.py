@@ -20,7 +20,14 @@ from typer.testing import CliRunner
 
 from apps.cli.commands.journal import app
 from quorum.clock import ReplayClock
-from quorum.journal import Ed25519Signer, journal_id, read_meta
+from quorum.errors import JournalIntegrityError
+from quorum.journal import (
+    DirectoryCheckpointStore,
+    Ed25519Signer,
+    journal_id,
+    read_meta,
+    sign_checkpoint,
+)
 
 
 @pytest.fixture
@@ -89,3 +96,14 @@ def test_a_restored_copy_without_its_checkpoints_is_checkpoints_missing(
 
     assert (code, report["damage"]) == (1, "checkpoints_missing")
     assert (pointed, found["checkpoints_checked"]) == (0, 2)
+
+
+def test_a_directory_refuses_a_checkpoint_of_another_journal_at_the_same_size(
+    tmp_path: Path, signer: Ed25519Signer
+) -> None:
+    store = DirectoryCheckpointStore(tmp_path / "shared")
+    time = "2025-03-01T12:00:00.000000Z"
+    store.put(sign_checkpoint(5, "a" * 64, time, signer, "1" * 32))
+
+    with pytest.raises(JournalIntegrityError, match=r"belongs to journal 1{32}"):
+        store.put(sign_checkpoint(5, "b" * 64, time, signer, "2" * 32))
