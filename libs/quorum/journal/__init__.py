@@ -18,6 +18,7 @@ from quorum.journal.checkpoints import (
     default_checkpoint_dir,
     sign_checkpoint,
 )
+from quorum.journal.drafts import Draft, Head
 from quorum.journal.explain import (
     ExplanationReport,
     OrderExplainer,
@@ -27,7 +28,7 @@ from quorum.journal.explain import (
 from quorum.journal.export import export_jsonl
 from quorum.journal.flags import JournalFlagRecorder
 from quorum.journal.hashing import DOMAIN_TAG, GENESIS_HASH, entry_hash, framed_hash
-from quorum.journal.journal import LOCK_NAMESPACE, Draft, Head, Journal
+from quorum.journal.journal import LOCK_NAMESPACE, Journal
 from quorum.journal.meta import JournalMeta, journal_id, read_meta, record_checkpointed
 from quorum.journal.objectstore import (
     CheckpointStoreError,
