@@ -34,6 +34,7 @@ from quorum.journal import (
     JournalFlagRecorder,
     ObjectStoreCheckpointStore,
     build_checkpoint_store,
+    journal_id,
     load_private_key,
     public_key_pem,
 )
@@ -97,16 +98,10 @@ def build_runtime(settings: AppSettings | None = None, clock: Clock | None = Non
 
     if configure_tracing("quorum") is not None:  # only when OTEL_* variables ask for it
         instrument_libraries(engine=engine)
-    signer = _signer(settings, secrets)
-    store = build_checkpoint_store(settings.journal, secrets, settings.database.url, clock=clock)
-    journal = Journal(
-        engine,
-        clock,
-        signer=signer,
-        checkpoint_store=store,
-        checkpoint_every_n=settings.journal.checkpoint_every_n,
-        checkpoint_every_s=settings.journal.checkpoint_every_s,
-    )
+    journal = build_journal(settings, engine, clock, secrets)
+    signer = journal.signer
+    store = journal.checkpoint_store
+    assert isinstance(signer, Ed25519Signer)
     flags = build_flag_store(
         settings,
         clock=clock,
@@ -123,6 +118,34 @@ def build_runtime(settings: AppSettings | None = None, clock: Clock | None = Non
         checkpoints=_location(store),
         public_key_pem=public_key_pem(signer.public_key()),
         public_key_path=_publish_public_key(settings, signer),
+    )
+
+
+def build_journal(
+    settings: AppSettings,
+    engine: Engine,
+    clock: Clock,
+    secrets: SecretsProvider,
+    database_url: str | None = None,
+) -> Journal:
+    """The one checkpointing journal of ``engine`` (signer and store from the settings):
+    every process that appends (the app, the CLI commands) builds its journal here, so
+    no append path escapes the checkpoints. ``database_url`` is ``engine``'s URL when it
+    is not the settings' one."""
+    store = build_checkpoint_store(
+        settings.journal,
+        secrets,
+        database_url or settings.database.url,
+        clock=clock,
+        journal_id=journal_id(engine),
+    )
+    return Journal(
+        engine,
+        clock,
+        signer=_signer(settings, secrets),
+        checkpoint_store=store,
+        checkpoint_every_n=settings.journal.checkpoint_every_n,
+        checkpoint_every_s=settings.journal.checkpoint_every_s,
     )
 
 

@@ -19,6 +19,7 @@ from apps.worker.process import ProcessPipeline
 from apps.worker.schedule import VERIFY_JOURNAL
 from quorum.config.settings.worker import WorkerSettings
 from quorum.errors import BackOff, Retryable
+from quorum.journal import explain_orders
 from quorum.pipeline import TASK_NAMES
 from quorum.telemetry.metrics import metrics
 
@@ -61,12 +62,24 @@ def verify_journal(journal: Journal, clock: Clock) -> dict[str, Any]:
     report = journal.verify()
     metrics().record_journal_details(report.count, report.first_bad_seq, clock.now())
     damage = None if report.damage is None else report.damage.value
-    fields = {"entries": report.count, "first_bad_seq": report.first_bad_seq, "damage": damage}
-    if report.ok:
-        log.info("journal verification passed: %s", report.summary(), extra=fields)
+    fields: dict[str, Any] = {
+        "entries": report.count,
+        "first_bad_seq": report.first_bad_seq,
+        "damage": damage,
+    }
+    summary = report.summary()
+    ok = report.ok
+    if ok:  # then the explanation invariant: every order preceded by its decision
+        explained = explain_orders(journal.engine)
+        first = explained.first_unexplained
+        fields["unexplained_seq"] = None if first is None else first.seq
+        if first is not None:
+            ok, summary = False, explained.summary()
+    if ok:
+        log.info("journal verification passed: %s", summary, extra=fields)
     else:
-        log.error("journal verification FAILED: %s", report.summary(), extra=fields)
-    return {"ok": report.ok, **fields, "summary": report.summary()}
+        log.error("journal verification FAILED: %s", summary, extra=fields)
+    return {"ok": ok, **fields, "summary": summary}
 
 
 def _register_verify_journal(

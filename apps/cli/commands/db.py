@@ -13,6 +13,7 @@ Exit codes: 0 done, 1 refused (non-empty target, damaged backup, mismatched jour
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -21,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
+from apps.cli.commands.db_checkpoints import carry_in, carry_out
 from quorum.clock import SystemClock
 from quorum.config import load_settings, mask_url
 from quorum.errors import QuorumError
@@ -48,6 +50,17 @@ BinOpt = Annotated[
     typer.Option("--pg-bindir", help="Directory of pg_dump / pg_restore (default: PATH)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")]
+CheckpointsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoints",
+        help=(
+            "The database's checkpoint directory (default: <sqlite file>-checkpoints, "
+            "else var/journal-checkpoints/<journal id>); copied to/from "
+            "<backup file>-checkpoints."
+        ),
+    ),
+]
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -62,11 +75,14 @@ def _url(db: str | None) -> str:
         _fail(str(exc))
 
 
-def _print(manifest: BackupManifest, verb: str, url: str, file: Path, as_json: bool) -> None:
+def _print(
+    manifest: BackupManifest, verb: str, url: str, file: Path, as_json: bool, carried: str
+) -> None:
     if as_json:
         out = manifest.model_dump(mode="json")
         out["database"] = mask_url(url)
         out["path"] = str(file)
+        out["checkpoints"] = carried
         typer.echo(json.dumps(out, indent=2))
         return
     head = manifest.journal_head or "-"
@@ -76,7 +92,8 @@ def _print(manifest: BackupManifest, verb: str, url: str, file: Path, as_json: b
         f"  database: {escape(mask_url(url))}\n"
         f"  revision: {manifest.revision or '-'}\n"
         f"  journal: {manifest.journal_count} entries, head {head}\n"
-        f"  manifest: {escape(str(manifest_path(file)))}"
+        f"  manifest: {escape(str(manifest_path(file)))}\n"
+        f"  {escape(carried)}"
     )
 
 
@@ -85,9 +102,10 @@ def backup(
     destination: Annotated[Path, typer.Argument(help="Backup file to write (must not exist).")],
     db: DbOpt = None,
     pg_bindir: BinOpt = None,
+    checkpoints: CheckpointsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a consistent copy of the database and its manifest."""
+    """Write a consistent copy of the database and its manifest (and its checkpoints)."""
     url = _url(db)
     try:
         manifest = backup_database(
@@ -99,7 +117,8 @@ def backup(
         _fail(str(exc))
     except (SQLAlchemyError, OSError) as exc:
         _fail(f"backup of {mask_url(url)} failed: {type(exc).__name__}: {exc}")
-    _print(manifest, "backed up to", url, destination, as_json)
+    carried = _carry(carry_out, url, destination, checkpoints)
+    _print(manifest, "backed up to", url, destination, as_json, carried)
 
 
 @app.command("restore")
@@ -111,6 +130,7 @@ def restore(
         typer.Option("--force", help="Replace the contents of a target that holds tables."),
     ] = False,
     pg_bindir: BinOpt = None,
+    checkpoints: CheckpointsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Restore a backup into an empty database (or any, with --force); stop writers first."""
@@ -127,4 +147,16 @@ def restore(
         _fail(str(exc))
     except (SQLAlchemyError, OSError) as exc:
         _fail(f"restore into {mask_url(url)} failed: {type(exc).__name__}: {exc}")
-    _print(manifest, "restored from", url, source, as_json)
+    carried = _carry(carry_in, url, source, checkpoints)
+    _print(manifest, "restored from", url, source, as_json, carried)
+
+
+def _carry(
+    step: Callable[[str, Path, Path | None], str], url: str, file: Path, checkpoints: Path | None
+) -> str:
+    try:
+        return step(url, file, checkpoints)
+    except QuorumError as exc:  # a fork or an unreadable checkpoint: the data step is done
+        _fail(f"checkpoints: {exc}", code=1)
+    except (SQLAlchemyError, OSError) as exc:
+        _fail(f"checkpoints: {type(exc).__name__}: {exc}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, NoReturn
 
 import typer
@@ -10,13 +12,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from apps.bootstrap import build_journal
 from quorum.clock import SystemClock
-from quorum.config import load_settings
+from quorum.config import build_secrets_provider, load_settings
 from quorum.domain import OrderState
 from quorum.errors import QuorumError
 from quorum.execution import PAPER, ExecutionService
 from quorum.execution.paper.client import PaperBroker
-from quorum.journal import Journal
 from quorum.ports import Broker
 from quorum.store import create_engine_for, migrate, session_factory
 
@@ -43,15 +45,26 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _service(db: str | None, venue: str | None) -> ExecutionService:
-    url = db if db is not None else load_settings().database.url
+@contextmanager
+def _service(db: str | None, venue: str | None) -> Iterator[ExecutionService]:
+    """The execution service over the one checkpointing journal (see
+    ``apps.bootstrap.build_journal``); its final checkpoint is written on the way out."""
+    settings = load_settings()
+    url = db if db is not None else settings.database.url
     engine = create_engine_for(url)
     migrate(engine)
     clock = SystemClock()
+    journal = build_journal(settings, engine, clock, build_secrets_provider(settings), url)
     brokers: dict[str, Broker] = {}
     if venue is not None:
         brokers[PAPER] = PaperBroker(venue)
-    return ExecutionService(session_factory(engine), Journal(engine, clock), clock, brokers)
+    try:
+        yield ExecutionService(session_factory(engine), journal, clock, brokers)
+    finally:
+        try:
+            journal.close()
+        finally:
+            engine.dispose()
 
 
 @app.command("enable-strategy")
@@ -62,7 +75,8 @@ def enable_strategy(
 ) -> None:
     """Re-enable a strategy disabled by the repeated-execution throttle."""
     try:
-        changed = _service(db, None).enable_strategy(strategy, by)
+        with _service(db, None) as service:
+            changed = service.enable_strategy(strategy, by)
     except (QuorumError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(f"{strategy} re-enabled by {by}" if changed else f"{strategy} was not disabled")
@@ -83,7 +97,8 @@ def orders(
     except ValueError:
         _fail(f"--state: expected one of {', '.join(s.value for s in OrderState)}")
     try:
-        rows = _service(db, None).orders(states, limit=limit)
+        with _service(db, None) as service:
+            rows = service.orders(states, limit=limit)
     except QuorumError as exc:
         _fail(str(exc))
     if as_json:
@@ -110,7 +125,8 @@ def reconcile(venue: VenueOpt = None, db: DbOpt = None, as_json: JsonOpt = False
     if venue is None:
         _fail("--venue: required (the paper exchange URL)")
     try:
-        reports = _service(db, venue).reconcile()
+        with _service(db, venue) as service:
+            reports = service.reconcile()
     except QuorumError as exc:
         _fail(str(exc))
     drifts = [d for r in reports for d in r.drifts]

@@ -28,13 +28,16 @@ from quorum.journal import (
     CheckpointStore,
     DamageKind,
     DirectoryCheckpointStore,
+    ExplanationReport,
     Journal,
     ObjectStoreCheckpointStore,
     VerifyReport,
     build_checkpoint_store,
     default_checkpoint_dir,
+    explain_orders,
     load_public_key,
     parse_store_location,
+    read_meta,
     verify_journal,
 )
 from quorum.store import create_engine_for, sqlite_file
@@ -89,13 +92,26 @@ def _trusted_keys(public_key: Path | None, public_key_ref: str | None) -> list[b
 
 
 def _checkpoint_store(
-    url: str, checkpoints: str | None, no_checkpoints: bool, s3_endpoint: str | None
+    engine: Engine,
+    url: str,
+    checkpoints: str | None,
+    no_checkpoints: bool,
+    s3_endpoint: str | None,
 ) -> CheckpointStore | None:
     if no_checkpoints:
         return None
     if checkpoints is None:
-        default = default_checkpoint_dir(url)
-        return DirectoryCheckpointStore(default) if default.is_dir() else None
+        # The default place of this journal's checkpoints; a journal that recorded its
+        # first checkpoint is checked even when the directory is gone (checkpoints_missing).
+        try:
+            meta = read_meta(engine)
+        except SQLAlchemyError as exc:
+            _fail(f"cannot read the journal in {mask_url(url)}: {type(exc).__name__}")
+        if meta.journal_id is None and sqlite_file(url) is None:
+            return None
+        default = default_checkpoint_dir(url, meta.journal_id)
+        recorded = meta.checkpointed is not None
+        return DirectoryCheckpointStore(default) if recorded or default.is_dir() else None
     try:
         location = parse_store_location(checkpoints)
         if location.scheme == "dir":
@@ -142,6 +158,8 @@ def _print_report(report: VerifyReport, url: str, store: CheckpointStore | None)
     if not report.ok and report.damage in _CHAIN_DAMAGE:
         console.print("  checkpoints: not reached (the chain itself is damaged)")
         return
+    if report.journal_id is not None:
+        console.print(f"  journal id: {report.journal_id}")
     if store is None:
         console.print(
             "  [yellow]checkpoints: not checked[/] (no --checkpoints directory): truncation "
@@ -170,7 +188,7 @@ def verify(
             help=(
                 "Checkpoint store: a directory (PATH or dir:PATH) or s3://bucket/prefix "
                 "(credentials from journal.s3 or boto3's chain). Default: "
-                "<sqlite file>-checkpoints when it exists."
+                "<sqlite file>-checkpoints, else var/journal-checkpoints/<journal id>."
             ),
         ),
     ] = None,
@@ -193,14 +211,38 @@ def verify(
         str | None,
         typer.Option("--public-key-ref", help="Secret ref of the trusted public key."),
     ] = None,
+    allow_missing: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing-checkpoints",
+            help="Accept an empty checkpoint store for a journal that was checkpointed.",
+        ),
+    ] = False,
+    no_explain: Annotated[
+        bool,
+        typer.Option(
+            "--no-explain",
+            help="Skip the explanation check (every order preceded by its decision).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Walk the hash chain and its checkpoints: exit 0 intact, 1 damaged (names where)."""
+    """Walk the hash chain and its checkpoints, then check that every order is explained
+    by its intent, risk decision, signal and opinions: exit 0 intact, 1 damaged or an
+    unexplained order (names where)."""
     keys = _trusted_keys(public_key, public_key_ref)
     engine, url = _engine(db)
-    store = _checkpoint_store(url, checkpoints, no_checkpoints, s3_endpoint)
+    store = _checkpoint_store(engine, url, checkpoints, no_checkpoints, s3_endpoint)
+    explained: ExplanationReport | None = None
     try:
-        report = verify_journal(engine, checkpoints=store, trusted_public_keys=keys)
+        report = verify_journal(
+            engine,
+            checkpoints=store,
+            trusted_public_keys=keys,
+            allow_missing_checkpoints=allow_missing,
+        )
+        if not no_explain and report.damage not in _CHAIN_DAMAGE:
+            explained = explain_orders(engine)
     except SQLAlchemyError as exc:
         _fail(f"cannot read the journal in {mask_url(url)}: {type(exc).__name__}: {exc.args[0]}")
     except QuorumError as exc:
@@ -214,10 +256,28 @@ def verify(
             str(store.path) if isinstance(store, DirectoryCheckpointStore) else None
         )
         out["checkpoint_store"] = None if store is None else _where(store)
+        out["explanation"] = None if explained is None else explained.model_dump(mode="json")
         typer.echo(json.dumps(out, indent=2))
     else:
         _print_report(report, url, store)
-    raise typer.Exit(0 if report.ok else 1)
+        _print_explanation(explained)
+    raise typer.Exit(0 if report.ok and (explained is None or explained.ok) else 1)
+
+
+def _print_explanation(explained: ExplanationReport | None) -> None:
+    console = Console(soft_wrap=True)
+    if explained is None:
+        console.print("  [yellow]orders: explanation not checked[/]")
+    elif explained.ok:
+        console.print(f"  orders: {explained.orders_checked} placed, every one explained")
+    else:
+        u = explained.first_unexplained
+        assert u is not None
+        console.print(
+            f"[bold red]unexplained order[/] [bold]{escape(u.client_order_id)}[/] at seq "
+            f"[bold]{u.seq}[/] (run {escape(str(u.run_id))}): missing [red]{u.missing}[/]"
+        )
+        console.print(f"  {escape(u.detail)}")
 
 
 def _since(text: str | None) -> tuple[int | None, datetime | None]:

@@ -38,7 +38,7 @@ from quorum.clock import ReplayClock
 from quorum.config import AppSettings, load_settings
 from quorum.domain import JournalKind, Timeframe
 from quorum.errors import QuorumError
-from quorum.journal import VerifyReport
+from quorum.journal import VerifyReport, explain_orders
 from quorum.store import session_scope
 
 console = Console()
@@ -317,13 +317,15 @@ def _journal_dict(runtime: Runtime, run_id: str, report: VerifyReport) -> dict[s
     entries = SQLModel.metadata.tables[JOURNAL_TABLE_NAME]
     with runtime.engine.connect() as conn:
         appended = conn.execute(select(func.count()).where(entries.c.run_id == run_id)).scalar_one()
+    explained = explain_orders(runtime.engine)
     return {
         "appended": int(appended),
-        "verified": report.ok,
+        "verified": report.ok and explained.ok,
+        "orders_explained": explained.summary(),
         "entries": report.count,
         "head": report.head_hash,
         "checkpoints_checked": report.checkpoints_checked,
-        "detail": report.detail,
+        "detail": report.detail or ("" if explained.ok else explained.summary()),
         "verify_command": (
             f"quorum journal verify --db {runtime.settings.database.url} "
             f"--checkpoints {runtime.checkpoints} --public-key {runtime.public_key_path}"
@@ -394,4 +396,5 @@ def _print(result: dict[str, Any], runtime: Runtime) -> None:
         f"Equity {result['equity']}; journal: {journal['appended']} entries this run; chain "
         f"{status} ({journal['entries']} entries, {journal['checkpoints_checked']} checkpoints)"
     )
+    console.print(f"  orders: {escape(journal['orders_explained'])}")
     console.print(f"  verify again: {journal['verify_command']}")

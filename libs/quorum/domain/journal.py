@@ -27,6 +27,8 @@ class JournalKind(StrEnum):
     SAFE_MODE = "safe_mode"
     KILL_SWITCH = "kill_switch"
     RUN = "run"
+    ANALYSIS = "analysis"
+    """An analysis resumed from its LangGraph checkpoint (names the earlier attempt)."""
 
 
 class JournalEntry(DomainModel):

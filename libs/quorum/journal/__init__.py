@@ -8,6 +8,7 @@ outside the database. Damage kinds and the classification rules are documented i
 """
 
 from quorum.journal.canonical import canonical_json
+from quorum.journal.carry import backup_checkpoint_dir, copy_checkpoints, copy_directory
 from quorum.journal.checkpoints import (
     DEFAULT_CHECKPOINT_DIR,
     Checkpoint,
@@ -17,10 +18,18 @@ from quorum.journal.checkpoints import (
     default_checkpoint_dir,
     sign_checkpoint,
 )
+from quorum.journal.drafts import Draft, Head
+from quorum.journal.explain import (
+    ExplanationReport,
+    OrderExplainer,
+    Unexplained,
+    explain_orders,
+)
 from quorum.journal.export import export_jsonl
 from quorum.journal.flags import JournalFlagRecorder
 from quorum.journal.hashing import DOMAIN_TAG, GENESIS_HASH, entry_hash, framed_hash
-from quorum.journal.journal import LOCK_NAMESPACE, Draft, Head, Journal
+from quorum.journal.journal import LOCK_NAMESPACE, Journal
+from quorum.journal.meta import JournalMeta, journal_id, read_meta, record_checkpointed
 from quorum.journal.objectstore import (
     CheckpointStoreError,
     CheckpointStoreRefused,
@@ -65,27 +74,38 @@ __all__ = [
     "DirectoryCheckpointStore",
     "Draft",
     "Ed25519Signer",
+    "ExplanationReport",
     "Head",
     "Journal",
     "JournalFlagRecorder",
+    "JournalMeta",
     "ObjectLock",
     "ObjectStoreCheckpointStore",
+    "OrderExplainer",
     "Signature",
     "StoreLocation",
+    "Unexplained",
     "VaultTransitSigner",
     "VerifyReport",
+    "backup_checkpoint_dir",
     "build_checkpoint_store",
     "canonical_json",
+    "copy_checkpoints",
+    "copy_directory",
     "default_checkpoint_dir",
     "entry_hash",
+    "explain_orders",
     "export_jsonl",
     "framed_hash",
+    "journal_id",
     "key_id",
     "load_private_key",
     "load_public_key",
     "parse_store_location",
     "private_key_pem",
     "public_key_pem",
+    "read_meta",
+    "record_checkpointed",
     "s3_client",
     "sign_checkpoint",
     "signature_valid",

@@ -20,12 +20,13 @@ import base64
 import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, Self, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from quorum.errors import JournalIntegrityError
+from quorum.errors import ConfigError, JournalIntegrityError
 from quorum.journal.hashing import checkpoint_message
 from quorum.journal.signers import CheckpointSigner, key_id
 from quorum.store import sqlite_file
@@ -33,6 +34,7 @@ from quorum.store import sqlite_file
 _HEX64 = r"^[0-9a-f]{64}$"
 _TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$"
 _BASE64 = r"^[A-Za-z0-9+/]+={0,2}$"
+_JOURNAL_ID = r"^[0-9a-f]{32}$"
 FILE_PREFIX = "checkpoint-"
 
 
@@ -44,12 +46,24 @@ class CheckpointUnreadable(JournalIntegrityError):
         super().__init__(f"checkpoint {name}: unreadable ({reason}); expected a signed checkpoint")
 
 
+class Anchor(BaseModel):
+    """The chain's hash at an earlier size, signed with a version 2 checkpoint: evidence
+    for naming where a consistent rewrite begins."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    size: int = Field(ge=1)
+    hash: str = Field(pattern=_HEX64)
+
+
 class Checkpoint(BaseModel):
     """One signed statement of the chain's size and head."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    version: Literal[1] = 1
+    version: Literal[1, 2] = 1
+    journal: str | None = Field(default=None, pattern=_JOURNAL_ID)
+    """The id of the journal it was taken of (version 2; signed); version 1 has none."""
     size: int = Field(ge=1)
     head: str = Field(pattern=_HEX64)
     time: str = Field(pattern=_TIME)
@@ -58,7 +72,17 @@ class Checkpoint(BaseModel):
     public_key: str = Field(pattern=_BASE64)
     """The raw public key that signed, base64 — informative; verify uses trusted keys."""
     signature: str = Field(pattern=_BASE64)
+    anchors: tuple[Anchor, ...] = ()
+    """Version 2: the chain's hash at ``size - 2**k`` (k = 0, 1, …), signed."""
     _source: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _versioned(self) -> Self:
+        if (self.version == 2) != (self.journal is not None):
+            raise ValueError("journal: required by version 2 checkpoints, absent from version 1")
+        if self.version == 1 and self.anchors:
+            raise ValueError("anchors: version 1 checkpoints have none")
+        return self
 
     @property
     def name(self) -> str:
@@ -76,7 +100,8 @@ class Checkpoint(BaseModel):
         return self
 
     def message(self) -> bytes:
-        return checkpoint_message(self.size, self.head, self.time)
+        marks = [(a.size, a.hash) for a in self.anchors]
+        return checkpoint_message(self.size, self.head, self.time, self.journal, marks)
 
     def public_key_bytes(self) -> bytes:
         return base64.b64decode(self.public_key)
@@ -88,18 +113,40 @@ class Checkpoint(BaseModel):
 DEFAULT_CHECKPOINT_DIR = Path("var/journal-checkpoints")
 
 
-def default_checkpoint_dir(database_url: str) -> Path:
+def default_checkpoint_dir(database_url: str, journal_id: str | None = None) -> Path:
     """Where a database's checkpoints go by default: ``<file>-checkpoints`` next to a
-    SQLite file, ``var/journal-checkpoints`` otherwise (production: an object store)."""
+    SQLite file (the file is the journal), else ``var/journal-checkpoints/<journal id>``
+    (production: an object store): two databases used from one working directory never
+    share a directory. Without a journal id (a database not migrated yet) a non-SQLite
+    URL has no default: :class:`ConfigError`."""
     database = sqlite_file(database_url)
-    return DEFAULT_CHECKPOINT_DIR if database is None else Path(f"{database}-checkpoints")
+    if database is not None:
+        return Path(f"{database}-checkpoints")
+    if journal_id is None:
+        raise ConfigError(
+            "journal checkpoints: the database has no journal id (journal_meta, migration "
+            "0010): migrate it, or set journal.checkpoint_store explicitly"
+        )
+    return DEFAULT_CHECKPOINT_DIR / journal_id
 
 
-def sign_checkpoint(size: int, head: str, time: str, signer: CheckpointSigner) -> Checkpoint:
-    """A checkpoint of ``size`` entries ending in ``head`` at canonical ``time``."""
-    message = checkpoint_message(size, head, time)
+def sign_checkpoint(
+    size: int,
+    head: str,
+    time: str,
+    signer: CheckpointSigner,
+    journal: str | None = None,
+    anchors: Sequence[tuple[int, str]] = (),
+) -> Checkpoint:
+    """A checkpoint of ``size`` entries ending in ``head`` at canonical ``time``, of the
+    journal ``journal`` (its id; None writes a version 1 checkpoint, without anchors)."""
+    if journal is None:
+        anchors = ()
+    message = checkpoint_message(size, head, time, journal, anchors)
     signed = signer.sign(message)
     return Checkpoint(
+        version=1 if journal is None else 2,
+        journal=journal,
         size=size,
         head=head,
         time=time,
@@ -107,6 +154,7 @@ def sign_checkpoint(size: int, head: str, time: str, signer: CheckpointSigner) -
         key_id=key_id(signed.public_key),
         public_key=base64.b64encode(signed.public_key).decode("ascii"),
         signature=base64.b64encode(signed.signature).decode("ascii"),
+        anchors=tuple(Anchor(size=at, hash=digest) for at, digest in anchors),
     )
 
 
@@ -145,6 +193,14 @@ class DirectoryCheckpointStore:
         self._path.mkdir(parents=True, exist_ok=True)
         for existing in self._path.glob(f"{FILE_PREFIX}{checkpoint.size:012d}-*.json"):
             other = self._read(existing)
+            if other.journal != checkpoint.journal and None not in (
+                other.journal,
+                checkpoint.journal,
+            ):
+                raise JournalIntegrityError(
+                    f"checkpoint {existing.name} belongs to journal {other.journal}, not to "
+                    f"journal {checkpoint.journal}: two databases share {self._path}"
+                )
             if other.head != checkpoint.head:
                 raise JournalIntegrityError(
                     f"checkpoint fork: {existing.name} has head {other.head} for size "

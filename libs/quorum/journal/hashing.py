@@ -19,6 +19,7 @@ journal hashes apart from any other SHA-256 use; a new format gets a new tag.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from hashlib import sha256
 
 DOMAIN_TAG = "quorum.journal.v1"
@@ -71,6 +72,29 @@ def entry_hash(
     return digest
 
 
-def checkpoint_message(size: int, head: str, time: str) -> bytes:
-    """The bytes a checkpoint signature covers: tag, size, head hash and time."""
-    return f"{CHECKPOINT_TAG}\x1f{size}\x1f{head}\x1f{time}".encode()
+def checkpoint_message(
+    size: int,
+    head: str,
+    time: str,
+    journal: str | None = None,
+    anchors: Sequence[tuple[int, str]] = (),
+) -> bytes:
+    """The bytes a checkpoint signature covers: tag, size, head hash and time; version 2
+    adds the journal id and the anchors (the chain's hash at earlier sizes, as
+    ``size:hash`` joined by commas). Version 1 has neither: two fields fewer, so the two
+    forms cannot be mistaken for each other."""
+    if journal is None:
+        return f"{CHECKPOINT_TAG}\x1f{size}\x1f{head}\x1f{time}".encode()
+    marks = ",".join(f"{at}:{digest}" for at, digest in anchors)
+    return f"{CHECKPOINT_TAG}\x1f{journal}\x1f{size}\x1f{head}\x1f{time}\x1f{marks}".encode()
+
+
+def anchor_sizes(size: int) -> list[int]:
+    """The earlier sizes a checkpoint of ``size`` anchors: ``size - 2**k`` down to 1
+    (about log2(size) of them, densest near the head)."""
+    sizes: list[int] = []
+    step = 1
+    while size - step >= 1:
+        sizes.append(size - step)
+        step *= 2
+    return sizes

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.exc import DBAPIError
@@ -34,10 +32,20 @@ from quorum.clock import Clock
 from quorum.domain import JournalEntry, JournalKind, format_time
 from quorum.domain.codecs import ensure_utc
 from quorum.errors import ConfigError, ValidationFailed
-from quorum.journal.canonical import canonical_json
 from quorum.journal.checkpoints import Checkpoint, CheckpointStore, sign_checkpoint
+from quorum.journal.drafts import (
+    HEAD_SQL,
+    Draft,
+    Head,
+    Prepared,
+    engine_of,
+    fast_entry,
+    fetch_head,
+    prepare,
+)
 from quorum.journal.export import export_jsonl
-from quorum.journal.hashing import GENESIS_HASH, entry_hash
+from quorum.journal.hashing import GENESIS_HASH, anchor_sizes, entry_hash
+from quorum.journal.meta import JournalMeta, read_meta_in, record_checkpointed
 from quorum.journal.report import VerifyReport
 from quorum.journal.rows import (
     COLUMNS,
@@ -63,114 +71,11 @@ _PG_LOCK = (
     f"SELECT pg_advisory_xact_lock(({LOCK_NAMESPACE}::bigint << 32) "
     f"| '{JOURNAL_TABLE_NAME}'::regclass::oid::bigint)"
 )
-_HEAD_SQL = f"SELECT seq, hash FROM {JOURNAL_TABLE_NAME} ORDER BY seq DESC LIMIT 1"  # noqa: S608
 _INSERT_SQL = {
     mark: f"INSERT INTO {JOURNAL_TABLE_NAME} ({COLUMNS}) VALUES ({', '.join([mark] * 8)})"  # noqa: S608
     for mark in ("?", "%s")
 }
-_MAX_ACTOR = 120
-_MAX_RUN_ID = 64
 _RETRY_AFTER_FAILURE_S = 30.0
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-_Prepared = tuple[JournalKind, str, dict[str, Any], str, str | None]
-"""A checked draft: kind, canonical payload text, its JSON dict, actor, run_id."""
-
-_FIELDS = frozenset(JournalEntry.model_fields)
-_new_entry = JournalEntry.__new__
-_set = object.__setattr__
-
-
-def _entry(
-    seq: int,
-    time: datetime,
-    kind: JournalKind,
-    actor: str,
-    run_id: str | None,
-    payload: dict[str, Any],
-    prev_hash: str,
-    digest: str,
-) -> JournalEntry:
-    """The entry just written, built the way ``model_construct`` builds one, without
-    its per-field Python loop or a second validation: every value was produced or
-    checked by this module (seq from the head, a UTC time from the clock, the kind
-    enum, checked labels, canonical payload, hex digests), and a test holds the result
-    equal to a fully validated entry."""
-    entry = _new_entry(JournalEntry)
-    _set(
-        entry,
-        "__dict__",
-        {
-            "seq": seq,
-            "time": time,
-            "kind": kind,
-            "actor": actor,
-            "run_id": run_id,
-            "payload": payload,
-            "prev_hash": prev_hash,
-            "hash": digest,
-        },
-    )
-    _set(entry, "__pydantic_fields_set__", set(_FIELDS))
-    _set(entry, "__pydantic_extra__", None)
-    _set(entry, "__pydantic_private__", None)
-    return entry
-
-
-def _fetch_head(cursor: Any) -> Any:
-    cursor.execute(_HEAD_SQL)
-    return cursor.fetchone()
-
-
-class Draft(NamedTuple):
-    """One entry to append with :meth:`Journal.append_many`."""
-
-    kind: JournalKind | str
-    payload: Mapping[str, Any]
-    actor: str
-    run_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Head:
-    """The chain's length and last hash (``GENESIS_HASH`` when empty)."""
-
-    size: int
-    hash: str
-
-
-def _label(field: str, value: object, limit: int) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValidationFailed(field, f"must be a non-empty string of at most {limit} characters")
-    if len(value) > limit:
-        raise ValidationFailed(field, f"must be at most {limit} characters", len(value))
-    if _CONTROL.search(value):
-        raise ValidationFailed(field, "must not contain control characters", value)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationFailed(field, "must be valid Unicode (lone surrogate found)") from None
-    return value
-
-
-def _kind(kind: JournalKind | str) -> JournalKind:
-    if type(kind) is JournalKind:
-        return kind
-    try:
-        return JournalKind(kind)
-    except ValueError:
-        allowed = ", ".join(k.value for k in JournalKind)
-        raise ValidationFailed("kind", f"must be one of {allowed}", kind) from None
-
-
-def _engine_of(store: Engine | sessionmaker[Any]) -> Engine:
-    if isinstance(store, Engine):
-        return store
-    bind = store.kw.get("bind")
-    if not isinstance(bind, Engine):
-        raise ConfigError("journal: the session factory must be bound to an Engine")
-    return bind
 
 
 class Journal:
@@ -192,7 +97,7 @@ class Journal:
             )
         if (signer is None) != (checkpoint_store is None):
             raise ConfigError("journal checkpoints: give both a signer and a checkpoint store")
-        self._engine = _engine_of(store)
+        self._engine = engine_of(store)
         self._clock = clock
         self._signer = signer
         self._checkpoints = checkpoint_store
@@ -210,6 +115,7 @@ class Journal:
         self._last_checkpoint_at = clock.monotonic()
         self._retry_at = 0.0
         self._last_checkpoint_size = 0
+        self._meta: JournalMeta | None = None
         self.last_checkpoint_error: Exception | None = None
 
     def __repr__(self) -> str:
@@ -238,20 +144,18 @@ class Journal:
         run_id: str | None = None,
     ) -> JournalEntry:
         """Append one entry in the transaction of ``session``; the caller commits."""
-        return self._write(session, [self._prepare(kind, payload, actor, run_id)])[0]
+        return self._write(session, [prepare(kind, payload, actor, run_id)])[0]
 
     def append_many(
         self, session: Session | Connection, drafts: Iterable[Draft]
     ) -> list[JournalEntry]:
         """Append several entries in order, with one lock and one head read."""
-        prepared = [self._prepare(d.kind, d.payload, d.actor, d.run_id) for d in drafts]
+        prepared = [prepare(d.kind, d.payload, d.actor, d.run_id) for d in drafts]
         if not prepared:
             return []
         return self._write(session, prepared)
 
-    def _write(
-        self, session: Session | Connection, prepared: list[_Prepared]
-    ) -> list[JournalEntry]:
+    def _write(self, session: Session | Connection, prepared: list[Prepared]) -> list[JournalEntry]:
         """:meth:`_insert` in a ``quorum.journal.append`` span when tracing is on (the
         journal step of a decision's trace: kind, entry count, first and last seq)."""
         if not tracing_active():
@@ -268,7 +172,7 @@ class Journal:
             return entries
 
     def _insert(
-        self, session: Session | Connection, prepared: list[_Prepared]
+        self, session: Session | Connection, prepared: list[Prepared]
     ) -> list[JournalEntry]:
         """Lock, read the head, hash and insert ``prepared`` in ``session``'s transaction.
 
@@ -289,13 +193,13 @@ class Journal:
         # psycopg needs an explicit cursor.
         cursor = raw.cursor() if postgres else raw
         insert = _INSERT_SQL["%s" if postgres else "?"]
-        statement = _HEAD_SQL
+        statement = HEAD_SQL
         try:
             if postgres:
                 statement = _PG_LOCK
                 cursor.execute(_PG_LOCK)
-                statement = _HEAD_SQL
-            head = cursor.execute(_HEAD_SQL).fetchone() if not postgres else _fetch_head(cursor)
+                statement = HEAD_SQL
+            head = cursor.execute(HEAD_SQL).fetchone() if not postgres else fetch_head(cursor)
             seq, prev = (0, GENESIS_HASH) if head is None else (int(head[0]), str(head[1]))
             rows: list[tuple[Any, ...]] = []
             entries: list[JournalEntry] = []
@@ -309,7 +213,7 @@ class Journal:
                 value = kind.value
                 digest = entry_hash(seq, time, value, actor, run_id, prev, text)
                 rows.append((seq, time, value, actor, run_id, text, prev, digest))
-                entries.append(_entry(seq, now, kind, actor, run_id, normal, prev, digest))
+                entries.append(fast_entry(seq, now, kind, actor, run_id, normal, prev, digest))
                 prev = digest
             statement = insert
             if len(rows) == 1:
@@ -329,21 +233,10 @@ class Journal:
                 cursor.close()
         if isinstance(session, Session):
             self._track(session, len(rows))
+        else:
+            self._track_connection(len(rows))
         metrics().journal_appends.inc(len(rows))
         return entries
-
-    def _prepare(
-        self,
-        kind: JournalKind | str,
-        payload: Mapping[str, Any],
-        actor: str,
-        run_id: str | None,
-    ) -> _Prepared:
-        checked = _kind(kind)
-        actor = _label("actor", actor, _MAX_ACTOR)
-        run_id = None if run_id is None else _label("run_id", run_id, _MAX_RUN_ID)
-        text, normal = canonical_json(payload)
-        return checked, text, normal, actor, run_id
 
     def _lock(self, conn: Connection) -> None:
         """Take the append lock in ``conn``'s transaction (held until it ends)."""
@@ -381,14 +274,17 @@ class Journal:
         kinds: Sequence[JournalKind | str] | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        run_id: str | None = None,
     ) -> list[JournalEntry]:
-        """Entries in seq order (``since_*`` inclusive); not verified — use verify()."""
+        """Entries in seq order (``since_*`` inclusive; only ``run_id``'s when given); not
+        verified — use verify()."""
         statement = select_entries(
             since_seq=since_seq,
             since_time=since_time,
             kinds=kinds,
             limit=limit,
             newest_first=newest_first,
+            run_id=run_id,
         )
         with reader(self._engine) as conn, conn.begin():
             return [to_entry(StoredRow._make(row)) for row in conn.execute(statement)]
@@ -423,15 +319,35 @@ class Journal:
                 self._lock(conn)
                 row = conn.execute(self._head_query).first()
                 time = format_time(self._clock.now())
+                if self._meta is None:
+                    self._meta = read_meta_in(conn)
+                anchors = self._anchors(conn, int(row[0])) if row is not None else []
             with self._state:
                 self._last_checkpoint_at = self._clock.monotonic()
                 self._pending = 0
             if row is None or int(row[0]) == self._last_checkpoint_size:
                 return None
-            checkpoint = sign_checkpoint(int(row[0]), str(row[1]), time, self._signer)
+            meta = self._meta
+            assert meta is not None
+            checkpoint = sign_checkpoint(
+                int(row[0]), str(row[1]), time, self._signer, meta.journal_id, anchors
+            )
             self._checkpoints.put(checkpoint)
             self._last_checkpoint_size = checkpoint.size
+            if meta.checkpointed is None and meta.journal_id is not None:
+                record_checkpointed(self._engine, checkpoint.size, checkpoint.time)
+                self._meta = meta._replace(checkpointed=f"{checkpoint.size} {checkpoint.time}")
             return checkpoint
+
+    def _anchors(self, conn: Connection, size: int) -> list[tuple[int, str]]:
+        """The chain's stored hashes at the anchor sizes below ``size``."""
+        sizes = anchor_sizes(size)
+        if not sizes:
+            return []
+        t = self._table
+        rows = conn.execute(select(t.c.seq, t.c.hash).where(t.c.seq.in_(sizes)))
+        found = {int(seq): str(digest) for seq, digest in rows}
+        return [(at, found[at]) for at in sizes if at in found]
 
     def _due(self, now: float) -> bool:
         """Whether a checkpoint is due at monotonic ``now`` (call holding ``_state``)."""
@@ -466,6 +382,17 @@ class Journal:
         _install_session_hooks()
         pending: dict[Journal, int] = session.info.setdefault(_PENDING_KEY, {})
         pending[self] = pending.get(self, 0) + appended
+
+    def _track_connection(self, appended: int) -> None:
+        """An append through a plain Connection: Core has no after-commit hook, so the
+        entries count towards the next checkpoint now. It is taken at the next commit
+        of a session append that finds it due, by the periodic :meth:`checkpoint` or by
+        :meth:`close`; it covers them once they are committed (the head is read under
+        the append lock, so an uncommitted append is never signed)."""
+        if self._signer is None:
+            return
+        with self._state:
+            self._pending += appended
 
     def _committed(self, appended: int) -> None:
         """After commit: count the entries, checkpoint when due (one lock, one clock read)."""

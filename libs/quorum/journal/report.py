@@ -32,6 +32,11 @@ class DamageKind(StrEnum):
     """A later checkpoint claims a smaller size than an earlier one."""
     CHECKPOINT_FORK = "checkpoint_fork"
     """Two validly signed checkpoints have the same size and different heads."""
+    CHECKPOINT_FOREIGN = "checkpoint_foreign"
+    """A checkpoint was signed for another journal (another database's id): two
+    databases share a checkpoint store, or verify was pointed at the wrong one."""
+    CHECKPOINTS_MISSING = "checkpoints_missing"
+    """The journal recorded that it was checkpointed, and the store holds none."""
 
 
 class VerifyReport(BaseModel):
@@ -51,6 +56,8 @@ class VerifyReport(BaseModel):
     latest_checkpoint_size: int | None = None
     checkpoint: str | None = None
     """The checkpoint file the damage concerns, when it concerns one."""
+    journal_id: str | None = None
+    """The journal's identity (``journal_meta``), when the database has one."""
     trusted_keys: bool = False
     """True when signatures were checked against configured public keys; False when
     only against the key embedded in the checkpoints (consistency, not authenticity)."""

@@ -107,6 +107,7 @@ def select_entries(
     kinds: Sequence[JournalKind | str] | None = None,
     limit: int | None = None,
     newest_first: bool = False,
+    run_id: str | None = None,
 ) -> Select[tuple[int, str, str, str, str | None, str, str, str]]:
     """The query behind ``Journal.read`` (``since_*`` are inclusive)."""
     t = journal_table()
@@ -118,6 +119,8 @@ def select_entries(
         statement = statement.where(t.c.time >= format_time(since_time))
     if kinds:
         statement = statement.where(t.c.kind.in_([JournalKind(k).value for k in kinds]))
+    if run_id is not None:
+        statement = statement.where(t.c.run_id == run_id)
     statement = statement.order_by(t.c.seq.desc() if newest_first else t.c.seq)
     if limit is not None:
         statement = statement.limit(limit)

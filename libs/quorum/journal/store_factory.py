@@ -2,7 +2,8 @@
 
 ``journal.checkpoint_store`` is ``dir:PATH`` or ``s3://bucket/prefix``; without it
 ``journal.checkpoint_dir`` (the older spelling of ``dir:PATH``) and then the default
-directory next to the database apply. The S3 client is boto3's, configured from
+directory next to the database (SQLite) or ``var/journal-checkpoints/<journal id>``
+apply. The S3 client is boto3's, configured from
 ``journal.s3`` with credentials resolved through the SecretsProvider (or boto3's
 default chain when no references are set); boto3 is imported only when an object store
 is configured.
@@ -66,8 +67,12 @@ def build_checkpoint_store(
     *,
     clock: Clock | None = None,
     client: S3Client | None = None,
+    journal_id: str | None = None,
 ) -> CheckpointStore:
     """The checkpoint store the settings choose (see the module docstring).
+
+    ``journal_id`` (:func:`~quorum.journal.meta.journal_id`) names the default directory
+    of a non-SQLite database, ``var/journal-checkpoints/<journal id>``.
 
     ``clock`` dates Object Lock retention (default: the system clock); ``client``
     replaces the S3 client built from ``journal_settings.s3`` (tests, custom sessions).
@@ -76,7 +81,9 @@ def build_checkpoint_store(
     if configured is None:
         directory = journal_settings.checkpoint_dir
         return DirectoryCheckpointStore(
-            Path(directory) if directory is not None else default_checkpoint_dir(database_url)
+            Path(directory)
+            if directory is not None
+            else default_checkpoint_dir(database_url, journal_id)
         )
     location = parse_store_location(configured)
     if location.scheme == "dir":

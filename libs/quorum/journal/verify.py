@@ -26,9 +26,10 @@ from sqlalchemy.exc import DBAPIError
 
 from quorum.errors import JournalIntegrityError
 from quorum.journal.checkpoints import Checkpoint, CheckpointStore
-from quorum.journal.checkpoints_check import check_checkpoints
+from quorum.journal.checkpoints_check import check_checkpoints, evidence_sizes
 from quorum.journal.damage import WINDOW, classify
 from quorum.journal.hashing import DOMAIN_TAG, GENESIS_HASH
+from quorum.journal.meta import read_meta_in
 from quorum.journal.report import DamageKind, VerifyReport
 from quorum.journal.rows import StoredRow, reader, row_cursor, window
 from quorum.store import JOURNAL_TABLE_NAME
@@ -152,12 +153,15 @@ def verify_journal(
     *,
     checkpoints: CheckpointStore | Sequence[Checkpoint] | None = None,
     trusted_public_keys: Sequence[bytes] | None = None,
+    allow_missing_checkpoints: bool = False,
 ) -> VerifyReport:
     """Walk the chain stored in ``engine`` and check it against ``checkpoints``.
 
     ``trusted_public_keys`` are raw Ed25519 public keys; without them signatures are only
     checked against the key embedded in the checkpoints, which must then be the same key
-    for all of them (``trusted_keys=False`` in the report).
+    for all of them (``trusted_keys=False`` in the report). With a checkpoint store, a
+    journal that recorded its first checkpoint and finds none is CHECKPOINTS_MISSING
+    unless ``allow_missing_checkpoints``.
     """
     loaded: list[Checkpoint] = []
     load_error: JournalIntegrityError | None = None
@@ -168,8 +172,11 @@ def verify_journal(
             load_error = exc
     elif checkpoints is not None:
         loaded = sorted(checkpoints, key=lambda cp: (cp.time, cp.size))
-    walk = _Walk(cp.size for cp in loaded)
+    walk = _Walk(evidence_sizes(loaded))
     with reader(engine) as conn, conn.begin():
+        meta = read_meta_in(conn)
+        if checkpoints is None:
+            meta = meta._replace(checkpointed=None)  # checkpoints not asked for
         try:
             _walk(conn, walk)
         except sqlite3.OperationalError as exc:
@@ -188,4 +195,6 @@ def verify_journal(
         checkpoints=loaded,
         load_error=load_error,
         trusted_public_keys=trusted_public_keys,
+        meta=meta,
+        allow_missing=allow_missing_checkpoints,
     )

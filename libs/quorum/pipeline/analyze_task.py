@@ -3,7 +3,8 @@
 The graph's risk gate is ``quorum.risk.evaluate`` against a Portfolio built from the
 execution positions and the persisted rules state. The graph's own journal entries
 (opinions, score, decision) are written node by node and checkpointed under the task key,
-so a redelivered, interrupted analysis resumes without asking any model again. The
+so a redelivered, interrupted analysis resumes without asking any model again (the resume
+is journaled, naming the earlier attempt: :mod:`quorum.pipeline.resume`). The
 outcome is committed in ONE transaction that also claims the task key: the signal row,
 the stored intent (``ExecutionService.store_intent``, journaled before anything is sent),
 the trade row and the rules-state write (compare-and-set on its version). The commit
@@ -36,6 +37,7 @@ from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import StageJournal
 from quorum.pipeline.learned import learned_scoring
 from quorum.pipeline.persistence import trades
+from quorum.pipeline.resume import journal_resume
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
 from quorum.risk import MarketInfo, PreparedPortfolio, prepare_portfolio
@@ -115,6 +117,7 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
         stop_settings=deps.risk,
     )
     graph = build_analysis_graph(services, deps.checkpointer)
+    journal_resume(deps, graph, key, symbol, tf, at)
     with span("quorum.agents"):
         outcome = run_graph(graph, scan, at, thread_id=key)
     proposed = outcome.signal or _candidate(graph, key)

@@ -39,7 +39,13 @@ from quorum.store.schema import (
     migrate,
 )
 from quorum.store.session import SessionFactory, session_factory, session_scope
-from quorum.store.tables import JOURNAL_TABLE_NAME, JournalRecord, journal_table
+from quorum.store.tables import (
+    JOURNAL_META_TABLE_NAME,
+    JOURNAL_TABLE_NAME,
+    JournalMetaRecord,
+    JournalRecord,
+    journal_table,
+)
 from quorum.store.upsert import (
     advance_statement,
     insert_ignore,
@@ -50,12 +56,14 @@ from quorum.store.upsert import (
 __all__ = [
     "BEGIN_MODE_INFO_KEY",
     "DEFAULT_DATABASE_URL",
+    "JOURNAL_META_TABLE_NAME",
     "JOURNAL_TABLE_NAME",
     "MIGRATIONS_DIR",
     "NAMING_CONVENTION",
     "SQLITE_BEGIN_OPTION",
     "BackupError",
     "BackupManifest",
+    "JournalMetaRecord",
     "JournalRecord",
     "RestoreRefused",
     "SessionFactory",

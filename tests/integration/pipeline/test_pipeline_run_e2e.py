@@ -64,3 +64,4 @@ def test_quorum_run_defaults_trade_and_the_summary_matches_the_database(tmp_path
     )
     assert journal["verified"] is True
     assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "every one explained" in verify.stdout, verify.stdout

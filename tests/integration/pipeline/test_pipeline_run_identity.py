@@ -38,6 +38,10 @@ def _run(tmp: Path, name: str) -> tuple[dict[str, object], dict[str, int]]:
             "SELECT run_id, mode, status FROM runs WHERE run_id = ?", (summary["run_id"],)
         ).fetchall()
     assert recorded == [(summary["run_id"], "replay", "completed")]
+    journal = summary["journal"]
+    assert isinstance(journal, dict)
+    assert journal["verified"] is True
+    assert str(journal["orders_explained"]).startswith("every order explained")
     return summary, kinds
 
 

@@ -310,3 +310,39 @@ def test_postgres_restore_refuses_a_non_empty_target_unless_forced(
     assert forced == 0, forced_out
     code, report = verify(target, written)
     assert (code, report["count"]) == (0, 4)
+
+
+def test_backup_and_restore_carry_the_checkpoints_so_a_plain_verify_checks_them(
+    tmp_path: Path, signer: Ed25519Signer
+) -> None:
+    """Issue #19 item 2: a restored SQLite file used to get no checkpoints directory, so a
+    plain `quorum journal verify` printed "not checked"."""
+    live = tmp_path / "live.db"
+    engine = create_engine_for(f"sqlite:///{live}")
+    migrate(engine)
+    journal = Journal(
+        engine,
+        SystemClock(),
+        signer=signer,
+        checkpoint_store=DirectoryCheckpointStore(Path(f"{live}-checkpoints")),
+        checkpoint_every_n=3,
+    )
+    for i in range(7):
+        with session_scope(engine) as session:
+            journal.append(session, JournalKind.SCAN, {"i": i}, actor="backup-test")
+    journal.close()
+    engine.dispose()
+    backup = tmp_path / "backups" / "quorum.sqlite"
+    restored = tmp_path / "restored" / "quorum.db"
+
+    code, out = cli(db_cli.app, "backup", str(backup), "--db", f"sqlite:///{live}")
+    assert code == 0, out
+    assert "checkpoints: 3 copied to" in out
+    code, out = cli(db_cli.app, "restore", str(backup), "--db", f"sqlite:///{restored}")
+    assert code == 0, out
+    code, out = cli(journal_cli.app, "verify", "--db", f"sqlite:///{restored}", "--json")
+
+    report = json.loads(out)
+    assert code == 0, report
+    assert report["checkpoint_store"] == f"{restored}-checkpoints"
+    assert (report["checkpoints_checked"], report["latest_checkpoint_size"]) == (3, 7)

@@ -164,3 +164,25 @@ def test_the_task_runs_in_a_real_worker_over_redis_and_sets_the_gauge(
     ran_at = _value("quorum_journal_verify_last_run_timestamp_seconds")
     assert ran_at is not None
     assert abs(ran_at - time.time()) < 120
+
+
+def test_task_body_names_the_first_unexplained_order(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue #19 item 1: an order entry with no intent or decision before it fails the
+    periodic verification too, naming its seq."""
+    with session_scope(runtime.engine) as session:
+        entry = runtime.journal.append(
+            session,
+            JournalKind.ORDER_UPDATE,
+            {"client_order_id": "qunexplained1", "event": "transition", "state": "submitting"},
+            actor="execution",
+        )
+
+    with caplog.at_level(logging.INFO, logger="quorum.worker.journal"):
+        result = verify_journal(runtime.journal, ReplayClock(NOW))
+
+    assert result["ok"] is False
+    assert (result["damage"], result["unexplained_seq"]) == (None, entry.seq)
+    assert "qunexplained1" in result["summary"]
+    assert any(r.levelno == logging.ERROR for r in caplog.records)

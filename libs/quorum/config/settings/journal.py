@@ -67,7 +67,8 @@ class JournalSettings(ComponentSettings):
 
     ``checkpoint_store`` is ``dir:PATH`` or ``s3://bucket/prefix`` (reached with
     ``s3``); ``checkpoint_dir`` is the older spelling of ``dir:PATH`` (give one of the
-    two). Neither: a directory next to a SQLite database, else ``var/journal-checkpoints``.
+    two). Neither: a directory next to a SQLite database, else
+    ``var/journal-checkpoints/<journal id>`` (the database's own id, ``journal_meta``).
     """
 
     signing_key_ref: str | None = Field(default=None, min_length=1)

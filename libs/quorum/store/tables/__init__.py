@@ -9,9 +9,21 @@ them (that would be an import cycle).
 import importlib
 import pkgutil
 
-from quorum.store.tables.journal import JOURNAL_TABLE_NAME, JournalRecord, journal_table
+from quorum.store.tables.journal import (
+    JOURNAL_META_TABLE_NAME,
+    JOURNAL_TABLE_NAME,
+    JournalMetaRecord,
+    JournalRecord,
+    journal_table,
+)
 
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["JOURNAL_TABLE_NAME", "JournalRecord", "journal_table"]
+__all__ = [
+    "JOURNAL_META_TABLE_NAME",
+    "JOURNAL_TABLE_NAME",
+    "JournalMetaRecord",
+    "JournalRecord",
+    "journal_table",
+]

@@ -41,3 +41,16 @@ class JournalRecord(SQLModel, table=True):
 def journal_table() -> Table:
     """The Core ``Table`` behind :class:`JournalRecord` (used by the append hot path)."""
     return SQLModel.metadata.tables[JOURNAL_TABLE_NAME]
+
+
+JOURNAL_META_TABLE_NAME = "journal_meta"
+
+
+class JournalMetaRecord(SQLModel, table=True):
+    """The journal's own facts, append-only: ``journal_id`` (its identity, written by the
+    migration) and ``checkpointed`` (written when its first checkpoint was stored)."""
+
+    __tablename__ = JOURNAL_META_TABLE_NAME
+
+    key: str = Field(sa_column=Column("key", String(40), primary_key=True))
+    value: str = Field(sa_column=Column("value", Text(), nullable=False))
