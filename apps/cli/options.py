@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 import typer
 
@@ -33,12 +33,16 @@ def parse_timeframes(text: str) -> list[Timeframe]:
 
 
 def parse_time(text: str, option: str) -> datetime:
-    """ISO-8601 time; a value without offset is refused rather than guessed."""
+    """ISO-8601 time. A plain date (``2024-06-01``) means that UTC day's midnight; a time of
+    day without an offset is refused rather than guessed."""
     try:
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise typer.BadParameter(
-            f"not an ISO-8601 time: {text!r} (e.g. 2024-06-01T00:00:00Z)", param_hint=option
+            f"not an ISO-8601 date or time: {text!r} (e.g. 2024-06-01 or 2024-06-01T00:00:00Z)",
+            param_hint=option,
         ) from None
     if value.tzinfo is None:
         raise typer.BadParameter(f"{text!r} has no UTC offset; add Z or +00:00", param_hint=option)

@@ -168,3 +168,17 @@ def test_run_refuses_a_history_shorter_than_the_warm_up_with_a_named_reason(
     assert result.exit_code == 2, result.output
     assert "history_bars: 120 is shorter than the indicators' warm-up" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_plain_date_means_that_utc_day_and_a_naive_time_is_refused() -> None:
+    from datetime import UTC, datetime
+
+    import typer as _typer
+
+    from apps.cli.options import parse_time
+
+    assert parse_time("2024-01-01", "--start") == datetime(2024, 1, 1, tzinfo=UTC)
+    with pytest.raises(_typer.BadParameter, match="no UTC offset"):
+        parse_time("2024-01-01T05:00:00", "--start")
+    with pytest.raises(_typer.BadParameter, match="not an ISO-8601 date or time"):
+        parse_time("2024-13-01", "--start")
