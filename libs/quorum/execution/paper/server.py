@@ -29,9 +29,8 @@ import json
 import socket
 import struct
 import sys
-import threading
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -39,6 +38,7 @@ from quorum.clock import Clock, SystemClock
 from quorum.domain import parse_time
 from quorum.execution.errors import DuplicateClientOrderId, OrderNotFound, OrderRejected
 from quorum.execution.paper.faults import Faults, FaultSettings
+from quorum.execution.paper.loopback import LoopbackServer
 from quorum.execution.paper.matching import PaperSettings, PaperVenue
 from quorum.execution.paper.wire import (
     order_to_json,
@@ -51,41 +51,18 @@ HANG_S = 3.0
 """How long a ``timeout`` reply holds the connection (longer than any client timeout)."""
 
 
-class PaperServer:
+class PaperServer(LoopbackServer):
     """A :class:`PaperVenue` served over HTTP on 127.0.0.1 (threaded)."""
 
     def __init__(
         self,
         venue: PaperVenue,
         faults: Faults | None = None,
-        host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.venue = venue
         self.faults = faults or Faults()
-        self.release = threading.Event()
-        self.httpd = ThreadingHTTPServer((host, port), _handler(self))
-        self.httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> PaperServer:
-        self._thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        super().__init__(_handler(self), port)
 
 
 def _handler(server: PaperServer) -> type[BaseHTTPRequestHandler]:

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -58,6 +58,7 @@ from quorum.execution.paper.binance.protocol import (
     verify_signature,
 )
 from quorum.execution.paper.faults import Faults, FaultSettings
+from quorum.execution.paper.loopback import LoopbackServer
 from quorum.execution.paper.matching import PaperVenue
 from quorum.ports import BrokerOrder, OrderRequest
 
@@ -101,7 +102,7 @@ class SimulatorStats:
     """Accepted submits per client id (a value above 1 is a duplicate the venue took)."""
 
 
-class BinanceSimulator:
+class BinanceSimulator(LoopbackServer):
     """The paper venue behind Binance spot's REST protocol on 127.0.0.1 (threaded)."""
 
     def __init__(
@@ -129,32 +130,10 @@ class BinanceSimulator:
         self.klines = klines
         self.faults = faults or Faults()
         self.stats = SimulatorStats()
-        self.release = threading.Event()
         self._lock = threading.Lock()
         self._weights = _Weights(weight_limit, ban_after)
         self._meta: dict[str, tuple[NewOrder, datetime]] = {}
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self.httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> BinanceSimulator:
-        self._thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        super().__init__(_handler(self), port)
 
     # -- the API, as plain functions of (params) -> JSON ------------------------------------
 
