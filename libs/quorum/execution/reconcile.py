@@ -3,6 +3,11 @@ matched to our records. Drift is fixed toward the venue's truth, each fix journa
 (``reconciliation``) in the transaction that makes it; a second pass right after finds
 nothing. Lookups only: reconciliation never sends an order.
 
+Venue exposure that no recorded fill explains is never adopted silently
+(:mod:`quorum.execution.exposure`): ``duplicate_exposure`` is journaled and counted, and a
+reduce-only exit of the excess is *stored* (through the exit risk gate, in the transaction
+that moves our position) for the service to send after the pass.
+
 The comparisons are small pure functions (``orders_to_adopt``, ``missing_trades``,
 ``position_drift``, ``balance_drift``); :class:`Reconciler` fetches and applies.
 """
@@ -10,22 +15,24 @@ The comparisons are small pure functions (``orders_to_adopt``, ``missing_trades`
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from quorum.domain import JournalKind, OrderLeg, OrderState
+from quorum.domain import JournalKind, OrderIntent, OrderLeg, OrderState, RiskDecision
 from quorum.errors import BrokerError
 from quorum.execution import repo
 from quorum.execution.errors import OrderNotFound, PositionsNotReported
 from quorum.execution.executor import Executor, read_scope
+from quorum.execution.exposure import UnexplainedExposure, flatten_order
 from quorum.execution.positions import set_to_venue
 from quorum.execution.records import ORIGIN_EXTERNAL, WORKING_STATES, ExecOrder
 from quorum.execution.sync import venue_state
 from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade
 from quorum.store import session_scope
+from quorum.telemetry.metrics import metrics
 
 _log = logging.getLogger(__name__)
 _S = OrderState
@@ -74,16 +81,23 @@ class ReconcileReport:
     venue: str
     drifts: list[dict[str, Any]] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
+    flattens: list[str] = field(default_factory=list)
+    """Client ids of the exits stored to flatten unexplained exposure (to send)."""
 
     @property
     def clean(self) -> bool:
         return not self.drifts
 
 
+StoreExit = Callable[[Any, OrderIntent, RiskDecision, str], str | None]
+"""Stores an exit intent at a venue in the caller's transaction: None, or why not."""
+
+
 class Reconciler:
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: Executor, store_exit: StoreExit | None = None) -> None:
         self.executor = executor
         self.ctx = executor.ctx
+        self._store_exit = store_exit
 
     def _drift(self, report: ReconcileReport, session: Any, payload: dict[str, Any]) -> None:
         payload = {"venue": report.venue, **payload}
@@ -290,6 +304,11 @@ class Reconciler:
                 if drift is None:
                     continue
                 entry = seen.average_entry if seen is not None else None
+                exposure = UnexplainedExposure(
+                    venue, symbol, local.quantity, quantity, entry or local.average_entry, now
+                )
+                if exposure.excess > 0:
+                    self._unexplained(report, session, exposure)
                 fixed, closed = set_to_venue(local, quantity, entry, now)
                 repo.put_position(session, fixed, now)
                 self._drift(
@@ -305,6 +324,36 @@ class Reconciler:
                 )
                 if closed is not None:
                     self.ctx.sync.journal(session, JournalKind.POSITION, closed.payload())
+
+    def _unexplained(
+        self, report: ReconcileReport, session: Any, exposure: UnexplainedExposure
+    ) -> None:
+        """Journal and count exposure no fill explains; store its flatten when enabled."""
+        metrics().unexplained_exposure.labels(exposure.venue, exposure.symbol).inc()
+        _log.error(
+            "%s %s: venue holds %s, we hold %s: unexplained exposure",
+            exposure.venue,
+            exposure.symbol,
+            exposure.venue_quantity,
+            exposure.ours,
+        )
+        if not self.ctx.settings.flatten_unexplained or self._store_exit is None:
+            why = "execution.flatten_unexplained is off" if self._store_exit else "no exit store"
+            self._drift(report, session, exposure.payload(f"journaled only ({why})"))
+            return
+        planned = flatten_order(exposure)
+        if isinstance(planned, str):
+            self._drift(report, session, exposure.payload(f"not flattened: {planned}"))
+            return
+        intent, decision = planned
+        refused = self._store_exit(session, intent, decision, exposure.venue)
+        if refused is not None:
+            self._drift(report, session, exposure.payload(f"not flattened: {refused}"))
+            return
+        payload = exposure.payload("flatten stored")
+        payload["client_order_id"] = intent.client_order_id
+        self._drift(report, session, payload)
+        report.flattens.append(intent.client_order_id)
 
     def _balances(self, report: ReconcileReport) -> None:
         venue = report.venue

@@ -99,7 +99,7 @@ class ExecutionService:
             sleep=sleep,
         )
         self.executor = Executor(self.ctx)
-        self.reconciler = Reconciler(self.executor)
+        self.reconciler = Reconciler(self.executor, store_exit=self._store_exit)
         self._mode = mode
         self._ready = False
         self._last_reconcile = float("-inf")
@@ -112,9 +112,14 @@ class ExecutionService:
     # -- the outbox ----------------------------------------------------------------------
 
     def store_intent(
-        self, session: Session, intent: OrderIntent | Mapping[str, Any], decision: RiskDecision
+        self,
+        session: Session,
+        intent: OrderIntent | Mapping[str, Any],
+        decision: RiskDecision,
+        venue: str | None = None,
     ) -> IntentOutcome:
-        """Store an approved intent in the caller's transaction (see the module doc)."""
+        """Store an approved intent in the caller's transaction (see the module doc);
+        ``venue``: the broker to send it to (default: by ``trading.mode``)."""
         parsed = parse_intent(intent)
         if isinstance(parsed, str):
             return self._refuse(session, intent, parsed)
@@ -124,7 +129,8 @@ class ExecutionService:
         existing = repo.get_order(session, parsed.client_order_id)
         if existing is not None:
             return self._duplicate(session, parsed, existing)
-        venue = LIVE if self._mode() == LIVE else PAPER
+        if venue is None:
+            venue = LIVE if self._mode() == LIVE else PAPER
         if venue not in self.ctx.brokers:
             return self._refuse(session, parsed, f"trading.mode {venue}: no {venue} broker")
         blocked = self.ctx.controls.blocked_reason(
@@ -241,12 +247,31 @@ class ExecutionService:
     # -- reconciliation ------------------------------------------------------------------
 
     def reconcile(self, startup: bool = False) -> list[ReconcileReport]:
-        """One pass over every venue; on success at start-up, trading is unblocked."""
+        """One pass over every venue; on success at start-up, trading is unblocked. The
+        exits a pass stored to flatten unexplained exposure are sent after it (one that
+        cannot go now stays ``new`` for the sweep)."""
         reports = [self.reconciler.run(venue) for venue in sorted(self.ctx.brokers)]
         self._last_reconcile = self.ctx.clock.monotonic()
         if startup:
             self._ready = True
+        for report in reports:
+            for cid in report.flattens:
+                self._send_flatten(cid)
         return reports
+
+    def _store_exit(
+        self, session: Session, intent: OrderIntent, decision: RiskDecision, venue: str
+    ) -> str | None:
+        outcome = self.store_intent(session, intent, decision, venue=venue)
+        return None if outcome.accepted else outcome.reason
+
+    def _send_flatten(self, client_order_id: str) -> None:
+        if not self._ready:
+            return  # start-up reconciliation failed on another venue: the sweep sends it
+        try:
+            self.executor.execute(client_order_id)
+        except (TradingBlocked, BrokerError) as exc:
+            _log.warning("flatten %s deferred: %s", client_order_id, exc)
 
     def reconcile_due(self) -> bool:
         elapsed = self.ctx.clock.monotonic() - self._last_reconcile

@@ -238,10 +238,16 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before a submit")
     parser.add_argument("--quote", action="append", default=[], help="SYMBOL:BID:ASK")
+    parser.add_argument("--query-lag", type=float, default=0.0, help="seconds before a lookup")
+    parser.add_argument("--partial-fill-ratio", type=Decimal, default=Decimal(1))
     args = parser.parse_args(argv)
-    venue = PaperVenue(
-        clock or SystemClock(), PaperSettings(recv_window_s=args.recv_window, seed=args.seed)
+    settings = PaperSettings(
+        recv_window_s=args.recv_window,
+        seed=args.seed,
+        query_lag_s=args.query_lag,
+        partial_fill_ratio=args.partial_fill_ratio,
     )
+    venue = PaperVenue(clock or SystemClock(), settings)
     for spec in args.quote:
         symbol, bid, ask = spec.rsplit(":", 2)
         venue.set_quote(symbol, Decimal(bid), Decimal(ask))
