@@ -95,15 +95,16 @@ def flatten_order(exposure: UnexplainedExposure) -> tuple[OrderIntent, RiskDecis
         reduce_only=True,
         cause=ExitCause(subject=subject[:128], rule=FLATTEN_RULE),
     )
+    long = exposure.venue_quantity > 0
     position = Position(
         position_id=intent.client_order_id,
         run_id=ORIGIN_RECONCILE,
         symbol=exposure.symbol,
-        direction=Direction.LONG if exposure.venue_quantity > 0 else Direction.SHORT,
+        direction=Direction.LONG if long else Direction.SHORT,
         state=PositionState.ACTIVE,
         quantity=abs(exposure.venue_quantity),
         average_entry=entry,
-        stop_loss=entry,
+        stop_loss=entry * (Decimal("0.999") if long else Decimal("1.001")),  # not an input
         opened_at=now,
     )
     decision = evaluate_exit(intent, position, now)

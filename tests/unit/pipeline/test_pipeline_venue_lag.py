@@ -45,9 +45,9 @@ def test_an_ambiguous_submit_under_two_seconds_of_lookup_lag_is_found_not_resent
             kit.clock.advance(timedelta(seconds=0.75))
             states.append(kit.tasks.execute(cid)["status"])
 
+        assert kit.venue.stats.accepted[cid] == 1, "the lagging lookup led to a duplicate"
         assert states[:2] == ["unknown", "unknown"]  # deadline passed, read path not yet
         assert states[-1] == "filled"
-        assert kit.venue.stats.accepted[cid] == 1, "the lagging lookup led to a duplicate"
         assert [(p.symbol, p.quantity) for p in kit.venue.positions()] == [
             ("BTC/USDT", Decimal("0.5"))
         ]
