@@ -18,6 +18,7 @@ from quorum.execution.errors import (
     TradingBlocked,
     VenueRateLimited,
 )
+from quorum.execution.exposure import FLATTEN_RULE, UnexplainedExposure, unexplained_excess
 from quorum.execution.paper import (
     Faults,
     FaultSettings,
@@ -26,7 +27,6 @@ from quorum.execution.paper import (
     PaperVenue,
     ReplayVenue,
 )
-from quorum.execution.exposure import FLATTEN_RULE, UnexplainedExposure, unexplained_excess
 from quorum.execution.positions import ClosedTrade, NetPosition, apply_fill, finalize_exit
 from quorum.execution.reconcile import (
     ReconcileReport,

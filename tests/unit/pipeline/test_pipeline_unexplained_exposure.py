@@ -64,14 +64,19 @@ def test_a_duplicate_fill_is_journaled_alerted_and_flattened_through_the_exit_ga
         venue = {p.symbol: p.quantity for p in kit.venue.positions()}
 
     assert _alerts() == before + 1
-    assert entry["ours"] == "0.5" and entry["venue_quantity"] == "1.0"
-    assert entry["excess"] == "0.5" and entry["action"] == "flatten stored"
-    assert flatten.reduce_only and flatten.side is Side.SELL
-    assert flatten.quantity == Decimal("0.5") and flatten.state is OrderState.FILLED
+    assert entry["ours"] == "0.5"
+    assert entry["venue_quantity"] == "1.0"
+    assert entry["excess"] == "0.5"
+    assert entry["action"] == "flatten stored"
+    assert flatten.reduce_only
+    assert flatten.side is Side.SELL
+    assert flatten.quantity == Decimal("0.5")
+    assert flatten.state is OrderState.FILLED
     intents = kit.runtime.journal.read(kinds=[JournalKind.INTENT])
     cid_of = flatten.client_order_id
     stored = [e.payload for e in intents if e.payload.get("client_order_id") == cid_of]
-    assert stored and stored[0]["status"] == "stored"
+    assert stored
+    assert stored[0]["status"] == "stored"
     assert ours == venue == {SYMBOL: Decimal("0.5")}
     assert again["status"] == "done"  # the second pass found no new exposure: one entry
 

@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 from tests.unit.pipeline.kit import Kit, drain, open_position, scripted_kit
 
 from quorum.domain import JournalKind, OrderState
-from quorum.execution import FaultSettings, UNKNOWN_RULE
+from quorum.execution import UNKNOWN_RULE, FaultSettings
 
 NO_SPACING = {"resolve_spacing_s": 0.0}
 
@@ -81,7 +81,8 @@ def test_without_a_receive_window_an_unknown_order_stays_unknown_and_blocks_entr
     assert [p["client_order_id"] for p in flagged] == [cid]
     assert "no receive window" in flagged[0]["reason"]
     assert blocked.state is OrderState.CANCELLED
-    assert blocked.last_error is not None and UNKNOWN_RULE in blocked.last_error
+    assert blocked.last_error is not None
+    assert UNKNOWN_RULE in blocked.last_error
     assert resolved.state is OrderState.FILLED
     assert released.state is OrderState.FILLED
 

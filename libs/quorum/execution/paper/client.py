@@ -33,13 +33,13 @@ from quorum.execution.errors import (
     OrderRejected,
     VenueRateLimited,
 )
+from quorum.execution.paper.inprocess import paper_capabilities
 from quorum.execution.paper.wire import (
     order_from_json,
     position_from_json,
     request_to_json,
     trade_from_json,
 )
-from quorum.execution.paper.inprocess import paper_capabilities
 from quorum.execution.venues import VenueCapabilities
 from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
 
