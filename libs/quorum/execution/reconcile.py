@@ -135,7 +135,7 @@ class Reconciler:
         for symbol in sorted(symbols):
             self._fills(report, symbol, since)
         if positions is not None:
-            self._positions(report, positions)
+            self._positions(report, positions, since)
         self._balances(report)
         return report
 
@@ -290,16 +290,42 @@ class Reconciler:
                     },
                 )
 
-    def _positions(self, report: ReconcileReport, positions: list[BrokerPosition]) -> None:
+    def _measure(
+        self, venue: str, positions: list[BrokerPosition]
+    ) -> dict[str, tuple[Decimal, Decimal]]:
+        """``symbol -> (ours, venue's)`` where they differ."""
+        truth = {p.symbol: p.quantity for p in positions}
+        with read_scope(self.ctx.sessions) as session:
+            ours = {p.symbol: p.quantity for p in repo.list_positions(session, venue)}
+        zero = Decimal(0)
+        return {
+            symbol: (ours.get(symbol, zero), truth.get(symbol, zero))
+            for symbol in sorted(set(truth) | set(ours))
+            if ours.get(symbol, zero) != truth.get(symbol, zero)
+        }
+
+    def _positions(
+        self, report: ReconcileReport, positions: list[BrokerPosition], since: datetime | None
+    ) -> None:
+        """Fix a drift only when two reads agree on it, with the venue's trades recorded in
+        between: a fill landing while we read (another sender's, a resting order's) moves
+        one of the reads and is left for the next pass, never mistaken for exposure."""
         venue = report.venue
-        truth = {p.symbol: p for p in positions}
+        first = self._measure(venue, positions)
+        if not first:
+            return
+        for symbol in first:
+            self._fills(report, symbol, since)
+        truth = {p.symbol: p for p in self.ctx.broker(venue).fetch_positions()}
         now = self.ctx.clock.now()
         with session_scope(self.ctx.sessions) as session:
-            ours = {p.symbol: p for p in repo.list_positions(session, venue)}
-            for symbol in sorted(set(truth) | set(ours)):
-                local = ours.get(symbol) or repo.get_position(session, venue, symbol)
+            for symbol in sorted(first):
+                local = repo.get_position(session, venue, symbol, lock=True)
                 seen = truth.get(symbol)
                 quantity = seen.quantity if seen is not None else Decimal(0)
+                if (local.quantity, quantity) != first[symbol]:
+                    report.unresolved.append(f"position {symbol}: moving, left for the next pass")
+                    continue
                 drift = position_drift(local.quantity, quantity)
                 if drift is None:
                     continue
