@@ -1,6 +1,7 @@
 """The paper exchange as its own process: a small JSON HTTP server on loopback.
 
-``python -m quorum.execution.paper.server --port 0 [--ambiguous 0.3] [--recv-window 1]``
+``python -m quorum.execution.paper.server --port 0 [--ambiguous 0.3] [--recv-window 1]
+[--query-lag 2] [--partial-fill-ratio 0.5]``
 prints ``listening <port>`` once it serves. API (JSON; Decimals as strings):
 
 =========================================  ==============================================
@@ -14,6 +15,7 @@ prints ``listening <port>`` once it serves. API (JSON; Decimals as strings):
 ``POST /admin/quote``                      ``{symbol, bid, ask, last?}``
 ``POST /admin/outage``                     ``{down: bool}``
 ``POST /admin/faults``                     a FaultSettings object
+``POST /admin/query-lag``                  ``{seconds}``: lookups miss newer orders
 ``GET /admin/stats``                       accepted submits per client id, counters
 =========================================  ==============================================
 
@@ -197,6 +199,10 @@ def _handler(server: PaperServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, {"ok": True})
             elif parts == ["admin", "faults"]:
                 faults.configure(FaultSettings.model_validate(body))
+                self._send(200, {"ok": True})
+            elif parts == ["admin", "query-lag"]:
+                lag = float(body["seconds"])
+                venue.settings = venue.settings.model_copy(update={"query_lag_s": max(lag, 0.0)})
                 self._send(200, {"ok": True})
             else:
                 self._send(404, {"code": "no_route", "msg": self.path})
