@@ -16,19 +16,15 @@ symbol refused) until reconciliation finds it in the venue's open orders or trad
 
 Facts as ccxt 4.5 implements them (read in its sources, not guessed):
 
-========== ============= ============ =========== ===========================================
-venue      recv window   by client id server time note
-========== ============= ============ =========== ===========================================
-binance    yes (5 s)     yes          yes         ``sign`` stamps ``timestamp`` = ``nonce()``
-                                                  unless the request gives one: we give ours
-binanceusdm yes (5 s)    yes          yes         as binance
-bybit      yes (5 s)     yes          yes         stamped by ccxt at signing (``nonce()``)
-okx        no            yes          yes         ccxt sends no ``expTime`` on orders
-kraken     no            no           yes         a nonce, no window; ``fetchOrder`` maps a
-                                                  client id to ``userref``, an integer
-coinbase   no            no           yes         ``fetchOrder`` takes the venue's id only
-paper      settings      settings     its clock   follows :class:`PaperSettings`
-========== ============= ============ =========== ===========================================
+- binance, binanceusdm: ``recvWindow`` (5 s); lookup by ``origClientOrderId``; ``sign``
+  stamps ``timestamp = nonce()`` unless the request gives one — we give our ``sent_at``;
+- bybit: ``X-BAPI-RECV-WINDOW`` (5 s), stamped by ccxt (``nonce()``); ``fetchOrder``
+  sends ``orderId`` only (no ``orderLinkId``): no lookup by client id;
+- okx: lookup by ``clOrdId``; ccxt sends no ``expTime`` on orders: no receive window;
+- kraken: a nonce, no receive window; ``fetchOrder`` maps a client id to ``userref``, an
+  integer: no lookup by our (string) id;
+- coinbase: no receive window; ``fetchOrder`` takes the venue's id only;
+- paper: follows :class:`~quorum.execution.paper.PaperSettings` (its clock is ours).
 
 ``max_lookup_lag_s`` is not published by any venue; the table's values are assumptions
 to override (``execution.lookup_lag_s``) from what the venue is observed to do.
@@ -96,7 +92,13 @@ CAPABILITIES: dict[str, VenueCapabilities] = {
     for c in (
         _cap("binance", 5.0, True, True, "recvWindow; timestamp param overrides ccxt's nonce"),
         _cap("binanceusdm", 5.0, True, True, "recvWindow; timestamp param overrides the nonce"),
-        _cap("bybit", 5.0, True, False, "X-BAPI-RECV-WINDOW; ccxt stamps at signing"),
+        _cap(
+            "bybit",
+            5.0,
+            False,
+            False,
+            "X-BAPI-RECV-WINDOW, stamped by ccxt; fetchOrder maps no client id to orderLinkId",
+        ),
         _cap("okx", None, True, False, "no expTime sent by ccxt on orders"),
         _cap("kraken", None, False, False, "nonce only; client id lookup maps to userref (int)"),
         _cap("coinbase", None, False, False, "no window; fetchOrder by venue id only"),
