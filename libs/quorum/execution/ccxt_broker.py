@@ -61,7 +61,7 @@ class CcxtBroker:
         *,
         exchange: Any | None = None,
         config: Mapping[str, Any] | None = None,
-        recv_window_s: float = 5.0,
+        recv_window_s: float | None = None,
         name: str = "live",
         lookup_lag_s: float | None = None,
         time_sync_s: float = 600.0,
@@ -69,10 +69,12 @@ class CcxtBroker:
         self.exchange_id = exchange_id
         self._clock = clock
         self._name = name
-        self._recv_window = recv_window_s
         self._capabilities = capabilities_for(
             exchange_id, recv_window_s=recv_window_s, lookup_lag_s=lookup_lag_s
         )
+        if recv_window_s is None:  # the venue's default (the table's), else 5 s
+            recv_window_s = self._capabilities.default_recv_window_s or 5.0
+        self._recv_window = recv_window_s
         self._time_sync_s = time_sync_s
         self._offset_s = 0.0
         self._offset_at: float | None = None

@@ -215,6 +215,11 @@ class Reconciler:
                 order.symbol, order.client_order_id
             )
         except OrderNotFound:
+            if not self.executor.absence_conclusive(order):
+                # sent too recently for the venue's read path (or a venue whose "not found"
+                # proves nothing): it may well be there; the next pass looks again
+                report.unresolved.append(order.client_order_id)
+                return
             done = self.executor.transition(
                 order, _S.CANCELLED, "reconciliation: the venue has no such order"
             )

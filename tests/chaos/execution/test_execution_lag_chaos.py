@@ -6,8 +6,10 @@ reduce-only stops trigger, partial fills continue). Workers (forked, pre-importe
 killed either by themselves inside the submit path or by the test at a random moment of
 whatever they do — start-up reconciliation, lookups, resolving, sending, sleeping. The
 intents: market and limit entries (some rest), reduce-only exits and reduce-only stops,
-on BTC/USDT and ETH/USDT. Afterwards a clean worker drains the outbox and the test
-reports kills / intents / duplicates / lost / unexplained exposure — all three must be 0.
+on BTC/USDT and ETH/USDT; every round also picks whole or partial (half) fills.
+Afterwards a clean worker drains the outbox and the test reports kills / intents /
+duplicates / lost / unexplained exposure — the last three must be 0. (With workers told
+the lookups are instant, the same run finds duplicates, lost fills and exposure.)
 
 ``QUORUM_CHAOS_KILLS`` (default 200) sets the number of kills.
 """
@@ -108,7 +110,8 @@ class Run:
         httpx.post(f"{self.venue_url}/admin/{path}", json=body, timeout=10).raise_for_status()
 
     def shake_venue(self) -> None:
-        self.admin("query-lag", {"seconds": self.rng.uniform(0.0, MAX_LAG_S)})
+        lag, ratio = self.rng.uniform(0.0, MAX_LAG_S), self.rng.choice(["1", "0.5"])
+        self.admin("settings", {"query_lag_s": lag, "partial_fill_ratio": ratio})
         for symbol in SYMBOLS:
             bid = Decimal(self.rng.randrange(184, 212)) / 2
             self.admin("quote", {"symbol": symbol, "bid": str(bid), "ask": str(bid + 1)})
@@ -139,12 +142,16 @@ class Run:
         orders = {o.client_order_id: o for o in self.check.orders(limit=100_000)}
         broker = self.check.ctx.broker("paper")
         lost = [cid for cid in self.stored if cid not in orders or orders[cid].state in PENDING]
+        detail = [f"{cid} {orders[cid].state if cid in orders else 'missing'}" for cid in lost]
         for cid in accepted:
             order = orders.get(cid)
             if order is None or order.state is OrderState.REJECTED:
                 lost.append(cid)  # at the venue, unknown or refused in our books
-            elif order.filled_quantity != broker.fetch_order_by_client_id(order.symbol, cid).filled:
-                lost.append(cid)  # a fill we never recorded
+            else:
+                seen = broker.fetch_order_by_client_id(order.symbol, cid)
+                if order.filled_quantity != seen.filled:
+                    lost.append(cid)  # a fill we never recorded
+                    detail.append(f"{cid} {order.state} {order.filled_quantity} {seen.filled}")
         ours = {p.symbol: p.quantity for p in self.check.positions() if p.quantity}
         venue = {p.symbol: p.quantity for p in broker.fetch_positions() if p.quantity}
         flagged = [
@@ -166,6 +173,7 @@ class Run:
             "resting": sum(1 for o in orders.values() if o.state is OrderState.ACKNOWLEDGED),
             "rejected": sum(1 for o in orders.values() if o.state is OrderState.REJECTED),
             "positions": {s: str(q) for s, q in sorted(venue.items())},
+            "lost_detail": detail[:10],
         }
 
     def close(self) -> None:
@@ -186,14 +194,14 @@ def test_kills_at_random_moments_under_lookup_lag_give_no_duplicate_loss_or_expo
             run.shake_venue()
             kills += run.round(rounds)
             rounds += 1
-        run.admin("query-lag", {"seconds": 0.0})  # the checks look every order up
+        run.admin("settings", {"query_lag_s": 0.0})  # the checks look every order up
         final = run.workers.fork("final")
         assert run.workers.reap(final, timeout=120) == 0
         report = run.report(kills)
         print("CHAOS-LAG " + json.dumps(report))
         assert (report["duplicates"], report["lost"], report["unexplained_exposure"]) == (0, 0, 0)
         assert report["kills"] >= KILLS
-        assert report["intents"] > 100
+        assert report["accepted"] > 40
         assert report["resting"] + report["partially_filled"] > 0
         assert verify_journal(run.engine).ok
     finally:

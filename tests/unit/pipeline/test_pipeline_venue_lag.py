@@ -15,8 +15,18 @@ import pytest
 from prometheus_client import REGISTRY
 from tests.unit.pipeline.kit import Kit, drain, open_position, scripted_kit
 
-from quorum.domain import JournalKind, OrderState
+from quorum.domain import (
+    JournalKind,
+    OrderIntent,
+    OrderLeg,
+    OrderState,
+    OrderType,
+    RiskDecision,
+    Side,
+    Verdict,
+)
 from quorum.execution import UNKNOWN_RULE, FaultSettings
+from quorum.store import session_scope
 
 NO_SPACING = {"resolve_spacing_s": 0.0}
 
@@ -107,3 +117,49 @@ def test_a_request_that_never_arrived_is_never_resent_where_not_found_cannot_be_
         assert kit.tasks.deps.execution.order(cid).state is OrderState.UNKNOWN
         assert kit.venue.stats.submits == 0
         assert kit.venue.positions() == []
+
+
+def _resting_buy(kit: Kit, price: str) -> str:
+    deps = kit.tasks.deps
+    now = kit.clock.now()
+    intent = OrderIntent(
+        run_id=deps.run_id,
+        strategy="test",
+        symbol="BTC/USDT",
+        signal_time=now,
+        side=Side.BUY,
+        leg=OrderLeg.ENTRY,
+        order_type=OrderType.LIMIT,
+        quantity=Decimal("0.5"),
+        price=Decimal(price),
+    )
+    decision = RiskDecision(
+        symbol="BTC/USDT", as_of=now, verdict=Verdict.APPROVED, quantity=Decimal("0.5")
+    )
+    with session_scope(deps.engine) as session:
+        assert deps.execution.store_intent(session, intent, decision).status == "stored"
+    kit.tasks.execute(intent.client_order_id)
+    return intent.client_order_id
+
+
+def test_reconciliation_never_cancels_an_order_the_lagging_venue_has_not_indexed_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with scripted_kit(execution=NO_SPACING) as (kit, _):
+        _lagging(kit)
+        kit.venue.set_faults(FaultSettings())
+        cid = _resting_buy(kit, "95")
+        kit.venue.set_quote("BTC/USDT", Decimal("93.5"), Decimal("94.5"))  # it fills: closed
+        kit.clock.advance(timedelta(seconds=0.5))
+        kit.tasks.reconcile()  # not among open orders, and not visible to lookups yet
+        early = kit.tasks.deps.execution.order(cid)
+        kit.clock.advance(timedelta(seconds=3))
+        kit.tasks.reconcile()
+        late = kit.tasks.deps.execution.order(cid)
+        ours = {p.symbol: p.quantity for p in kit.tasks.deps.execution.positions()}
+
+    assert early.state is not OrderState.CANCELLED, "cancelled on a lagging 'not found'"
+    assert late.state is OrderState.FILLED
+    assert late.filled_quantity == Decimal("0.5")
+    assert ours == {"BTC/USDT": Decimal("0.5")}

@@ -15,7 +15,7 @@ prints ``listening <port>`` once it serves. API (JSON; Decimals as strings):
 ``POST /admin/quote``                      ``{symbol, bid, ask, last?}``
 ``POST /admin/outage``                     ``{down: bool}``
 ``POST /admin/faults``                     a FaultSettings object
-``POST /admin/query-lag``                  ``{seconds}``: lookups miss newer orders
+``POST /admin/settings``                   PaperSettings fields to change (query lag…)
 ``GET /admin/stats``                       accepted submits per client id, counters
 =========================================  ==============================================
 
@@ -200,9 +200,9 @@ def _handler(server: PaperServer) -> type[BaseHTTPRequestHandler]:
             elif parts == ["admin", "faults"]:
                 faults.configure(FaultSettings.model_validate(body))
                 self._send(200, {"ok": True})
-            elif parts == ["admin", "query-lag"]:
-                lag = float(body["seconds"])
-                venue.settings = venue.settings.model_copy(update={"query_lag_s": max(lag, 0.0)})
+            elif parts == ["admin", "settings"]:
+                merged = {**venue.settings.model_dump(), **body}
+                venue.settings = PaperSettings.model_validate(merged)
                 self._send(200, {"ok": True})
             else:
                 self._send(404, {"code": "no_route", "msg": self.path})
