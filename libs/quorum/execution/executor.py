@@ -26,18 +26,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from quorum.clock import Clock
 from quorum.domain import JournalKind, OrderState, check_order_transition
 from quorum.errors import BrokerError, OrderStatusUnknown, QuorumError
 from quorum.execution import repo
-from quorum.execution.controls import Controls
+from quorum.execution.context import ExecContext, observe_submit, read_scope
 from quorum.execution.doubt import (
     absence_conclusive,
     alert_unknown,
@@ -49,62 +45,20 @@ from quorum.execution.errors import OrderNotFound, OrderRejected, TradingBlocked
 from quorum.execution.records import WORKING_STATES, ExecOrder
 from quorum.execution.reduce_only import ReduceOnlyCheck, check_reduce_only
 from quorum.execution.resilience import BreakerState, GuardedBroker
-from quorum.execution.settings import ExecutionSettings
-from quorum.execution.sync import OrderSync
-from quorum.ports import BrokerOrder, BrokerTrade, JournalAppender
-from quorum.store import SQLITE_BEGIN_OPTION, SessionFactory, session_scope
+from quorum.ports import BrokerOrder, BrokerTrade
+from quorum.store import session_scope
 from quorum.telemetry.metrics import metrics
 from quorum.telemetry.tracing import span
 
 _log = logging.getLogger(__name__)
 
 
-def observe_submit(venue: str, outcome: str, seconds: float, broker: GuardedBroker) -> None:
-    m = metrics()
-    m.submit_ack.labels(venue, outcome).observe(seconds)
-    m.breaker_open.labels(venue).set(1 if broker.breaker.state is BreakerState.OPEN else 0)
-
-
 _S = OrderState
 _ROUNDS = 8
 
 
-@contextmanager
-def read_scope(sessions: SessionFactory) -> Iterator[Session]:
-    """A read-only unit of work: a deferred BEGIN on SQLite, so readers never queue for
-    the write lock (writers keep ``BEGIN IMMEDIATE``)."""
-    session = sessions()
-    try:
-        session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
-        yield session
-    finally:
-        session.rollback()
-        session.close()
-
-
 class _LostRace(Exception):
     """A compare-and-set lost: roll back and re-read."""
-
-
-@dataclass
-class ExecContext:
-    """What the execution parts share: store, journal, clock, brokers, settings."""
-
-    sessions: SessionFactory
-    journal: JournalAppender
-    clock: Clock
-    brokers: Mapping[str, GuardedBroker]
-    settings: ExecutionSettings
-    controls: Controls
-    sync: OrderSync
-    sleep: Callable[[float], None] = time.sleep
-
-    def broker(self, venue: str) -> GuardedBroker:
-        broker = self.brokers.get(venue)
-        if broker is None:
-            known = ", ".join(sorted(self.brokers))
-            raise TradingBlocked(f"venue {venue!r}: no broker configured (known: {known})")
-        return broker
 
 
 class Executor:

@@ -24,8 +24,9 @@ from typing import Any
 from quorum.domain import JournalKind, OrderIntent, OrderLeg, OrderState, RiskDecision
 from quorum.errors import BrokerError
 from quorum.execution import repo
+from quorum.execution.context import read_scope
 from quorum.execution.errors import OrderNotFound, PositionsNotReported
-from quorum.execution.executor import Executor, read_scope
+from quorum.execution.executor import Executor
 from quorum.execution.exposure import UnexplainedExposure, flatten_order
 from quorum.execution.positions import set_to_venue
 from quorum.execution.records import ORIGIN_EXTERNAL, WORKING_STATES, ExecOrder

@@ -28,9 +28,10 @@ from quorum.clock import Clock
 from quorum.domain import JournalKind, OrderIntent, OrderState, RiskDecision, Side
 from quorum.errors import BrokerError
 from quorum.execution import repo
+from quorum.execution.context import ExecContext, read_scope
 from quorum.execution.controls import Controls
 from quorum.execution.errors import TradingBlocked
-from quorum.execution.executor import ExecContext, Executor, read_scope
+from quorum.execution.executor import Executor
 from quorum.execution.positions import NetPosition
 from quorum.execution.pretrade import check_decision, check_market, describe_input, parse_intent
 from quorum.execution.reconcile import Reconciler, ReconcileReport
