@@ -163,3 +163,23 @@ def test_reconciliation_never_cancels_an_order_the_lagging_venue_has_not_indexed
     assert late.state is OrderState.FILLED
     assert late.filled_quantity == Decimal("0.5")
     assert ours == {"BTC/USDT": Decimal("0.5")}
+
+
+def test_a_stale_entry_is_not_expired_on_a_not_found_the_lagging_venue_still_owes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = {**NO_SPACING, "max_intent_age": {"15m": 1}}
+    with scripted_kit(execution=settings) as (kit, _):
+        _lagging(kit)
+        cid = open_position(kit)  # accepted, its reply lost
+        kit.venue.set_faults(FaultSettings())
+        kit.clock.advance(timedelta(seconds=1.5))  # stale, past the window, not the lag
+        early = kit.tasks.execute(cid)["status"]
+        kit.clock.advance(timedelta(seconds=2))
+        late = kit.tasks.execute(cid)["status"]
+        ours = {p.symbol: p.quantity for p in kit.tasks.deps.execution.positions()}
+
+    assert early == "unknown", "expired although the venue had it"
+    assert late == "filled"
+    assert ours == {"BTC/USDT": Decimal("0.5")}
