@@ -8,6 +8,7 @@ throttle. ``python -m quorum.execution.worker`` runs the outbox loop.
 """
 
 from quorum.execution.controls import KILL_SWITCH, strategy_switch
+from quorum.execution.doubt import UNKNOWN_RULE
 from quorum.execution.errors import (
     CircuitOpen,
     DuplicateClientOrderId,
@@ -17,6 +18,7 @@ from quorum.execution.errors import (
     TradingBlocked,
     VenueRateLimited,
 )
+from quorum.execution.exposure import FLATTEN_RULE, UnexplainedExposure, unexplained_excess
 from quorum.execution.paper import (
     Faults,
     FaultSettings,
@@ -44,13 +46,17 @@ from quorum.execution.service import (
 )
 from quorum.execution.settings import ExecutionSettings, MarketLimits
 from quorum.execution.sync import transition_path, venue_state
+from quorum.execution.venues import CAPABILITIES, VenueCapabilities, capabilities_for
 
 __all__ = [
+    "CAPABILITIES",
+    "FLATTEN_RULE",
     "KILL_SWITCH",
     "LIVE",
     "ORIGIN_EXTERNAL",
     "ORIGIN_INTENT",
     "PAPER",
+    "UNKNOWN_RULE",
     "WORKING_STATES",
     "BreakerState",
     "CircuitBreaker",
@@ -77,14 +83,18 @@ __all__ = [
     "ReplayVenue",
     "RetryPolicy",
     "TradingBlocked",
+    "UnexplainedExposure",
+    "VenueCapabilities",
     "VenueRateLimited",
     "apply_fill",
     "balance_drift",
+    "capabilities_for",
     "finalize_exit",
     "missing_trades",
     "orders_to_adopt",
     "position_drift",
     "strategy_switch",
     "transition_path",
+    "unexplained_excess",
     "venue_state",
 ]

@@ -14,6 +14,12 @@
 - Requests are signed with the broker's clock when it is not the system clock (a live run
   replayed over history against a simulator living at the same time): ccxt's ``nonce``
   (Binance's ``timestamp``) is the clock's milliseconds.
+- What the venue can promise (receive window, lookup by client id, server time) is its
+  row of :data:`quorum.execution.venues.CAPABILITIES`. Where the venue signs with the
+  timestamp we give (Binance: ``timestamp`` overrides ccxt's ``nonce()``), the order's
+  ``sent_at`` is sent as that timestamp, so the deadline the executor computes is the
+  venue's. ``server_offset_s`` (venue clock minus ours, from ``fetch_time``) is measured
+  at the first use and every ``time_sync_s``.
 Errors are translated by :func:`~quorum.ccxt_adapter.errors.translate_order_error`.
 """
 
@@ -31,6 +37,7 @@ from quorum.clock import Clock, SystemClock
 from quorum.domain import Liquidity, OrderType, Side
 from quorum.errors import BrokerError
 from quorum.execution.errors import OrderRejected, PositionsNotReported
+from quorum.execution.venues import VenueCapabilities, capabilities_for
 from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
 
 T = TypeVar("T")
@@ -57,13 +64,23 @@ class CcxtBroker:
         *,
         exchange: Any | None = None,
         config: Mapping[str, Any] | None = None,
-        recv_window_s: float = 5.0,
+        recv_window_s: float | None = None,
         name: str = "live",
+        lookup_lag_s: float | None = None,
+        time_sync_s: float = 600.0,
     ) -> None:
         self.exchange_id = exchange_id
         self._clock = clock
         self._name = name
+        self._capabilities = capabilities_for(
+            exchange_id, recv_window_s=recv_window_s, lookup_lag_s=lookup_lag_s
+        )
+        if recv_window_s is None:  # the venue's default (the table's), else 5 s
+            recv_window_s = self._capabilities.default_recv_window_s or 5.0
         self._recv_window = recv_window_s
+        self._time_sync_s = time_sync_s
+        self._offset_s = 0.0
+        self._offset_at: float | None = None
         if exchange is None:
             cls = getattr(ccxt, exchange_id, None)
             if cls is None:
@@ -88,6 +105,29 @@ class CcxtBroker:
     @property
     def recv_window_s(self) -> float:
         return self._recv_window
+
+    @property
+    def capabilities(self) -> VenueCapabilities:
+        return self._capabilities
+
+    @property
+    def server_offset_s(self) -> float:
+        """Venue clock minus ours (s), from ``fetch_time`` around a local midpoint;
+        refreshed every ``time_sync_s``; 0 while the venue has no time endpoint."""
+        now = self._clock.monotonic()
+        due = self._offset_at is None or now - self._offset_at >= self._time_sync_s
+        if due and self._capabilities.server_time and self.exchange.has.get("fetchTime"):
+            before = self._clock.now()
+            try:
+                server_ms = self._call("fetch_time", self.exchange.fetch_time)
+            except BrokerError:
+                return self._offset_s  # the last measure holds until the next one works
+            after = self._clock.now()
+            if isinstance(server_ms, int | float):
+                middle = before + (after - before) / 2
+                self._offset_s = server_ms / 1000 - middle.timestamp()
+            self._offset_at = now
+        return self._offset_s
 
     def _call(self, context: str, fn: Callable[[], T], *, submit: bool = False) -> T:
         self.exchange.last_response_headers = None
@@ -119,6 +159,8 @@ class CcxtBroker:
         context = f"submit({request.client_order_id}, {symbol})"
         amount = self._call(context, lambda: ex.amount_to_precision(symbol, str(request.quantity)))
         params: dict[str, Any] = {"clientOrderId": request.client_order_id}
+        if self._capabilities.stamps_our_time:
+            params["timestamp"] = int(request.sent_at.timestamp() * 1000)
         price = None
         if request.price is not None:
             price = self._call(context, lambda: ex.price_to_precision(symbol, str(request.price)))

@@ -11,8 +11,12 @@
 3. ``submitting`` / ``unknown`` found by anyone (a redelivered task, a restart) is
    *resolved*, not sent: look the client id up at the venue. Found: adopt its state. Not
    found: resend — with the same client id — only once the earlier request's deadline
-   (its ``sent_at`` + the venue's receive window + clock skew, after which the venue
-   refuses it) has passed and ``resolve_lookups`` spaced lookups all said "not found".
+   (its signed time on the venue's clock + the venue's receive window + clock skew, after
+   which the venue refuses it) plus the venue's lookup lag has passed and
+   ``resolve_lookups`` spaced lookups all said "not found" (:mod:`quorum.execution.doubt`).
+   At a venue where "not found" is never conclusive (no receive window, or no lookup by
+   client id: :mod:`quorum.execution.venues`) it is never resent: it stays ``unknown``,
+   alerted, and entries on its symbol are refused until reconciliation finds it.
 4. Every send (first or resend) of a reduce-only order first passes the reduce-only check
    (:mod:`quorum.execution.reduce_only`) in the transaction that claims it: clipped to
    what our position less the other working exits leaves, or cancelled unsent.
@@ -22,78 +26,39 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from quorum.clock import Clock
 from quorum.domain import JournalKind, OrderState, check_order_transition
 from quorum.errors import BrokerError, OrderStatusUnknown, QuorumError
 from quorum.execution import repo
-from quorum.execution.controls import Controls
+from quorum.execution.context import ExecContext, observe_submit, read_scope
+from quorum.execution.doubt import (
+    absence_conclusive,
+    alert_unknown,
+    deadline_span_s,
+    entry_block_reason,
+    send_deadline,
+)
 from quorum.execution.errors import OrderNotFound, OrderRejected, TradingBlocked
 from quorum.execution.records import WORKING_STATES, ExecOrder
 from quorum.execution.reduce_only import ReduceOnlyCheck, check_reduce_only
 from quorum.execution.resilience import BreakerState, GuardedBroker
-from quorum.execution.settings import ExecutionSettings
-from quorum.execution.sync import OrderSync
-from quorum.ports import BrokerOrder, BrokerTrade, JournalAppender
-from quorum.store import SQLITE_BEGIN_OPTION, SessionFactory, session_scope
+from quorum.ports import BrokerOrder, BrokerTrade
+from quorum.store import session_scope
 from quorum.telemetry.metrics import metrics
 from quorum.telemetry.tracing import span
 
 _log = logging.getLogger(__name__)
 
 
-def observe_submit(venue: str, outcome: str, seconds: float, broker: GuardedBroker) -> None:
-    m = metrics()
-    m.submit_ack.labels(venue, outcome).observe(seconds)
-    m.breaker_open.labels(venue).set(1 if broker.breaker.state is BreakerState.OPEN else 0)
-
-
 _S = OrderState
 _ROUNDS = 8
 
 
-@contextmanager
-def read_scope(sessions: SessionFactory) -> Iterator[Session]:
-    """A read-only unit of work: a deferred BEGIN on SQLite, so readers never queue for
-    the write lock (writers keep ``BEGIN IMMEDIATE``)."""
-    session = sessions()
-    try:
-        session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
-        yield session
-    finally:
-        session.rollback()
-        session.close()
-
-
 class _LostRace(Exception):
     """A compare-and-set lost: roll back and re-read."""
-
-
-@dataclass
-class ExecContext:
-    """What the execution parts share: store, journal, clock, brokers, settings."""
-
-    sessions: SessionFactory
-    journal: JournalAppender
-    clock: Clock
-    brokers: Mapping[str, GuardedBroker]
-    settings: ExecutionSettings
-    controls: Controls
-    sync: OrderSync
-    sleep: Callable[[float], None] = time.sleep
-
-    def broker(self, venue: str) -> GuardedBroker:
-        broker = self.brokers.get(venue)
-        if broker is None:
-            known = ", ".join(sorted(self.brokers))
-            raise TradingBlocked(f"venue {venue!r}: no broker configured (known: {known})")
-        return broker
 
 
 class Executor:
@@ -197,8 +162,13 @@ class Executor:
         """No trade of ``order`` can be older than this: its last send (or its creation)."""
         if order.submit_deadline is None:
             return order.created_at - timedelta(seconds=1)
-        window = self.ctx.broker(order.venue).recv_window_s + self.ctx.settings.clock_skew_s
-        return order.submit_deadline - timedelta(seconds=window + 1)
+        span = deadline_span_s(self.ctx.settings, self.ctx.broker(order.venue))
+        return order.submit_deadline - timedelta(seconds=span + 1)
+
+    def absence_conclusive(self, order: ExecOrder) -> bool:
+        """Would "not found" now prove that ``order`` is not at its venue?"""
+        broker = self.ctx.broker(order.venue)
+        return absence_conclusive(self.ctx.settings, broker, order, self.ctx.clock.now())
 
     def trades_for(self, order: ExecOrder, seen: BrokerOrder) -> list[BrokerTrade]:
         if seen.filled <= 0:
@@ -218,7 +188,7 @@ class Executor:
 
     def gate(self, order: ExecOrder) -> str | None:
         with read_scope(self.ctx.sessions) as session:
-            return self.ctx.controls.blocked_reason(
+            reason = self.ctx.controls.blocked_reason(
                 session,
                 strategy=order.strategy,
                 venue=order.venue,
@@ -227,6 +197,9 @@ class Executor:
                 quantity=order.quantity,
                 leg=order.leg,
             )
+            if reason is None:
+                reason = entry_block_reason(session, self.ctx.broker(order.venue), order)
+            return reason
 
     # -- the submit path -------------------------------------------------------------------
 
@@ -261,7 +234,10 @@ class Executor:
                 f"order {order.client_order_id}: venue {order.venue} circuit breaker is open; "
                 "the order stays new"
             )
-        doubtful = self._in_doubt(order) if self.ctx.settings.hold_new_while_unknown else []
+        # where "not found" is never conclusive an unknown order may stay for long: only
+        # entries on its symbol wait (the gate above), exits and other symbols go on
+        hold = self.ctx.settings.hold_new_while_unknown and broker.capabilities.not_found_conclusive
+        doubtful = self._in_doubt(order) if hold else []
         for other in doubtful:
             self.resolve(other)
         if doubtful and self._in_doubt(order):
@@ -274,8 +250,8 @@ class Executor:
     def _send_new(self, order: ExecOrder, reason: str) -> ExecOrder | None:
         broker = self.ctx.broker(order.venue)
         sent_at = self.ctx.clock.now()
-        window = broker.recv_window_s + self.ctx.settings.clock_skew_s
-        submitting = self._claim(order, reason, sent_at + timedelta(seconds=window))
+        deadline = send_deadline(self.ctx.settings, broker, sent_at)
+        submitting = self._claim(order, reason, deadline)
         if submitting is None or submitting.state is not _S.SUBMITTING:
             return submitting  # lost the race, or refused by the reduce-only check
         return self._send(submitting, broker, sent_at)
@@ -292,12 +268,7 @@ class Executor:
             done = self.transition(order, _S.REJECTED, "venue rejected", last_error=str(exc)[:400])
             return done or self.load(order.client_order_id)
         except Exception as exc:
-            unknown = self.transition(
-                order,
-                _S.UNKNOWN,
-                "outcome unknown",
-                last_error=f"{type(exc).__name__}: {exc}"[:400],
-            )
+            unknown = self._outcome_unknown(order, broker, sent_at, exc)
             if not isinstance(exc, QuorumError):
                 raise
             if unknown is None:
@@ -309,12 +280,47 @@ class Executor:
             observe_submit(order.venue, outcome, time.perf_counter() - started, broker)
         return self.apply(order, seen, self.trades_for(order, seen), "submit acknowledged")
 
+    def _outcome_unknown(
+        self, order: ExecOrder, broker: GuardedBroker, sent_at: datetime, exc: Exception
+    ) -> ExecOrder | None:
+        """``submitting → unknown`` after a failed submit; where the adapter stamps the
+        request itself it was signed before now, which bounds the deadline."""
+        changes: dict[str, object] = {"last_error": f"{type(exc).__name__}: {exc}"[:400]}
+        caps = broker.capabilities
+        if not caps.stamps_our_time:
+            changes["submit_deadline"] = send_deadline(
+                self.ctx.settings, broker, sent_at, returned_at=self.ctx.clock.now()
+            )
+        reason = "outcome unknown"
+        if not caps.not_found_conclusive:
+            reason = f"outcome unknown; {caps.why_inconclusive()}: never resent"
+        with session_scope(self.ctx.sessions) as session:
+            unknown = self._cas(session, order, _S.UNKNOWN, reason, None, **changes)
+            if unknown is not None and not caps.not_found_conclusive:
+                alert_unknown(session, self.ctx.sync, unknown, caps)
+        return unknown
+
+    def _hold_unknown(self, order: ExecOrder, broker: GuardedBroker) -> ExecOrder:
+        """Where "not found" is never conclusive: a ``submitting`` order past its deadline
+        becomes ``unknown`` (alerted); an unknown one stays so. Never resent."""
+        deadline = order.submit_deadline
+        if order.state is not _S.SUBMITTING or (
+            deadline is not None and self.ctx.clock.now() < deadline
+        ):
+            return order
+        caps = broker.capabilities
+        reason = f"still submitting after its deadline; {caps.why_inconclusive()}"
+        with session_scope(self.ctx.sessions) as session:
+            moved = self._cas(session, order, _S.UNKNOWN, reason, None)
+            if moved is not None:
+                alert_unknown(session, self.ctx.sync, moved, caps)
+        return moved or self.load(order.client_order_id)
+
     def resolve(self, order: ExecOrder, allow_resend: bool = True) -> ExecOrder:
         """Settle a ``submitting`` / ``unknown`` order by asking the venue (see module doc)."""
         broker = self.ctx.broker(order.venue)
         settings = self.ctx.settings
-        deadline = order.submit_deadline
-        conclusive = deadline is None or self.ctx.clock.now() >= deadline
+        conclusive = absence_conclusive(settings, broker, order, self.ctx.clock.now())
         lookups = settings.resolve_lookups if conclusive else 1
         for attempt in range(lookups):
             if attempt:
@@ -327,6 +333,8 @@ class Executor:
                 _log.info("order %s still unresolved: %s", order.client_order_id, exc)
                 return order
             return self.apply(order, seen, self.trades_for(order, seen), "resolved by lookup")
+        if not broker.capabilities.not_found_conclusive and allow_resend:
+            return self._hold_unknown(order, broker)
         if not conclusive or not allow_resend:
             return order
         current = self.load(order.client_order_id)

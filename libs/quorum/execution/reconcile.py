@@ -3,6 +3,11 @@ matched to our records. Drift is fixed toward the venue's truth, each fix journa
 (``reconciliation``) in the transaction that makes it; a second pass right after finds
 nothing. Lookups only: reconciliation never sends an order.
 
+Venue exposure that no recorded fill explains is never adopted silently
+(:mod:`quorum.execution.exposure`): ``duplicate_exposure`` is journaled and counted, and a
+reduce-only exit of the excess is *stored* (through the exit risk gate, in the transaction
+that moves our position) for the service to send after the pass.
+
 The comparisons are small pure functions (``orders_to_adopt``, ``missing_trades``,
 ``position_drift``, ``balance_drift``); :class:`Reconciler` fetches and applies.
 """
@@ -10,22 +15,25 @@ The comparisons are small pure functions (``orders_to_adopt``, ``missing_trades`
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from quorum.domain import JournalKind, OrderLeg, OrderState
+from quorum.domain import JournalKind, OrderIntent, OrderLeg, OrderState, RiskDecision
 from quorum.errors import BrokerError
 from quorum.execution import repo
+from quorum.execution.context import read_scope
 from quorum.execution.errors import OrderNotFound, PositionsNotReported
-from quorum.execution.executor import Executor, read_scope
+from quorum.execution.executor import Executor
+from quorum.execution.exposure import UnexplainedExposure, flatten_order
 from quorum.execution.positions import set_to_venue
 from quorum.execution.records import ORIGIN_EXTERNAL, WORKING_STATES, ExecOrder
 from quorum.execution.sync import venue_state
 from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade
 from quorum.store import session_scope
+from quorum.telemetry.metrics import metrics
 
 _log = logging.getLogger(__name__)
 _S = OrderState
@@ -74,16 +82,23 @@ class ReconcileReport:
     venue: str
     drifts: list[dict[str, Any]] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
+    flattens: list[str] = field(default_factory=list)
+    """Client ids of the exits stored to flatten unexplained exposure (to send)."""
 
     @property
     def clean(self) -> bool:
         return not self.drifts
 
 
+StoreExit = Callable[[Any, OrderIntent, RiskDecision, str], str | None]
+"""Stores an exit intent at a venue in the caller's transaction: None, or why not."""
+
+
 class Reconciler:
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: Executor, store_exit: StoreExit | None = None) -> None:
         self.executor = executor
         self.ctx = executor.ctx
+        self._store_exit = store_exit
 
     def _drift(self, report: ReconcileReport, session: Any, payload: dict[str, Any]) -> None:
         payload = {"venue": report.venue, **payload}
@@ -121,7 +136,7 @@ class Reconciler:
         for symbol in sorted(symbols):
             self._fills(report, symbol, since)
         if positions is not None:
-            self._positions(report, positions)
+            self._positions(report, positions, since)
         self._balances(report)
         return report
 
@@ -201,6 +216,11 @@ class Reconciler:
                 order.symbol, order.client_order_id
             )
         except OrderNotFound:
+            if not self.executor.absence_conclusive(order):
+                # sent too recently for the venue's read path (or a venue whose "not found"
+                # proves nothing): it may well be there; the next pass looks again
+                report.unresolved.append(order.client_order_id)
+                return
             done = self.executor.transition(
                 order, _S.CANCELLED, "reconciliation: the venue has no such order"
             )
@@ -276,20 +296,51 @@ class Reconciler:
                     },
                 )
 
-    def _positions(self, report: ReconcileReport, positions: list[BrokerPosition]) -> None:
+    def _measure(
+        self, venue: str, positions: list[BrokerPosition]
+    ) -> dict[str, tuple[Decimal, Decimal]]:
+        """``symbol -> (ours, venue's)`` where they differ."""
+        truth = {p.symbol: p.quantity for p in positions}
+        with read_scope(self.ctx.sessions) as session:
+            ours = {p.symbol: p.quantity for p in repo.list_positions(session, venue)}
+        zero = Decimal(0)
+        return {
+            symbol: (ours.get(symbol, zero), truth.get(symbol, zero))
+            for symbol in sorted(set(truth) | set(ours))
+            if ours.get(symbol, zero) != truth.get(symbol, zero)
+        }
+
+    def _positions(
+        self, report: ReconcileReport, positions: list[BrokerPosition], since: datetime | None
+    ) -> None:
+        """Fix a drift only when two reads agree on it, with the venue's trades recorded in
+        between: a fill landing while we read (another sender's, a resting order's) moves
+        one of the reads and is left for the next pass, never mistaken for exposure."""
         venue = report.venue
-        truth = {p.symbol: p for p in positions}
+        first = self._measure(venue, positions)
+        if not first:
+            return
+        for symbol in first:
+            self._fills(report, symbol, since)
+        truth = {p.symbol: p for p in self.ctx.broker(venue).fetch_positions()}
         now = self.ctx.clock.now()
         with session_scope(self.ctx.sessions) as session:
-            ours = {p.symbol: p for p in repo.list_positions(session, venue)}
-            for symbol in sorted(set(truth) | set(ours)):
-                local = ours.get(symbol) or repo.get_position(session, venue, symbol)
+            for symbol in sorted(first):
+                local = repo.get_position(session, venue, symbol, lock=True)
                 seen = truth.get(symbol)
                 quantity = seen.quantity if seen is not None else Decimal(0)
+                if (local.quantity, quantity) != first[symbol]:
+                    report.unresolved.append(f"position {symbol}: moving, left for the next pass")
+                    continue
                 drift = position_drift(local.quantity, quantity)
                 if drift is None:
                     continue
                 entry = seen.average_entry if seen is not None else None
+                exposure = UnexplainedExposure(
+                    venue, symbol, local.quantity, quantity, entry or local.average_entry, now
+                )
+                if exposure.excess > 0:
+                    self._unexplained(report, session, exposure)
                 fixed, closed = set_to_venue(local, quantity, entry, now)
                 repo.put_position(session, fixed, now)
                 self._drift(
@@ -305,6 +356,36 @@ class Reconciler:
                 )
                 if closed is not None:
                     self.ctx.sync.journal(session, JournalKind.POSITION, closed.payload())
+
+    def _unexplained(
+        self, report: ReconcileReport, session: Any, exposure: UnexplainedExposure
+    ) -> None:
+        """Journal and count exposure no fill explains; store its flatten when enabled."""
+        metrics().unexplained_exposure.labels(exposure.venue, exposure.symbol).inc()
+        _log.error(
+            "%s %s: venue holds %s, we hold %s: unexplained exposure",
+            exposure.venue,
+            exposure.symbol,
+            exposure.venue_quantity,
+            exposure.ours,
+        )
+        if not self.ctx.settings.flatten_unexplained or self._store_exit is None:
+            why = "execution.flatten_unexplained is off" if self._store_exit else "no exit store"
+            self._drift(report, session, exposure.payload(f"journaled only ({why})"))
+            return
+        planned = flatten_order(exposure)
+        if isinstance(planned, str):
+            self._drift(report, session, exposure.payload(f"not flattened: {planned}"))
+            return
+        intent, decision = planned
+        refused = self._store_exit(session, intent, decision, exposure.venue)
+        if refused is not None:
+            self._drift(report, session, exposure.payload(f"not flattened: {refused}"))
+            return
+        payload = exposure.payload("flatten stored")
+        payload["client_order_id"] = intent.client_order_id
+        self._drift(report, session, payload)
+        report.flattens.append(intent.client_order_id)
 
     def _balances(self, report: ReconcileReport) -> None:
         venue = report.venue

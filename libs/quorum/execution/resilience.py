@@ -29,6 +29,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from quorum.clock import Clock
 from quorum.errors import BrokerRateLimited, BrokerTransient, OrderStatusUnknown
 from quorum.execution.errors import CircuitOpen, DuplicateClientOrderId
+from quorum.execution.venues import VenueCapabilities, capabilities_for
 from quorum.ports import Broker, BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
 
 T = TypeVar("T")
@@ -154,6 +155,21 @@ class GuardedBroker:
     @property
     def recv_window_s(self) -> float:
         return self.inner.recv_window_s
+
+    @property
+    def capabilities(self) -> VenueCapabilities:
+        """The broker's own (``capabilities``), else the table's for its name."""
+        own = getattr(self.inner, "capabilities", None)
+        if isinstance(own, VenueCapabilities):
+            return own
+        return capabilities_for(self.inner.name, recv_window_s=self.inner.recv_window_s)
+
+    @property
+    def clock_offset_s(self) -> float:
+        """Venue clock minus ours, as far as it shifts the venue's receive-window check
+        (``server_offset_s`` of the broker; 0 when it has none or shares our clock)."""
+        offset = getattr(self.inner, "server_offset_s", 0.0)
+        return float(offset) if isinstance(offset, int | float) else 0.0
 
     def _once(self, fn: Callable[[], T]) -> T:
         self.breaker.allow()

@@ -28,9 +28,10 @@ from quorum.clock import Clock
 from quorum.domain import JournalKind, OrderIntent, OrderState, RiskDecision, Side
 from quorum.errors import BrokerError
 from quorum.execution import repo
+from quorum.execution.context import ExecContext, read_scope
 from quorum.execution.controls import Controls
 from quorum.execution.errors import TradingBlocked
-from quorum.execution.executor import ExecContext, Executor, read_scope
+from quorum.execution.executor import Executor
 from quorum.execution.positions import NetPosition
 from quorum.execution.pretrade import check_decision, check_market, describe_input, parse_intent
 from quorum.execution.reconcile import Reconciler, ReconcileReport
@@ -99,7 +100,7 @@ class ExecutionService:
             sleep=sleep,
         )
         self.executor = Executor(self.ctx)
-        self.reconciler = Reconciler(self.executor)
+        self.reconciler = Reconciler(self.executor, store_exit=self._store_exit)
         self._mode = mode
         self._seen_mode = PAPER
         """The trading mode this process last acted in (see :meth:`_reconcile_on_flip`)."""
@@ -114,9 +115,14 @@ class ExecutionService:
     # -- the outbox ----------------------------------------------------------------------
 
     def store_intent(
-        self, session: Session, intent: OrderIntent | Mapping[str, Any], decision: RiskDecision
+        self,
+        session: Session,
+        intent: OrderIntent | Mapping[str, Any],
+        decision: RiskDecision,
+        venue: str | None = None,
     ) -> IntentOutcome:
-        """Store an approved intent in the caller's transaction (see the module doc)."""
+        """Store an approved intent in the caller's transaction (see the module doc);
+        ``venue``: the broker to send it to (default: by ``trading.mode``)."""
         parsed = parse_intent(intent)
         if isinstance(parsed, str):
             return self._refuse(session, intent, parsed)
@@ -126,7 +132,8 @@ class ExecutionService:
         existing = repo.get_order(session, parsed.client_order_id)
         if existing is not None:
             return self._duplicate(session, parsed, existing)
-        venue = self._venue_for(session, parsed)
+        if venue is None:
+            venue = self._venue_for(session, parsed)
         if venue not in self.ctx.brokers:
             return self._refuse(session, parsed, f"trading.mode {venue}: no {venue} broker")
         blocked = self.ctx.controls.blocked_reason(
@@ -260,13 +267,18 @@ class ExecutionService:
     # -- reconciliation ------------------------------------------------------------------
 
     def reconcile(self, startup: bool = False) -> list[ReconcileReport]:
-        """One pass over every venue; on success at start-up, trading is unblocked."""
+        """One pass over every venue; on success at start-up, trading is unblocked. The
+        exits a pass stored to flatten unexplained exposure are sent after it (one that
+        cannot go now stays ``new`` for the sweep)."""
         mode = self._mode()
         reports = [self.reconciler.run(venue) for venue in sorted(self.ctx.brokers)]
         self._last_reconcile = self.ctx.clock.monotonic()
         if startup:
             self._ready = True
             self._seen_mode = mode
+        for report in reports:
+            for cid in report.flattens:
+                self._send_flatten(cid)
         return reports
 
     def _reconcile_on_flip(self, client_order_id: str) -> None:
@@ -303,6 +315,20 @@ class ExecutionService:
                 },
             )
         self._seen_mode = LIVE
+
+    def _store_exit(
+        self, session: Session, intent: OrderIntent, decision: RiskDecision, venue: str
+    ) -> str | None:
+        outcome = self.store_intent(session, intent, decision, venue=venue)
+        return None if outcome.accepted else outcome.reason
+
+    def _send_flatten(self, client_order_id: str) -> None:
+        if not self._ready:
+            return  # start-up reconciliation failed on another venue: the sweep sends it
+        try:
+            self.executor.execute(client_order_id)
+        except (TradingBlocked, BrokerError) as exc:
+            _log.warning("flatten %s deferred: %s", client_order_id, exc)
 
     def reconcile_due(self) -> bool:
         elapsed = self.ctx.clock.monotonic() - self._last_reconcile

@@ -100,10 +100,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll", type=float, default=0.05)
     parser.add_argument("--recv-window", type=float, default=5.0)
     parser.add_argument("--timeout", type=float, default=2.0)
+    parser.add_argument(
+        "--lookup-lag", type=float, default=0.0, help="the venue's longest lookup lag (s)"
+    )
     parser.add_argument("--until-idle", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    broker = PaperBroker(args.venue, timeout_s=args.timeout, recv_window_s=args.recv_window)
+    broker = PaperBroker(
+        args.venue,
+        timeout_s=args.timeout,
+        recv_window_s=args.recv_window,
+        lookup_lag_s=args.lookup_lag,
+    )
     worker = build(args.db, broker)
     try:
         run(worker.service, poll_s=args.poll, until_idle=args.until_idle)

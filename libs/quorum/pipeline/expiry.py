@@ -7,10 +7,11 @@ timeframe of the signal that stored it (``pipeline_signals.client_order_id``; an
 stored without a signal row gets the base timeframe's age). A stale entry is expired —
 
 - ``new``: at once (compare-and-set ``new → expired``: it never reached the venue);
-- ``submitting`` past its send deadline / ``unknown``: only after ``resolve_lookups``
-  lookups by client id all said "not found" (the venue would refuse the old request by
-  now); found there, the venue's state is adopted instead; a lookup that failed leaves it
-  for the next sweep. Nothing is resent.
+- ``submitting`` / ``unknown``: only once "not found" is conclusive (past the send
+  deadline plus the venue's lookup lag, at a venue with a receive window and lookups by
+  client id: :mod:`quorum.execution.doubt`) and ``resolve_lookups`` lookups by client id
+  all said "not found"; found there, the venue's state is adopted instead; a lookup that
+  failed leaves it for the next sweep. Nothing is resent.
 
 Each expiry is one journaled ``order_update`` transition naming the order, its age and
 the rule; the entry's pending trade is then cancelled. The risk state's record of the
@@ -71,11 +72,11 @@ def expire_if_stale(deps: PipelineDeps, order: ExecOrder) -> ExecOrder | None:
     reason = stale_reason(deps, order, now)
     if reason is None:
         return None
-    if order.state is _S.SUBMITTING and (
-        order.submit_deadline is None or now < order.submit_deadline
-    ):
-        return order  # its sender is inside the venue's receive window: not decidable yet
     executor = deps.execution.executor
+    if order.state is not _S.NEW and not executor.absence_conclusive(order):
+        # inside the venue's receive window or before its read path caught up — or at a
+        # venue where "not found" is never conclusive: look, but never expire on absence
+        return order if order.state is _S.SUBMITTING else _look_up(deps, order)[1]
     if order.state is not _S.NEW:
         absent, seen = _look_up(deps, order)
         if not absent:

@@ -167,6 +167,20 @@ class QuorumMetrics:
             "1 while the venue's circuit breaker is open.",
             ("venue",),
         )
+        self.unknown_inconclusive = Counter(
+            "quorum_execution_unknown_inconclusive",
+            "Orders left unknown at a venue where 'not found' is never conclusive (no "
+            "receive window, or no lookup by client id); entries on the symbol are refused.",
+            ("venue",),
+            registry=r,
+        )
+        self.unexplained_exposure = Counter(
+            "quorum_execution_unexplained_exposure",
+            "Reconciliations that found venue exposure no recorded fill explains (a "
+            "duplicate), by venue and symbol.",
+            ("venue", "symbol"),
+            registry=r,
+        )
         # -- pipeline ----------------------------------------------------------------------
         self.scans = Counter(
             "quorum_scans",

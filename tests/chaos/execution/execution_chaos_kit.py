@@ -35,6 +35,11 @@ class WorkerForkServer(LineProcess):
         self.expect_prefix("warmed")
         return url
 
+    def set_lag(self, seconds: float) -> None:
+        """Workers forked from now on assume a venue lookup lag of up to ``seconds``."""
+        self.send(f"lag {seconds}")
+        self.expect_prefix("lag ")
+
     def fork(self, command: str) -> int:
         self.send(command)
         return int(self.expect_prefix("pid ").split()[1])

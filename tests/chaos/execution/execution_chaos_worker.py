@@ -9,6 +9,8 @@ against the paper exchange process; with probability ``P`` per submit the child 
 itself at one of the submit path's points: before the send (after ``submitting`` was
 committed), while the request is in flight, or after the reply before it is recorded.
 ``final`` forks a child without crashes that exits 0 once nothing is pending.
+``lag S`` makes the workers forked afterwards assume a venue lookup lag of up to S seconds
+(the lag chaos test moves the exchange's lag within it).
 ``reap PID`` waits for the child and prints ``reaped PID <signal or -exit code>``.
 """
 
@@ -52,8 +54,10 @@ def die() -> None:
 
 
 class CrashingBroker(PaperBroker):
-    def __init__(self, url: str, rng: random.Random, p: float, client: httpx.Client) -> None:
-        super().__init__(url, recv_window_s=RECV_WINDOW_S, client=client)
+    def __init__(
+        self, url: str, rng: random.Random, p: float, client: httpx.Client, lag: float = 0.0
+    ) -> None:
+        super().__init__(url, recv_window_s=RECV_WINDOW_S, client=client, lookup_lag_s=lag)
         self.rng = rng
         self.p = p
 
@@ -117,6 +121,7 @@ def main() -> None:
     venue_url = ""
     client: httpx.Client | None = None
     engine: Engine | None = None
+    lag = 0.0
     say("ready")
     for line in sys.stdin:
         command, *args = line.split()
@@ -125,6 +130,9 @@ def main() -> None:
             if pid == 0:
                 os._exit(server_main(args))
             say(f"exchange {pid}")
+        elif command == "lag":
+            lag = float(args[0])
+            say(f"lag {lag}")
         elif command == "venue":
             venue_url = args[0]
             engine = warm_up(db_url, venue_url)
@@ -140,7 +148,7 @@ def main() -> None:
             if pid == 0:
                 code = 1
                 try:
-                    broker = CrashingBroker(venue_url, random.Random(seed), p, client)
+                    broker = CrashingBroker(venue_url, random.Random(seed), p, client, lag)
                     child(db_url, broker, command == "final", engine)
                     code = 0
                 except BaseException:

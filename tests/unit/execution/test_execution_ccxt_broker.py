@@ -286,11 +286,16 @@ def test_order_does_not_exist_after_the_window_leads_to_a_resend_with_the_same_i
 
     first = service.execute(cid)
     clock.advance(timedelta(seconds=2))
+    early = service.execute(cid)  # window passed, binance's lookup lag (10 s) not yet
+    clock.advance(timedelta(seconds=10))
     done = service.execute(cid)
 
     assert first.state is OrderState.UNKNOWN
+    assert early.state is OrderState.UNKNOWN
     assert done.state is OrderState.FILLED
     assert [p["newClientOrderId"] for p in binance.posts] == [cid, cid]
+    signed = {p.get("timestamp") for p in binance.posts}
+    assert None not in signed, "binance requests are signed with our sent_at"
     assert len(binance.orders) == 1
 
 

@@ -111,7 +111,12 @@ def test_stop_order_sends_trigger_price_at_venue_precision_and_reduce_only_on_co
 
     ((symbol, kind, side, amount, price, params),) = exchange.created
     assert (symbol, kind, side, amount, price) == (SYMBOL, "market", "sell", "0.123", None)
-    assert params == {"clientOrderId": "stop-1", "triggerPrice": "94.3", "reduceOnly": True}
+    assert params == {
+        "clientOrderId": "stop-1",
+        "triggerPrice": "94.3",
+        "reduceOnly": True,
+        "timestamp": int(T0.timestamp() * 1000),  # signed with our sent_at (binance family)
+    }
     assert order.status == "open"  # a status outside ccxt's five is an open order
     assert order.order_type is OrderType.STOP
     assert (order.quantity, order.filled, order.client_order_id) == (D("0.12345"), 0, "stop-1")

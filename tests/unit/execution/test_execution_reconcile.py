@@ -205,8 +205,11 @@ def test_a_resting_order_a_reset_venue_has_never_heard_of_is_cancelled_and_repor
         settings=ExecutionSettings(resolve_spacing_s=0.1),
     )
 
-    report = service.reconcile(startup=True)[0]
+    first = service.reconcile(startup=True)[0]  # inside its deadline: may not be indexed
+    env.clock.advance(timedelta(seconds=2))
+    report = service.reconcile()[0]
 
+    assert first.unresolved == [order.client_order_id]
     assert service.order(order.client_order_id).state is OrderState.CANCELLED
     missing = [d for d in report.drifts if d["event"] == "order_missing_at_venue"]
     assert [d["client_order_id"] for d in missing] == [order.client_order_id]

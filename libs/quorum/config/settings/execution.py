@@ -48,6 +48,18 @@ class ExecutionSettings(BaseModel):
     resolve_spacing_s: float = Field(default=0.2, ge=0)
     clock_skew_s: float = Field(default=0.05, ge=0)
     """Added to the venue's receive window before a missing order may be resent."""
+    lookup_lag_s: dict[str, float] = Field(default_factory=dict)
+    """Per venue (broker name): how long after accepting an order its lookups may still
+    miss it; overrides the capability table (:mod:`quorum.execution.venues`). "Not found"
+    counts only from a lookup made this long after the request's deadline."""
+    sign_allowance_s: float = Field(default=10.0, ge=0)
+    """Where the adapter stamps the request itself while sending (not with our
+    ``sent_at``), how long after ``sent_at`` it may still sign, while the sender is alive
+    (its request timeout); the deadline of a ``submitting`` order includes it."""
+    flatten_unexplained: bool = True
+    """Reconciliation flattens venue exposure that no recorded fill explains (a
+    duplicate) with a reduce-only exit through the exit risk gate; off: journal and
+    alert only."""
     throttle_max_fills: int = Field(default=200, ge=1)
     throttle_window_s: float = Field(default=60.0, gt=0)
     reconcile_interval_s: float = Field(default=30.0, gt=0)
@@ -72,6 +84,14 @@ class ExecutionSettings(BaseModel):
     sweep_backoff_max_s: float = Field(default=300.0, gt=0)
     sweep_batch: int = Field(default=500, ge=1, le=100_000)
     """At most this many pending orders are looked at per sweep (oldest first)."""
+
+    @field_validator("lookup_lag_s")
+    @classmethod
+    def _lags(cls, value: dict[str, float]) -> dict[str, float]:
+        for venue, lag in value.items():
+            if lag < 0:
+                raise ValueError(f"lookup_lag_s.{venue}: {lag} must be >= 0 (seconds)")
+        return value
 
     @field_validator("max_intent_age")
     @classmethod

@@ -33,12 +33,14 @@ from quorum.execution.errors import (
     OrderRejected,
     VenueRateLimited,
 )
+from quorum.execution.paper.inprocess import paper_capabilities
 from quorum.execution.paper.wire import (
     order_from_json,
     position_from_json,
     request_to_json,
     trade_from_json,
 )
+from quorum.execution.venues import VenueCapabilities
 from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
 
 
@@ -50,10 +52,13 @@ class PaperBroker:
         name: str = "paper",
         timeout_s: float = 2.0,
         recv_window_s: float = 5.0,
+        lookup_lag_s: float = 0.0,
+        receive_window: bool = True,
         client: httpx.Client | None = None,
     ) -> None:
         self._name = name
         self._recv_window = recv_window_s
+        self._capabilities = paper_capabilities(name, receive_window, lookup_lag_s)
         self._client = client or httpx.Client(base_url=base_url, timeout=timeout_s)
 
     @property
@@ -63,6 +68,11 @@ class PaperBroker:
     @property
     def recv_window_s(self) -> float:
         return self._recv_window
+
+    @property
+    def capabilities(self) -> VenueCapabilities:
+        """As the exchange process was started (``--query-lag``, ``--no-recv-window``)."""
+        return self._capabilities
 
     def close(self) -> None:
         self._client.close()

@@ -10,6 +10,7 @@ from decimal import Decimal
 from quorum.errors import BrokerTransient, OrderStatusUnknown
 from quorum.execution.paper.faults import Faults
 from quorum.execution.paper.matching import PaperVenue
+from quorum.execution.venues import VenueCapabilities
 from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
 
 
@@ -42,6 +43,14 @@ class InProcessPaperBroker:
     @property
     def recv_window_s(self) -> float:
         return self.venue.settings.recv_window_s
+
+    @property
+    def capabilities(self) -> VenueCapabilities:
+        """Follow the venue's settings: a receive window when it enforces one, lookups by
+        client id, the venue's clock (ours), ``query_lag_s`` as the lookup lag."""
+        return paper_capabilities(
+            self._name, self.venue.settings.enforce_recv_window, self.venue.settings.query_lag_s
+        )
 
     def _enter(self, what: str) -> None:
         if self.faults.down:
@@ -87,3 +96,17 @@ class InProcessPaperBroker:
     def fetch_positions(self) -> list[BrokerPosition]:
         self._enter("fetch_positions")
         return self.venue.positions()
+
+
+def paper_capabilities(name: str, receive_window: bool, lookup_lag_s: float) -> VenueCapabilities:
+    """The paper venue's capabilities: what its settings make it do."""
+    return VenueCapabilities(
+        venue=name,
+        receive_window=receive_window,
+        lookup_by_client_id=True,
+        server_time=True,
+        stamps_our_time=True,
+        default_recv_window_s=None,
+        max_lookup_lag_s=lookup_lag_s,
+        note="paper venue: follows its settings",
+    )

@@ -28,6 +28,9 @@ class PaperSettings(BaseModel):
     partial_fill_ratio: Decimal = Field(default=Decimal(1), gt=0, le=1)
     reject_probability: float = Field(default=0.0, ge=0, le=1)
     recv_window_s: float = Field(default=5.0, gt=0)
+    enforce_recv_window: bool = True
+    """False: a late request is accepted anyway (like Kraken or Coinbase, which have no
+    receive window), so "not found" is never conclusive at this venue."""
     query_lag_s: float = Field(default=0.0, ge=0)
     amount_step: Decimal = Field(default=Decimal("0.00000001"), gt=0)
     max_quantity: Decimal | None = Field(default=None, gt=0)

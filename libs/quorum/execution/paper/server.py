@@ -1,6 +1,7 @@
 """The paper exchange as its own process: a small JSON HTTP server on loopback.
 
-``python -m quorum.execution.paper.server --port 0 [--ambiguous 0.3] [--recv-window 1]``
+``python -m quorum.execution.paper.server --port 0 [--ambiguous 0.3] [--recv-window 1]
+[--query-lag 2] [--partial-fill-ratio 0.5]``
 prints ``listening <port>`` once it serves. API (JSON; Decimals as strings):
 
 =========================================  ==============================================
@@ -14,6 +15,7 @@ prints ``listening <port>`` once it serves. API (JSON; Decimals as strings):
 ``POST /admin/quote``                      ``{symbol, bid, ask, last?}``
 ``POST /admin/outage``                     ``{down: bool}``
 ``POST /admin/faults``                     a FaultSettings object
+``POST /admin/settings``                   PaperSettings fields to change (query lag…)
 ``GET /admin/stats``                       accepted submits per client id, counters
 =========================================  ==============================================
 
@@ -175,6 +177,10 @@ def _handler(server: PaperServer) -> type[BaseHTTPRequestHandler]:
             elif parts == ["admin", "faults"]:
                 faults.configure(FaultSettings.model_validate(body))
                 self._send(200, {"ok": True})
+            elif parts == ["admin", "settings"]:
+                merged = {**venue.settings.model_dump(), **body}
+                venue.settings = PaperSettings.model_validate(merged)
+                self._send(200, {"ok": True})
             else:
                 self._send(404, {"code": "no_route", "msg": self.path})
 
@@ -215,10 +221,16 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before a submit")
     parser.add_argument("--quote", action="append", default=[], help="SYMBOL:BID:ASK")
+    parser.add_argument("--query-lag", type=float, default=0.0, help="seconds before a lookup")
+    parser.add_argument("--partial-fill-ratio", type=Decimal, default=Decimal(1))
     args = parser.parse_args(argv)
-    venue = PaperVenue(
-        clock or SystemClock(), PaperSettings(recv_window_s=args.recv_window, seed=args.seed)
+    settings = PaperSettings(
+        recv_window_s=args.recv_window,
+        seed=args.seed,
+        query_lag_s=args.query_lag,
+        partial_fill_ratio=args.partial_fill_ratio,
     )
+    venue = PaperVenue(clock or SystemClock(), settings)
     for spec in args.quote:
         symbol, bid, ask = spec.rsplit(":", 2)
         venue.set_quote(symbol, Decimal(bid), Decimal(ask))
