@@ -7,7 +7,7 @@ and positions, reconciles with the venue, and holds the kill switch and the stra
 throttle. ``python -m quorum.execution.worker`` runs the outbox loop.
 """
 
-from quorum.execution.controls import KILL_SWITCH, strategy_switch
+from quorum.execution.controls import TradingStateConflict, strategy_switch
 from quorum.execution.errors import (
     CircuitOpen,
     DuplicateClientOrderId,
@@ -46,7 +46,6 @@ from quorum.execution.settings import ExecutionSettings, MarketLimits
 from quorum.execution.sync import transition_path, venue_state
 
 __all__ = [
-    "KILL_SWITCH",
     "LIVE",
     "ORIGIN_EXTERNAL",
     "ORIGIN_INTENT",
@@ -77,6 +76,7 @@ __all__ = [
     "ReplayVenue",
     "RetryPolicy",
     "TradingBlocked",
+    "TradingStateConflict",
     "VenueRateLimited",
     "apply_fill",
     "balance_drift",
