@@ -79,7 +79,7 @@ def _engage(deps: PipelineDeps, by: str, reason: str) -> JSON:
         problems += failures(flattened)
     else:
         problems.append(f"venue not reconciled, nothing flattened here: {unreachable}")
-    state = _halt_when_flat(deps, by)
+    state = _halt_when_flat(deps)
     left = [f"{p.venue}:{p.symbol} {p.quantity}" for p in positions_now(deps)]
     return {
         "engaged": True,
@@ -113,14 +113,16 @@ def _ensure_ready(deps: PipelineDeps) -> str | None:
     return None
 
 
-def _halt_when_flat(deps: PipelineDeps, by: str) -> TradingState:
-    """``reducing`` becomes ``halted`` once no position is left; the state after."""
-    state = deps.execution.trading_status().state
-    if state is TradingState.REDUCING and not positions_now(deps):
-        if deps.execution.set_trading_state(TradingState.HALTED, by, "flat after kill switch"):
+def _halt_when_flat(deps: PipelineDeps) -> TradingState:
+    """``reducing`` becomes ``halted`` once no position is left (keeping who engaged the
+    kill switch and why; the journal entry says from and to); the state after."""
+    status = deps.execution.trading_status()
+    if status.state is TradingState.REDUCING and not positions_now(deps):
+        reason = status.reason or "flat after kill switch"
+        if deps.execution.set_trading_state(TradingState.HALTED, status.by, reason):
             return TradingState.HALTED
         return deps.execution.trading_status().state
-    return state
+    return status.state
 
 
 def _clear_flag(deps: PipelineDeps, by: str) -> None:
@@ -145,12 +147,12 @@ def sweep_trading_state(deps: PipelineDeps) -> JSON | None:
     if not status.engaged:
         return None
     if not positions_now(deps):
-        return None if status.state is TradingState.HALTED else _halted(deps, status.by)
+        return None if status.state is TradingState.HALTED else _halted(deps)
     _reduce_if_held(deps, status.by)
     if not deps.execution.ready:
         return None
     flattened = flatten(deps, status.by, status.reason or "kill switch engaged")
-    return {"flattened": flattened, "state": _halt_when_flat(deps, status.by).value}
+    return {"flattened": flattened, "state": _halt_when_flat(deps).value}
 
 
 def _reduce_if_held(deps: PipelineDeps, by: str) -> None:
@@ -162,8 +164,8 @@ def _reduce_if_held(deps: PipelineDeps, by: str) -> None:
         )
 
 
-def _halted(deps: PipelineDeps, by: str) -> JSON:
-    return {"flattened": [], "state": _halt_when_flat(deps, by).value}
+def _halted(deps: PipelineDeps) -> JSON:
+    return {"flattened": [], "state": _halt_when_flat(deps).value}
 
 
 def flatten_all(deps: PipelineDeps, by: str, reason: str) -> list[JSON]:

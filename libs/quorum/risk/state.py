@@ -104,10 +104,10 @@ class RulesState(DomainModel):
     cooldown_until: UtcDatetime | None = None
     lockouts: tuple[Lockout, ...] = ()
     safe_mode: SafeMode | None = None
-    kill_switch: KillSwitch | None = Field(default=None, exclude=True)
+    kill_switch: KillSwitch | None = None
     """The trading state's view, set by the caller from the one ``trading_state`` record
-    (:func:`quorum.risk.with_trading_state`) when it loads this state; never persisted
-    with it (excluded from dumps)."""
+    (:func:`quorum.risk.with_trading_state`) when it loads this state; the caller does not
+    persist it (see ``quorum.pipeline.persistence.save_rules``)."""
     account_can_trade: bool = True
 
     @model_validator(mode="after")

@@ -46,8 +46,8 @@ def check_kill_switch(state: RulesState) -> RuleCheck:
             Rule.KILL_SWITCH,
             "engaged",
             "released",
-            f"trading {switch.state} (kill switch) by {switch.by} since "
-            f"{switch.engaged_at.isoformat()}: {switch.reason}",
+            f"kill switch engaged by {switch.by} at {switch.engaged_at.isoformat()}: "
+            f"{switch.reason}",
         )
     return KILL_SWITCH_RELEASED
 

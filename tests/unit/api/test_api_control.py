@@ -184,7 +184,7 @@ def test_an_operator_engages_the_kill_switch_which_flattens_the_open_position(
     assert env.pipeline.deps.execution.positions()[0].quantity == 0
     view = env.get("/kill-switch").json()
     assert (view["engaged"], view["by"]) == (True, "api:bob")
-    assert env.runtime.flags.get("kill_switch") is True
+    assert view["state"] == "halted"  # flat after the flatten: reducing, then halted
     entries = env.journal("kill_switch")
     assert entries[0].seq == body["journal_seq"]
     assert entries[0].payload["phase"] == "requested"

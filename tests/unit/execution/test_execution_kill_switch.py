@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.unit.execution.execution_kit import intent_at, make_env
 
-from quorum.domain import JournalKind, OrderLeg, OrderState, Side
+from quorum.domain import JournalKind, OrderLeg, OrderState, Side, TradingState
 from quorum.execution import ExecutionService, ExecutionSettings
 from quorum.store import session_factory
 
@@ -41,7 +41,8 @@ def test_kill_switch_with_200_working_orders_blocks_at_once_and_cancels_within_5
     assert env.service.order(pending.client_order_id).state is OrderState.CANCELLED
     assert blocked.status == "refused"
     assert "kill switch" in blocked.reason
-    assert env.journal.read(kinds=[JournalKind.KILL_SWITCH])[-1].payload["engaged"] is True
+    change = env.journal.read(kinds=[JournalKind.KILL_SWITCH])[-1].payload
+    assert (change["from"], change["to"], change["by"]) == ("active", "reducing", "alice")
 
 
 def test_new_orders_are_blocked_within_a_second_of_engaging(tmp_path: Path) -> None:
@@ -49,7 +50,9 @@ def test_new_orders_are_blocked_within_a_second_of_engaging(tmp_path: Path) -> N
     order = env.stored(**intent_at(1))
     started = time.perf_counter()
     with env.service.ctx.sessions() as session, session.begin():
-        env.service.ctx.controls.set_kill_switch(session, True, "alice", "drill")
+        env.service.ctx.controls.set_trading_state(
+            session, TradingState.HALTED, "alice", "drill"
+        )
 
     done = env.service.execute(order.client_order_id)
 
@@ -66,7 +69,7 @@ def test_the_kill_switch_survives_a_restart_and_needs_a_person_to_lift(tmp_path:
     )
 
     assert restarted.kill_switch_engaged()
-    with pytest.raises(ValueError, match="name who changed it"):
+    with pytest.raises(ValueError, match="must name who made it"):
         restarted.release_kill_switch("  ")
     assert restarted.release_kill_switch("bob", "drill over")
     assert not env.service.kill_switch_engaged()
