@@ -17,7 +17,9 @@ from quorum.store import session_scope
 
 FLATTEN_RULE = "kill_switch.flatten"
 """The rule of a flatten's exit (its risk check, and part of the exit's cause)."""
-_FAILED = frozenset({OrderState.REJECTED, OrderState.CANCELLED, OrderState.EXPIRED})
+_UNDER_WAY = frozenset({OrderState.FILLED, OrderState.ACKNOWLEDGED, OrderState.PARTIALLY_FILLED})
+"""An exit in any other state after its send was not done: refused, cancelled, expired,
+or in doubt (``unknown``/``submitting``: the venue did not answer)."""
 
 
 def failures(items: list[JSON]) -> list[str]:
@@ -95,8 +97,8 @@ def flatten(deps: PipelineDeps, by: str, reason: str) -> list[JSON]:
                     filled_quantity=str(order.filled_quantity),
                     filled=order.state is OrderState.FILLED,
                 )
-                if order.state in _FAILED:
-                    item["error"] = f"exit order {order.state.value}"
+                if order.state not in _UNDER_WAY:
+                    item["error"] = f"exit order {order.state.value}: not done"
             except QuorumError as exc:
                 item["error"] = str(exc)
         else:

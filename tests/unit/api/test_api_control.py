@@ -11,6 +11,7 @@ import pytest
 from tests.unit.api.api_kit import SYMBOL, ApiEnv, api_env
 
 from apps.api.auth import Role
+from quorum.execution.paper.faults import Faults
 
 
 @pytest.fixture
@@ -237,3 +238,25 @@ def test_a_malformed_kill_switch_body_is_422_naming_the_field(
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", field]
     assert env.journal("kill_switch") == []
+
+
+def test_a_kill_switch_whose_flatten_fails_answers_502_and_stays_reducing(
+    env: ApiEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.filled_order(1, quantity=Decimal("0.5"))
+    monkeypatch.setattr(Faults, "down", property(lambda self: True))
+
+    response = env.client.post(
+        "/kill-switch",
+        json={"state": "on", "reason": "venue incident"},
+        headers=env.auth(Role.OPERATOR, "bob"),
+    )
+
+    assert response.status_code == 502, response.text
+    body = response.json()
+    assert body["complete"] is False
+    assert body["result"]["state"] == "reducing"
+    (item,) = body["result"]["flattened"]
+    assert item["filled"] is False and item["error"]
+    assert body["result"]["failures"]
+    assert env.get("/kill-switch").json()["state"] == "reducing"

@@ -94,6 +94,27 @@ def test_under_the_kill_switch_only_a_risk_reducing_exit_is_sent(tmp_path: Path)
     assert closed["reason"] == "exit"
 
 
+def test_halted_sends_nothing_not_even_a_risk_reducing_exit(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    entry = env.stored(**intent_at(1), quantity=Decimal(1))
+    env.service.execute(entry.client_order_id)
+    assert env.service.set_trading_state(TradingState.HALTED, "alice", "drill")
+    assert not env.service.set_trading_state(TradingState.HALTED, "alice", "again")
+
+    exit_ = env.store(**intent_at(1), side=Side.SELL, leg=OrderLeg.EXIT, quantity=Decimal(1))
+
+    assert exit_.status == "refused"
+    assert "trading halted" in exit_.reason
+    assert env.service.positions()[0].quantity == 1
+    status = env.service.trading_status()
+    assert (status.state, status.by, status.reason, status.version) == (
+        TradingState.HALTED,
+        "alice",
+        "drill",
+        1,
+    )
+
+
 def test_too_many_fills_disable_the_strategy_until_a_person_re_enables_it(tmp_path: Path) -> None:
     env = make_env(tmp_path, settings=ExecutionSettings(throttle_max_fills=3))
     for i in range(4):
