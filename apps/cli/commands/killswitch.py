@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from apps.bootstrap import build_pipeline, build_runtime
+from apps.worker.dispatcher import pipeline_dispatcher
 from quorum.errors import QuorumError
-from quorum.pipeline import EmbeddedDispatcher
 from quorum.pipeline.options import PipelineOptions
 
 console = Console()
@@ -42,14 +42,17 @@ def kill_switch(
         raise typer.Exit(1) from None
     closers: list[Callable[[], None]] = []
     try:
-        tasks = build_pipeline(runtime, EmbeddedDispatcher(), PipelineOptions(reconcile=False))
+        dispatcher, close_dispatcher = pipeline_dispatcher(runtime.settings)
+        closers.append(close_dispatcher)
+        # reconciliation runs inside the engage, after the state is set (see control.py)
+        tasks = build_pipeline(runtime, dispatcher, PipelineOptions(reconcile=False))
         closers.append(tasks.close)
         result = tasks.set_kill_switch(state == "on", by=caller, reason=reason)
     except (QuorumError, ValueError) as exc:
         console.print(f"[red]kill switch failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     finally:
-        for close in closers:
+        for close in reversed(closers):
             close()
         runtime.close()
     if as_json:

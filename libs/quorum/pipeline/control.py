@@ -81,6 +81,9 @@ def _engage(deps: PipelineDeps, by: str, reason: str) -> JSON:
         problems.append(f"venue not reconciled, nothing flattened here: {unreachable}")
     state = _halt_when_flat(deps)
     left = [f"{p.venue}:{p.symbol} {p.quantity}" for p in positions_now(deps)]
+    if left:  # the workers' monitor flattens what this process could not, now
+        key = f"monitor:kill-switch:{deps.execution.trading_status().version}"
+        deps.dispatcher.submit("monitor", {}, key=key)
     return {
         "engaged": True,
         "changed": report.changed,
