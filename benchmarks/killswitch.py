@@ -35,7 +35,16 @@ from typing import Any
 
 from apps.bootstrap import build_pipeline, build_runtime
 from quorum.config import AppSettings, load_settings
-from quorum.domain import OrderIntent, OrderLeg, OrderType, RiskDecision, Side, Verdict
+from quorum.domain import (
+    OrderIntent,
+    OrderLeg,
+    OrderType,
+    RiskDecision,
+    Side,
+    TradingState,
+    Verdict,
+)
+from quorum.execution.executor import read_scope
 from quorum.pipeline import Dispatcher, EmbeddedDispatcher, PipelineTasks
 from quorum.pipeline.accounting import rules_state
 from quorum.pipeline.options import PipelineOptions
@@ -100,11 +109,10 @@ def _open(tasks: PipelineTasks, symbol: str, i: int) -> None:
 
 
 def _entry_refused(tasks: PipelineTasks) -> bool:
-    """One gate check of a new entry, as a worker does it (no cache)."""
+    """One gate check of a new entry, as a worker does it (no cache; read-only)."""
     deps = tasks.deps
-    with deps.engine.connect() as conn:
-        risk_refuses = rules_state(deps, conn)[0].kill_switch is not None
-    with session_scope(deps.engine) as session:
+    with read_scope(deps.execution.ctx.sessions) as session:
+        risk_refuses = rules_state(deps, session)[0].kill_switch is not None
         send_refused = deps.execution.ctx.controls.blocked_reason(
             session,
             strategy="bench",
@@ -159,6 +167,10 @@ def group_cpu_s(pgid: int) -> float:
     return total / tick
 
 
+def _halted(tasks: PipelineTasks) -> bool:
+    return tasks.deps.execution.trading_status().state is TradingState.HALTED
+
+
 def _measure(
     tasks: PipelineTasks,
     command: Callable[[], dict[str, Any]],
@@ -176,6 +188,9 @@ def _measure(
         while not _flat(tasks) and time.perf_counter() < deadline:
             time.sleep(0.01)
         t_flat = time.perf_counter() - t0 if _flat(tasks) else None
+        while not _halted(tasks) and time.perf_counter() < deadline:
+            time.sleep(0.01)
+        t_halted = time.perf_counter() - t0 if _halted(tasks) else None
         cpu = time.process_time() - cpu0
         worker_cpu = group_cpu_s(worker_pgid) - worker0 if worker_pgid else None
         wait = time.perf_counter() + 2
@@ -184,6 +199,7 @@ def _measure(
     return {
         "time_to_block_s": round(refused_at[0] - t0, 4) if refused_at else None,
         "time_to_flat_s": None if t_flat is None else round(t_flat, 4),
+        "time_to_halted_s": None if t_halted is None else round(t_halted, 4),
         "command_wall_s": round(t_command, 4),
         "process_cpu_s": round(cpu, 4),
         "worker_cpu_s": None if worker_cpu is None else round(worker_cpu, 3),
