@@ -14,7 +14,7 @@ from apps.api.auth import Caller, Role
 from apps.api.context import ApiContext, context
 from apps.api.schemas import FlagList, FlagUpdate, KillSwitchChange, KillSwitchResult
 from apps.api.security import Operator, Viewer, ensure_role
-from quorum.config import FLAG_SPECS, FlagChange, FlagValue
+from quorum.config import FLAG_SPECS, FlagChange, FlagState, FlagValue
 from quorum.domain import JournalKind
 from quorum.errors import QuorumError
 from quorum.pipeline import KillSwitchView
@@ -36,7 +36,20 @@ def flag_role(name: str, value: FlagValue) -> Role:
 def list_flags(ctx: Ctx, _: Viewer) -> FlagList:
     """Every declared flag with its value, default and source, and the store's version."""
     flags = ctx.runtime.flags
-    return FlagList(version=flags.version(), flags=flags.states())
+    states = [_kill_switch_flag(ctx, f) if f.name == "kill_switch" else f for f in flags.states()]
+    return FlagList(version=flags.version(), flags=states)
+
+
+def _kill_switch_flag(ctx: ApiContext, flag: FlagState) -> FlagState:
+    """The ``kill_switch`` flag as the one trading state shows it (a set flag is a command
+    the next sweep consumes; the state is the record)."""
+    trading = ctx.pipeline.deps.execution.trading_status()
+    return flag.model_copy(
+        update={
+            "value": trading.engaged or bool(flag.value),
+            "source": f"trading_state ({trading.state.value}); flag {flag.source}",
+        }
+    )
 
 
 def set_flag(

@@ -18,12 +18,14 @@ cannot be cleared, so it keeps trading held).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from sqlalchemy.orm import Session
 
 from quorum.domain import JournalKind, TradingState
 from quorum.errors import ConfigError, QuorumError
+from quorum.execution import TradingStateConflict
 from quorum.pipeline.accounting import commit_rules, positions_now, with_rules
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.flatten import FLATTEN_RULE, failures, flatten
@@ -122,8 +124,8 @@ def _halt_when_flat(deps: PipelineDeps) -> TradingState:
     status = deps.execution.trading_status()
     if status.state is TradingState.REDUCING and not positions_now(deps):
         reason = status.reason or "flat after kill switch"
-        if deps.execution.set_trading_state(TradingState.HALTED, status.by, reason):
-            return TradingState.HALTED
+        with contextlib.suppress(TradingStateConflict):  # another process moved it first
+            deps.execution.set_trading_state(TradingState.HALTED, status.by, reason)
         return deps.execution.trading_status().state
     return status.state
 
@@ -162,9 +164,10 @@ def _reduce_if_held(deps: PipelineDeps, by: str) -> None:
     """A position open under ``halted`` (e.g. a fill that raced the cancels) moves the
     state back to ``reducing`` so its flatten may be sent."""
     if deps.execution.trading_status().state is TradingState.HALTED and positions_now(deps):
-        deps.execution.set_trading_state(
-            TradingState.REDUCING, by, "positions open under halt: flatten"
-        )
+        with contextlib.suppress(TradingStateConflict):  # another process moved it first
+            deps.execution.set_trading_state(
+                TradingState.REDUCING, by, "positions open under halt: flatten"
+            )
 
 
 def _halted(deps: PipelineDeps) -> JSON:

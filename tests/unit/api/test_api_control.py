@@ -186,6 +186,8 @@ def test_an_operator_engages_the_kill_switch_which_flattens_the_open_position(
     view = env.get("/kill-switch").json()
     assert (view["engaged"], view["by"]) == (True, "api:bob")
     assert view["state"] == "halted"  # flat after the flatten: reducing, then halted
+    (flag,) = [f for f in env.get("/flags").json()["flags"] if f["name"] == "kill_switch"]
+    assert flag["value"] is True and flag["source"].startswith("trading_state (halted)")
     entries = env.journal("kill_switch")
     assert entries[0].seq == body["journal_seq"]
     assert entries[0].payload["phase"] == "requested"

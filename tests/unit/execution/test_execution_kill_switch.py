@@ -13,7 +13,8 @@ from tests.unit.execution.execution_kit import intent_at, make_env
 
 from quorum.domain import JournalKind, OrderLeg, OrderState, Side, TradingState
 from quorum.execution import ExecutionService, ExecutionSettings
-from quorum.store import session_factory
+from quorum.execution.trading import write_trading_status
+from quorum.store import session_factory, session_scope
 
 
 def test_kill_switch_with_200_working_orders_blocks_at_once_and_cancels_within_5_s(
@@ -128,3 +129,14 @@ def test_too_many_fills_disable_the_strategy_until_a_person_re_enables_it(tmp_pa
         env.service.enable_strategy("confluence", "")
     assert env.service.enable_strategy("confluence", "carol")
     assert env.store(**intent_at(11)).status == "stored"
+
+
+def test_a_stale_trading_state_write_loses_its_compare_and_set(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    assert env.service.set_trading_state(TradingState.REDUCING, "alice", "drill")
+    with session_scope(env.service.ctx.sessions) as session:
+        now = env.clock.now()
+        assert not write_trading_status(session, 0, TradingState.ACTIVE, "bob", "stale", now)
+        assert not write_trading_status(session, 7, TradingState.ACTIVE, "bob", "stale", now)
+    status = env.service.trading_status()
+    assert (status.state, status.by, status.version) == (TradingState.REDUCING, "alice", 1)
