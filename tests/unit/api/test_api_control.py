@@ -187,7 +187,8 @@ def test_an_operator_engages_the_kill_switch_which_flattens_the_open_position(
     assert (view["engaged"], view["by"]) == (True, "api:bob")
     assert view["state"] == "halted"  # flat after the flatten: reducing, then halted
     (flag,) = [f for f in env.get("/flags").json()["flags"] if f["name"] == "kill_switch"]
-    assert flag["value"] is True and flag["source"].startswith("trading_state (halted)")
+    assert flag["value"] is True
+    assert flag["source"].startswith("trading_state (halted)")
     entries = env.journal("kill_switch")
     assert entries[0].seq == body["journal_seq"]
     assert entries[0].payload["phase"] == "requested"
@@ -259,6 +260,7 @@ def test_a_kill_switch_whose_flatten_fails_answers_502_and_stays_reducing(
     assert body["complete"] is False
     assert body["result"]["state"] == "reducing"
     (item,) = body["result"]["flattened"]
-    assert item["filled"] is False and item["error"]
+    assert item["filled"] is False
+    assert item["error"]
     assert body["result"]["failures"]
     assert env.get("/kill-switch").json()["state"] == "reducing"

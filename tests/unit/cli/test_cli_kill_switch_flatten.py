@@ -62,7 +62,8 @@ def test_kill_switch_on_exits_1_when_the_venue_is_down_and_the_workers_sweep_fla
     result = json.loads(on.output)
     assert result["state"] == "reducing"
     assert result["flattened"] == []
-    assert result["positions_left"] and result["failures"]
+    assert result["positions_left"]
+    assert result["failures"]
     kit = make_kit()  # a worker's pipeline: its next monitor sweep flattens, then halts
     try:
         as_of = format_time(kit.clock.now().replace(second=0))

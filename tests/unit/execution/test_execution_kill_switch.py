@@ -51,9 +51,7 @@ def test_new_orders_are_blocked_within_a_second_of_engaging(tmp_path: Path) -> N
     order = env.stored(**intent_at(1))
     started = time.perf_counter()
     with env.service.ctx.sessions() as session, session.begin():
-        env.service.ctx.controls.set_trading_state(
-            session, TradingState.HALTED, "alice", "drill"
-        )
+        env.service.ctx.controls.set_trading_state(session, TradingState.HALTED, "alice", "drill")
 
     done = env.service.execute(order.client_order_id)
 

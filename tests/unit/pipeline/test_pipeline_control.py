@@ -22,7 +22,8 @@ def test_engaging_the_kill_switch_flattens_then_halts_in_the_one_trading_state(
         result = kit.tasks.set_kill_switch(True, by="alice", reason="drill")
         assert result["engaged"] is True
         assert result["state"] == "halted"
-        assert result["failures"] == [] and result["positions_left"] == []
+        assert result["failures"] == []
+        assert result["positions_left"] == []
         assert [(f["state"], f["filled"]) for f in result["flattened"]] == [("filled", True)]
         assert all(p.quantity == 0 for p in kit.tasks.deps.execution.positions())
         execution = kit.tasks.deps.execution
@@ -58,7 +59,8 @@ def test_the_risk_gate_reads_the_trading_state_record_at_each_decision(
         execution.set_trading_state(TradingState.REDUCING, "erin", "another process")
         with kit.tasks.deps.engine.connect() as conn:
             state, _ = rules_state(kit.tasks.deps, conn)
-        assert state.kill_switch is not None and state.kill_switch.by == "erin"
+        assert state.kill_switch is not None
+        assert state.kill_switch.by == "erin"
         assert state.kill_switch.state is TradingState.REDUCING
         execution.set_trading_state(TradingState.ACTIVE, "erin", "back")
         with kit.tasks.deps.engine.connect() as conn:
