@@ -84,8 +84,7 @@ def _engage(deps: PipelineDeps, by: str, reason: str) -> JSON:
     state = _halt_when_flat(deps)
     left = [f"{p.venue}:{p.symbol} {p.quantity}" for p in positions_now(deps)]
     if left:  # the workers' monitor flattens what this process could not, now
-        key = f"monitor:kill-switch:{deps.execution.trading_status().version}"
-        deps.dispatcher.submit("monitor", {}, key=key)
+        problems += _nudge_monitor(deps)
     return {
         "engaged": True,
         "changed": report.changed,
@@ -97,6 +96,17 @@ def _engage(deps: PipelineDeps, by: str, reason: str) -> JSON:
         "positions_left": left,
         "failures": problems,
     }
+
+
+def _nudge_monitor(deps: PipelineDeps) -> list[str]:
+    """Ask the workers' ``monitor`` to run now (its sweep flattens); what went wrong."""
+    key = f"monitor:kill-switch:{deps.execution.trading_status().version}"
+    try:
+        deps.dispatcher.submit("monitor", {}, key=key)
+    except Exception as exc:  # a broker outage: beat's monitor still comes, later
+        _log.warning("kill switch: workers' monitor not nudged: %s", exc)
+        return [f"workers' monitor not nudged (beat's next run will flatten): {exc}"]
+    return []
 
 
 def _release(deps: PipelineDeps, by: str, reason: str) -> JSON:

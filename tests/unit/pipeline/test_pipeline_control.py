@@ -8,6 +8,7 @@ import pytest
 from tests.unit.pipeline.kit import make_kit, open_position
 
 from quorum.domain import JournalKind, TradingState, format_time
+from quorum.execution.paper.faults import Faults
 from quorum.pipeline.accounting import rules_state
 
 
@@ -117,5 +118,28 @@ def test_status_lists_the_open_position_with_its_mark_and_todays_pnl(
         data = report.model_dump(mode="json")
         assert data["pnl"]["equity"]
         assert data["trading_mode"] == "paper"
+    finally:
+        kit.close()
+
+
+def test_positions_left_nudge_the_workers_monitor_and_a_broker_outage_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    kit = make_kit()
+    try:
+        open_position(kit)
+        monkeypatch.setattr(Faults, "down", property(lambda self: True))
+        result = kit.tasks.set_kill_switch(True, by="alice", reason="venue down")
+        assert result["state"] == "reducing"
+        assert result["positions_left"]
+        assert kit.dispatcher.submitted["monitor"] == 1
+
+        def refuse(task: str, kwargs: object, *, key: str) -> None:
+            raise RuntimeError("broker down")
+
+        monkeypatch.setattr(kit.dispatcher, "submit", refuse)
+        again = kit.tasks.set_kill_switch(True, by="alice", reason="still down")
+        assert any("not nudged" in f and "broker down" in f for f in again["failures"])
     finally:
         kit.close()
