@@ -96,10 +96,21 @@ def _one(intents: int, synchronous: SqliteSynchronous) -> dict[str, Any]:
     }
 
 
-def run(intents: int = 2000) -> dict[str, Any]:
-    """Intents → fills per second, durable (FULL) and NORMAL SQLite."""
-    return {
+def run(
+    intents: int = 2000,
+    kill_switch: bool = True,
+    redis_url: str | None = None,
+    positions: int = 3,
+) -> dict[str, Any]:
+    """Intents → fills per second, durable (FULL) and NORMAL SQLite; and the kill switch's
+    time-to-block and time-to-flat, embedded and Celery (:mod:`benchmarks.killswitch`)."""
+    out: dict[str, Any] = {
         "scenario": "execution: store_intent + execute → paper fill (full idempotent path)",
         "machine": machine(),
-        "results": [_one(intents, "FULL"), _one(intents, "NORMAL")],
+        "results": [_one(intents, "FULL"), _one(intents, "NORMAL")] if intents else [],
     }
+    if kill_switch:
+        from benchmarks.killswitch import run as kill_switch_run
+
+        out["kill_switch"] = kill_switch_run(redis_url=redis_url, positions=positions)
+    return out

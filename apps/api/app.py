@@ -7,9 +7,8 @@ temporary SQLite database); whatever it is not given, the lifespan builds at sta
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -24,7 +23,7 @@ from apps.api.routes import control, health, reads
 from apps.bootstrap import Runtime
 from quorum.config import AppSettings, load_settings
 from quorum.errors import QuorumError
-from quorum.pipeline import Dispatcher, EmbeddedDispatcher, PipelineTasks
+from quorum.pipeline import Dispatcher, PipelineTasks
 
 API_VERSION = "1"
 DESCRIPTION = """Quorum's operator API: health, status, positions, orders, signals with
@@ -59,9 +58,8 @@ def create_app(
             if tasks is None:
                 from apps.bootstrap import build_pipeline
 
-                dispatcher, celery = _dispatcher(rt.settings)
-                if celery is not None:
-                    stack.callback(celery.close)
+                dispatcher, close_dispatcher = _dispatcher(rt.settings)
+                stack.callback(close_dispatcher)
                 tasks = build_pipeline(rt, dispatcher)
                 stack.callback(tasks.close)
             probes, closers = build_probes(rt.settings, rt.engine, tasks.deps.execution)
@@ -99,22 +97,15 @@ def create_app(
     return app
 
 
-def _dispatcher(settings: AppSettings) -> tuple[Dispatcher, Any]:
-    """Where the API's pipeline would send follow-up work: Celery when a broker is set.
+def _dispatcher(settings: AppSettings) -> tuple[Dispatcher, Callable[[], None]]:
+    """Where the API's pipeline sends follow-up work: Celery when a broker is set.
 
-    The API calls only ``status``, ``signals`` and ``set_kill_switch``, which act directly
-    and submit nothing; the dispatcher is what ``build_pipeline`` requires.
+    The API calls only ``status``, ``signals`` and ``set_kill_switch``, which act directly;
+    a kill switch that could not flatten everything nudges the workers' ``monitor``.
     """
-    if settings.broker_url is None:
-        return EmbeddedDispatcher(), None
-    from celery import Celery
+    from apps.worker.dispatcher import pipeline_dispatcher
 
-    from apps.worker.config import celery_config
-    from apps.worker.dispatcher import CeleryDispatcher
-
-    celery = Celery("quorum-api", set_as_current=False)
-    celery.conf.update(celery_config(settings))
-    return CeleryDispatcher(celery, settings.worker), celery
+    return pipeline_dispatcher(settings)
 
 
 async def _quorum_error(request: Request, exc: Exception) -> JSONResponse:

@@ -183,3 +183,8 @@ class KillSwitchResult(_Out):
     reason: str
     journal_seq: int = Field(description="The journal entry recording this request.")
     result: dict[str, Any] = Field(description="What the pipeline did (orders cancelled …).")
+    complete: bool = Field(
+        default=True,
+        description="False when a cancel or a flatten could not be done (status 502; "
+        "`result.failures` says what; the workers' next sweep flattens what is left).",
+    )

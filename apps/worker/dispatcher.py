@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
 
+from quorum.config import AppSettings
 from quorum.config.settings.worker import WorkerSettings
-from quorum.pipeline import TASK_NAMES, TASK_QUEUES
+from quorum.pipeline import TASK_NAMES, TASK_QUEUES, Dispatcher, EmbeddedDispatcher
 
 
 class CeleryDispatcher:
@@ -35,3 +37,16 @@ class CeleryDispatcher:
             queue=TASK_QUEUES[task],
             priority=self.priorities[task],
         )
+
+
+def pipeline_dispatcher(settings: AppSettings) -> tuple[Dispatcher, Callable[[], None]]:
+    """Where a command process's pipeline sends follow-up work (e.g. the kill switch's
+    nudge to the workers' monitor): Celery when a broker is set, else in-process; and what
+    closes it."""
+    if settings.broker_url is None:
+        return EmbeddedDispatcher(), lambda: None
+    from apps.worker.config import celery_config
+
+    celery = Celery("quorum-command", set_as_current=False)
+    celery.conf.update(celery_config(settings))
+    return CeleryDispatcher(celery, settings.worker), celery.close

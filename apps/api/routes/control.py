@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, NoReturn
 
-from fastapi import Depends, FastAPI, HTTPException, Path, status
+from fastapi import Depends, FastAPI, HTTPException, Path, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from apps.api.audit import journal_refusal, journal_request
@@ -14,7 +14,7 @@ from apps.api.auth import Caller, Role
 from apps.api.context import ApiContext, context
 from apps.api.schemas import FlagList, FlagUpdate, KillSwitchChange, KillSwitchResult
 from apps.api.security import Operator, Viewer, ensure_role
-from quorum.config import FLAG_SPECS, FlagChange, FlagValue
+from quorum.config import FLAG_SPECS, FlagChange, FlagState, FlagValue
 from quorum.domain import JournalKind
 from quorum.errors import QuorumError
 from quorum.pipeline import KillSwitchView
@@ -36,7 +36,20 @@ def flag_role(name: str, value: FlagValue) -> Role:
 def list_flags(ctx: Ctx, _: Viewer) -> FlagList:
     """Every declared flag with its value, default and source, and the store's version."""
     flags = ctx.runtime.flags
-    return FlagList(version=flags.version(), flags=flags.states())
+    states = [_kill_switch_flag(ctx, f) if f.name == "kill_switch" else f for f in flags.states()]
+    return FlagList(version=flags.version(), flags=states)
+
+
+def _kill_switch_flag(ctx: ApiContext, flag: FlagState) -> FlagState:
+    """The ``kill_switch`` flag as the one trading state shows it (a set flag is a command
+    the next sweep consumes; the state is the record)."""
+    trading = ctx.pipeline.deps.execution.trading_status()
+    return flag.model_copy(
+        update={
+            "value": trading.engaged or bool(flag.value),
+            "source": f"trading_state ({trading.state.value}); flag {flag.source}",
+        }
+    )
 
 
 def set_flag(
@@ -82,8 +95,11 @@ def get_kill_switch(ctx: Ctx, _: Viewer) -> KillSwitchView:
     return ctx.pipeline.status().kill_switch
 
 
-def post_kill_switch(ctx: Ctx, caller: Operator, body: KillSwitchChange) -> KillSwitchResult:
-    """Engage (operator: cancels open orders, flattens positions) or lift (admin)."""
+def post_kill_switch(
+    ctx: Ctx, caller: Operator, body: KillSwitchChange, response: Response
+) -> KillSwitchResult:
+    """Engage (operator: trading reducing, cancels open orders, flattens positions, then
+    halted when flat) or lift (admin: active). 502 when a cancel or flatten failed."""
     engaged = body.state == "on"
     ensure_role(caller, Role.OPERATOR if engaged else Role.ADMIN, f"kill switch {body.state}")
     request = f"POST /kill-switch {body.state}"
@@ -93,8 +109,16 @@ def post_kill_switch(ctx: Ctx, caller: Operator, body: KillSwitchChange) -> Kill
         result = ctx.pipeline.set_kill_switch(engaged, caller.actor, body.reason)
     except QuorumError as exc:
         _refused(ctx, JournalKind.KILL_SWITCH, caller, request, seq, exc)
+    complete = not result.get("failures")
+    if not complete:
+        response.status_code = status.HTTP_502_BAD_GATEWAY
     return KillSwitchResult(
-        engaged=engaged, by=caller.actor, reason=body.reason, journal_seq=seq, result=result
+        engaged=engaged,
+        by=caller.actor,
+        reason=body.reason,
+        journal_seq=seq,
+        result=result,
+        complete=complete,
     )
 
 
@@ -131,6 +155,12 @@ def install(app: FastAPI) -> None:
         post_kill_switch,
         methods=["POST"],
         response_model=KillSwitchResult,
-        responses={409: {"description": "the pipeline refused the change"}},
+        responses={
+            409: {"description": "the pipeline refused the change"},
+            502: {
+                "model": KillSwitchResult,
+                "description": "engaged, but a cancel or a flatten could not be done",
+            },
+        },
         tags=tags,
     )

@@ -80,13 +80,27 @@ def bench_router(
 
 @app.command("execution")
 def bench_execution(
-    intents: int = typer.Option(2000, help="Intents stored and executed."),
+    intents: int = typer.Option(2000, min=0, help="Intents stored and executed (0: skip)."),
+    kill_switch: bool = typer.Option(
+        True, "--kill-switch/--no-kill-switch", help="Kill-switch time-to-block / to-flat."
+    ),
+    redis_url: str | None = typer.Option(
+        None,
+        "--redis-url",
+        help="Redis for the Celery mode (default QUORUM_REDIS_URL or QUORUM_TEST_REDIS_URL; "
+        "none: Celery mode skipped).",
+    ),
+    positions: int = typer.Option(3, min=1, help="Open positions the kill switch flattens."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Intents → paper fills per second through the full idempotent path."""
+    """Intents → paper fills per second through the full idempotent path, and the kill
+    switch's time-to-block and time-to-flat (embedded, and Celery with a real worker)."""
     from benchmarks.execution import run
 
-    _emit(run(intents=intents), as_json)
+    _emit(
+        run(intents=intents, kill_switch=kill_switch, redis_url=redis_url, positions=positions),
+        as_json,
+    )
 
 
 @app.command("backtest")

@@ -49,9 +49,10 @@ def print_status(report: StatusReport) -> None:
     console.print(
         f"[bold]Status[/bold] at {report.as_of.isoformat()} — mode {report.trading_mode}; "
         + (
-            f"[red]KILL SWITCH ON[/red] by {escape(kill.by or '?')}: {escape(kill.reason or '')}"
+            f"[red]KILL SWITCH ON[/red] (trading {kill.state}) by {escape(kill.by or '?')}: "
+            f"{escape(kill.reason or '')}"
             if kill.engaged
-            else "kill switch off"
+            else "kill switch off (trading active)"
         )
     )
     if report.safe_mode is not None:

@@ -62,6 +62,7 @@ from quorum.domain.orders import (
 )
 from quorum.domain.position import POSITION_TRANSITIONS, Position, PositionState
 from quorum.domain.timeframe import Timeframe
+from quorum.domain.trading import TradingState, TradingStatus
 
 __all__ = [
     "BAR_COLUMNS",
@@ -115,6 +116,8 @@ __all__ = [
     "Symbol",
     "Timeframe",
     "TimeframeScan",
+    "TradingState",
+    "TradingStatus",
     "UtcDatetime",
     "Verdict",
     "check_order_transition",

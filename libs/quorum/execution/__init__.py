@@ -7,7 +7,7 @@ and positions, reconciles with the venue, and holds the kill switch and the stra
 throttle. ``python -m quorum.execution.worker`` runs the outbox loop.
 """
 
-from quorum.execution.controls import KILL_SWITCH, strategy_switch
+from quorum.execution.controls import TradingStateConflict, strategy_switch
 from quorum.execution.doubt import UNKNOWN_RULE
 from quorum.execution.errors import (
     CircuitOpen,
@@ -51,7 +51,6 @@ from quorum.execution.venues import CAPABILITIES, VenueCapabilities, capabilitie
 __all__ = [
     "CAPABILITIES",
     "FLATTEN_RULE",
-    "KILL_SWITCH",
     "LIVE",
     "ORIGIN_EXTERNAL",
     "ORIGIN_INTENT",
@@ -83,6 +82,7 @@ __all__ = [
     "ReplayVenue",
     "RetryPolicy",
     "TradingBlocked",
+    "TradingStateConflict",
     "UnexplainedExposure",
     "VenueCapabilities",
     "VenueRateLimited",

@@ -1,29 +1,37 @@
-"""Persisted trading controls: the kill switch and the per-strategy fill throttle.
+"""Persisted trading controls: the trading state and the per-strategy fill throttle.
 
-Both live in ``execution_switches`` (so they survive a restart) and every change is
-journaled (``kill_switch``) in the same transaction. The gate answers, for one order,
-whether it may be sent now: a disabled strategy sends nothing; under the kill switch
-only risk-reducing orders (a non-entry order against the open position, for at most its
-size) go out. Lifting either needs a named person (``by``).
+The trading state (active / reducing / halted, :class:`~quorum.domain.TradingState`) is
+one row of ``trading_state`` (:mod:`quorum.execution.trading`); the throttle's disabled
+strategies live in ``execution_switches``. Every change is journaled (``kill_switch``:
+who, why, from, to) in the same transaction. The gate answers, for one order, whether it
+may be sent now: a disabled strategy sends nothing; ``halted`` sends nothing (only
+cancels go out); ``reducing`` sends only risk-reducing orders (a non-entry order against
+the open position, for at most its size). Changing the state needs a named person (``by``).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from quorum.clock import Clock
-from quorum.domain import JournalKind, OrderLeg, Side
+from quorum.domain import JournalKind, OrderLeg, Side, TradingState, TradingStatus
+from quorum.errors import QuorumError
 from quorum.execution import repo
+from quorum.execution.trading import read_trading_status, write_trading_status
 from quorum.ports import JournalAppender
 
-KILL_SWITCH = "kill_switch"
 _STRATEGY = "strategy:"
 
 
 def strategy_switch(strategy: str) -> str:
     return _STRATEGY + strategy
+
+
+class TradingStateConflict(QuorumError):
+    """Another process changed the trading state between this read and this write."""
 
 
 class Controls:
@@ -41,9 +49,8 @@ class Controls:
         self._max_fills = max_fills
         self._window = timedelta(seconds=window_s)
 
-    def kill_switch_engaged(self, session: Session) -> bool:
-        switch = repo.get_switch(session, KILL_SWITCH)
-        return bool(switch and switch["engaged"])
+    def trading_status(self, session: Session) -> TradingStatus:
+        return read_trading_status(session)
 
     def disabled_strategies(self, session: Session) -> set[str]:
         names = repo.engaged_switches(session)
@@ -67,31 +74,49 @@ class Controls:
                 f"strategy {strategy!r} is disabled by the fill throttle; a person must "
                 "re-enable it"
             )
-        if KILL_SWITCH in engaged:
+        trading = read_trading_status(session).state
+        if trading is TradingState.HALTED:
+            return "trading halted (kill switch): nothing is sent, only cancels"
+        if trading is TradingState.REDUCING:
             position = repo.get_position(session, venue, symbol)
-            from decimal import Decimal
-
             qty = quantity if isinstance(quantity, Decimal) else Decimal(str(quantity))
             if leg is not OrderLeg.ENTRY and position.reduced_by(side, qty):
                 return None
-            return "kill switch engaged: only risk-reducing orders may be sent"
+            return "trading reducing (kill switch): only risk-reducing orders may be sent"
         return None
 
-    def set_kill_switch(self, session: Session, engaged: bool, by: str, reason: str) -> bool:
-        """Engage or lift the kill switch; True when it changed. Lifting needs a person."""
+    def set_trading_state(
+        self, session: Session, state: TradingState, by: str, reason: str
+    ) -> TradingStatus | None:
+        """Move the trading state to ``state`` and journal it (who, why, from, to); the new
+        status, or None when it already was ``state``. Raises when another writer won."""
         if not by.strip():
-            raise ValueError("by: the kill switch must name who changed it")
-        if self.kill_switch_engaged(session) == engaged:
-            return False
+            raise ValueError("by: a trading-state change must name who made it")
+        if not reason.strip():
+            raise ValueError("reason: say why the trading state changes")
+        current = read_trading_status(session)
+        if current.state is state:
+            return None
         now = self._clock.now()
-        repo.put_switch(session, KILL_SWITCH, engaged, by, reason, now)
+        if not write_trading_status(session, current.version, state, by, reason, now):
+            raise TradingStateConflict(
+                f"trading_state: version {current.version} was replaced by another writer"
+            )
         self._journal.append(
             session,
             JournalKind.KILL_SWITCH,
-            {"scope": "global", "engaged": engaged, "by": by, "reason": reason},
-            actor=self._actor,
+            {
+                "event": "trading_state",
+                "from": current.state.value,
+                "to": state.value,
+                "by": by,
+                "reason": reason,
+            },
+            actor=by,
         )
-        return True
+        return TradingStatus(
+            state=state, by=by, reason=reason, since=now, version=current.version + 1
+        )
 
     def check_throttle(self, session: Session, strategy: str) -> bool:
         """Disable ``strategy`` when it had more than ``max_fills`` fills in the window;

@@ -25,11 +25,19 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from quorum.clock import Clock
-from quorum.domain import JournalKind, OrderIntent, OrderState, RiskDecision, Side
+from quorum.domain import (
+    JournalKind,
+    OrderIntent,
+    OrderState,
+    RiskDecision,
+    Side,
+    TradingState,
+    TradingStatus,
+)
 from quorum.errors import BrokerError
 from quorum.execution import repo
 from quorum.execution.context import ExecContext, read_scope
-from quorum.execution.controls import Controls
+from quorum.execution.controls import Controls, TradingStateConflict
 from quorum.execution.errors import TradingBlocked
 from quorum.execution.executor import Executor
 from quorum.execution.positions import NetPosition
@@ -336,14 +344,31 @@ class ExecutionService:
 
     # -- kill switch and throttle --------------------------------------------------------
 
-    def kill_switch_engaged(self) -> bool:
+    def trading_status(self) -> TradingStatus:
+        """The one trading state (one primary-key read)."""
         with read_scope(self.ctx.sessions) as session:
-            return self.ctx.controls.kill_switch_engaged(session)
+            return self.ctx.controls.trading_status(session)
+
+    def kill_switch_engaged(self) -> bool:
+        return self.trading_status().engaged
+
+    def set_trading_state(self, state: TradingState, by: str, reason: str) -> bool:
+        """Move the trading state (journaled: who, why, from, to); True when it changed."""
+        with session_scope(self.ctx.sessions) as session:
+            return self.ctx.controls.set_trading_state(session, state, by, reason) is not None
 
     def engage_kill_switch(self, by: str, reason: str) -> KillSwitchReport:
-        """Block new orders at once, then cancel every working order on every venue."""
-        with session_scope(self.ctx.sessions) as session:
-            changed = self.ctx.controls.set_kill_switch(session, True, by, reason)
+        """Block new entries at once (``active`` → ``reducing``; ``halted`` stays), then
+        cancel every working order on every venue."""
+        changed = False
+        try:
+            with session_scope(self.ctx.sessions) as session:
+                controls = self.ctx.controls
+                if controls.trading_status(session).state is TradingState.ACTIVE:
+                    moved = controls.set_trading_state(session, TradingState.REDUCING, by, reason)
+                    changed = moved is not None
+        except TradingStateConflict:  # another process engaged it first
+            changed = False
         local = 0
         for order in self.orders({_S.NEW}, limit=100_000):
             if self.executor.gate(order) is not None:
@@ -377,9 +402,8 @@ class ExecutionService:
         return KillSwitchReport(changed, len(targets), tuple(failures), local)
 
     def release_kill_switch(self, by: str, reason: str = "") -> bool:
-        """Lift the kill switch: an authorized command naming the person."""
-        with session_scope(self.ctx.sessions) as session:
-            return self.ctx.controls.set_kill_switch(session, False, by, reason or "released")
+        """Lift the kill switch (→ ``active``): an authorized command naming the person."""
+        return self.set_trading_state(TradingState.ACTIVE, by, reason or "released")
 
     def enable_strategy(self, strategy: str, by: str) -> bool:
         with session_scope(self.ctx.sessions) as session:

@@ -28,6 +28,7 @@ from sqlmodel import SQLModel
 from quorum.domain import Direction, OrderLeg, OrderState, ScanResult, Side, Timeframe, format_time
 from quorum.errors import QuorumError
 from quorum.execution import NetPosition
+from quorum.execution.trading import read_trading_status
 from quorum.pipeline.deps import PipelineDeps
 from quorum.pipeline.persistence import (
     TRADES,
@@ -46,6 +47,7 @@ from quorum.risk import (
     StateUpdate,
     TradeStats,
     initial_state,
+    with_trading_state,
 )
 from quorum.store import session_scope
 from quorum.store.tables.execution import FILLS_TABLE, ORDERS_TABLE
@@ -74,10 +76,12 @@ class RulesConflict(QuorumError):
 
 
 def rules_state(deps: PipelineDeps, db: Reader) -> tuple[RulesState, int]:
+    """The run's stored rules state under the one trading state (read in the same
+    transaction: the risk gate refuses entries unless trading is ``active``)."""
     state, version = load_rules(db, deps.run_id)
     if state is None:
         state = initial_state(deps.settings.paper_equity, deps.clock.now(), deps.risk)
-    return state, version
+    return with_trading_state(state, read_trading_status(db)), version
 
 
 def commit_rules(

@@ -1,109 +1,63 @@
-"""Operator controls: the ONE kill switch, and the daily reset.
+"""Operator controls: the kill switch over the ONE trading state, and the daily reset.
 
-The kill switch has three records that must agree — the ``kill_switch`` feature flag, the
-execution service's persisted switch (``execution_switches``) and ``RulesState.kill_switch``
-— and :func:`set_kill_switch` moves all three. Engaging blocks new entries at once, cancels
-every working order and flattens every position with risk-reducing market exits (a
-flatten bypasses the entry gate; its decision is stated and journaled with the intent).
-Engaged wins: when the three disagree (someone flipped only the flag, or only the
-execution switch), :func:`sync_kill_switch`, run before each analyze and monitor,
-engages the rest; releasing takes an explicit ``set_kill_switch(False, by, reason)``.
+The trading state (active / reducing / halted, :class:`~quorum.domain.TradingState`) is
+one stored record (``trading_state``), read by the risk gate (entries), the executor's
+gate (sends), ``quorum status`` and the API. Engaging the kill switch moves it to
+``reducing`` (entries refused at once; only risk-reducing orders go out), cancels every
+working order, flattens every position with reduce-only market exits, and moves it to
+``halted`` (nothing is sent, only cancels) once every position is flat — "reducing until
+flat, then halted". When this process cannot reach the venue (start-up reconciliation
+fails) the state is still ``reducing``, the result says what was not done, and the
+workers' :func:`sweep_trading_state` (before each analyze and monitor) flattens and halts.
+Releasing (→ ``active``) takes an explicit ``set_kill_switch(False, by, reason)``.
+
+The ``kill_switch`` feature flag is a compatibility command, not a record: the next sweep
+that sees it set engages the kill switch and clears it (a flag pinned by the environment
+cannot be cleared, so it keeps trading held).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from sqlalchemy.orm import Session
 
-from quorum.domain import (
-    JournalKind,
-    OrderLeg,
-    RiskDecision,
-    RuleCheck,
-    Side,
-    Verdict,
-)
+from quorum.domain import JournalKind, TradingState
 from quorum.errors import ConfigError, QuorumError
-from quorum.pipeline.accounting import commit_rules, positions_now, rules_state, with_rules
+from quorum.execution import TradingStateConflict
+from quorum.pipeline.accounting import commit_rules, positions_now, with_rules
 from quorum.pipeline.deps import JSON, PipelineDeps
-from quorum.pipeline.exits import exit_intent, position_subject
-from quorum.pipeline.persistence import trades
+from quorum.pipeline.flatten import FLATTEN_RULE, failures, flatten
 from quorum.risk import RulesState
 from quorum.risk import daily_reset as risk_daily_reset
-from quorum.risk import set_kill_switch as risk_switch
 from quorum.store import session_scope
 from quorum.telemetry.metrics import metrics
 
+__all__ = [
+    "FLAG",
+    "FLATTEN_RULE",
+    "daily_reset",
+    "flatten_all",
+    "set_kill_switch",
+    "sweep_trading_state",
+]
+
 FLAG = "kill_switch"
-FLATTEN_RULE = "kill_switch.flatten"
-"""The rule of a flatten's exit (its risk check, and part of the exit's cause)."""
 _log = logging.getLogger(__name__)
 
 
-def sync_kill_switch(deps: PipelineDeps) -> JSON | None:
-    """Engage everywhere when any of the three records is engaged and another is not; when
-    all are engaged, flatten any position this process can still reach."""
-    flag = bool(deps.flags.get(FLAG))
-    execution = deps.execution.kill_switch_engaged()
-    with deps.engine.connect() as conn:
-        state, _ = rules_state(deps, conn)
-    rules = state.kill_switch is not None
-    if not (flag or execution or rules):
-        return None
-    if flag and execution and rules:
-        # engaged everywhere (e.g. by `quorum kill-switch on` in another process, which
-        # cannot reach this process's venue): flatten what this process still holds
-        switch = state.kill_switch
-        if switch is not None and deps.execution.ready and positions_now(deps):
-            return {"flattened": _flatten(deps, switch.by, "kill switch engaged")}
-        return None
-    source = "flag" if flag else "execution switch" if execution else "rules state"
-    by = state.kill_switch.by if state.kill_switch is not None else f"{deps.settings.actor}:sync"
-    return set_kill_switch(deps, True, by, f"kill switch engaged by the {source}")
-
-
-def _set_flag(deps: PipelineDeps, engaged: bool, by: str, reason: str) -> None:
-    if bool(deps.flags.get(FLAG)) == engaged:
-        return
-    try:
-        deps.flags.set(FLAG, engaged, by, reason)
-    except ConfigError as exc:  # e.g. pinned by env: the other two records still move
-        _log.warning("kill switch: flag not flipped: %s", exc)
-
-
 def set_kill_switch(deps: PipelineDeps, engaged: bool, by: str, reason: str) -> JSON:
+    """Engage (reducing → cancel → flatten → halted when flat) or release (→ active).
+
+    The result says what happened: ``state`` (the trading state after), the cancels,
+    one item per position flattened, ``positions_left`` and ``failures`` (empty when
+    everything was done)."""
     if not by.strip():
         raise ValueError("by: the kill switch must name who changed it")
     if not reason.strip():
         raise ValueError("reason: say why the kill switch is changed")
-    now = deps.clock.now()
-
-    def rules(session: Session, state: RulesState, version: int) -> bool:
-        update = risk_switch(state, engaged, now, deps.risk, by=by, reason=reason)
-        changed = update.state != state
-        if changed or update.events:
-            commit_rules(deps, session, update, version, deps.run_id)
-        return changed
-
-    if engaged:
-        _set_flag(deps, True, by, reason)
-        rules_changed = with_rules(deps, rules)
-        report = deps.execution.engage_kill_switch(by, reason)
-        flattened = _flatten(deps, by, reason)
-        result: JSON = {
-            "engaged": True,
-            "changed": report.changed or rules_changed,
-            "cancels_sent": report.cancels_sent,
-            "cancelled_locally": report.cancelled_locally,
-            "cancel_failures": list(report.cancel_failures),
-            "flattened": flattened,
-        }
-    else:
-        execution_changed = deps.execution.release_kill_switch(by, reason)
-        rules_changed = with_rules(deps, rules)
-        _set_flag(deps, False, by, reason)
-        result = {"engaged": False, "changed": execution_changed or rules_changed}
+    result = _engage(deps, by, reason) if engaged else _release(deps, by, reason)
     with session_scope(deps.engine) as session:
         deps.journal.append(
             session,
@@ -116,77 +70,123 @@ def set_kill_switch(deps: PipelineDeps, engaged: bool, by: str, reason: str) -> 
     return {"by": by, "reason": reason, **result}
 
 
+def _engage(deps: PipelineDeps, by: str, reason: str) -> JSON:
+    report = deps.execution.engage_kill_switch(by, reason)
+    _reduce_if_held(deps, by)
+    problems = list(report.cancel_failures)
+    flattened: list[JSON] = []
+    unreachable = _ensure_ready(deps)
+    if unreachable is None:
+        flattened = flatten(deps, by, reason)
+        problems += failures(flattened)
+    else:
+        problems.append(f"venue not reconciled, nothing flattened here: {unreachable}")
+    state = _halt_when_flat(deps)
+    left = [f"{p.venue}:{p.symbol} {p.quantity}" for p in positions_now(deps)]
+    if left:  # the workers' monitor flattens what this process could not, now
+        problems += _nudge_monitor(deps)
+    return {
+        "engaged": True,
+        "changed": report.changed,
+        "state": state.value,
+        "cancels_sent": report.cancels_sent,
+        "cancelled_locally": report.cancelled_locally,
+        "cancel_failures": list(report.cancel_failures),
+        "flattened": flattened,
+        "positions_left": left,
+        "failures": problems,
+    }
+
+
+def _nudge_monitor(deps: PipelineDeps) -> list[str]:
+    """Ask the workers' ``monitor`` to run now (its sweep flattens); what went wrong."""
+    key = f"monitor:kill-switch:{deps.execution.trading_status().version}"
+    try:
+        deps.dispatcher.submit("monitor", {}, key=key)
+    except Exception as exc:  # a broker outage: beat's monitor still comes, later
+        _log.warning("kill switch: workers' monitor not nudged: %s", exc)
+        return [f"workers' monitor not nudged (beat's next run will flatten): {exc}"]
+    return []
+
+
+def _release(deps: PipelineDeps, by: str, reason: str) -> JSON:
+    changed = deps.execution.release_kill_switch(by, reason)
+    _clear_flag(deps, by)
+    return {"engaged": False, "changed": changed, "state": TradingState.ACTIVE.value}
+
+
+def _ensure_ready(deps: PipelineDeps) -> str | None:
+    """Start-up reconciliation when this process has not run it (a flatten needs it);
+    why it failed, or None."""
+    if deps.execution.ready:
+        return None
+    try:
+        deps.execution.reconcile(startup=True)
+    except QuorumError as exc:
+        _log.warning("kill switch: start-up reconciliation failed: %s", exc)
+        return str(exc)
+    return None
+
+
+def _halt_when_flat(deps: PipelineDeps) -> TradingState:
+    """``reducing`` becomes ``halted`` once no position is left (keeping who engaged the
+    kill switch and why; the journal entry says from and to); the state after."""
+    status = deps.execution.trading_status()
+    if status.state is TradingState.REDUCING and not positions_now(deps):
+        reason = status.reason or "flat after kill switch"
+        with contextlib.suppress(TradingStateConflict):  # another process moved it first
+            deps.execution.set_trading_state(TradingState.HALTED, status.by, reason)
+        return deps.execution.trading_status().state
+    return status.state
+
+
+def _clear_flag(deps: PipelineDeps, by: str) -> None:
+    if not deps.flags.get(FLAG):
+        return
+    try:
+        deps.flags.set(FLAG, False, by, "consumed: the trading state is the kill switch's record")
+    except ConfigError as exc:  # pinned by the environment: it keeps trading held
+        _log.warning("kill switch: flag not cleared: %s", exc)
+
+
+def sweep_trading_state(deps: PipelineDeps) -> JSON | None:
+    """Before each analyze and monitor: honour a set ``kill_switch`` flag; while the kill
+    switch is engaged, flatten what this process can reach and halt once flat (a position
+    found open under ``halted`` moves it back to ``reducing`` to be flattened)."""
+    if deps.flags.get(FLAG):
+        by = f"{deps.settings.actor}:flag"
+        result = set_kill_switch(deps, True, by, "kill_switch flag set")
+        _clear_flag(deps, by)
+        return result
+    status = deps.execution.trading_status()
+    if not status.engaged:
+        return None
+    if not positions_now(deps):
+        return None if status.state is TradingState.HALTED else _halted(deps)
+    _reduce_if_held(deps, status.by)
+    if not deps.execution.ready:
+        return None
+    flattened = flatten(deps, status.by, status.reason or "kill switch engaged")
+    return {"flattened": flattened, "state": _halt_when_flat(deps).value}
+
+
+def _reduce_if_held(deps: PipelineDeps, by: str) -> None:
+    """A position open under ``halted`` (e.g. a fill that raced the cancels) moves the
+    state back to ``reducing`` so its flatten may be sent."""
+    if deps.execution.trading_status().state is TradingState.HALTED and positions_now(deps):
+        with contextlib.suppress(TradingStateConflict):  # another process moved it first
+            deps.execution.set_trading_state(
+                TradingState.REDUCING, by, "positions open under halt: flatten"
+            )
+
+
+def _halted(deps: PipelineDeps) -> JSON:
+    return {"flattened": [], "state": _halt_when_flat(deps).value}
+
+
 def flatten_all(deps: PipelineDeps, by: str, reason: str) -> list[JSON]:
     """Close every open position now with reduce-only market exits (e.g. end of a replay)."""
-    return _flatten(deps, by, reason)
-
-
-def _flatten(deps: PipelineDeps, by: str, reason: str) -> list[JSON]:
-    """A reduce-only market exit per open position, sent now (risk-reducing: allowed).
-
-    Its client id derives from the position's trade (or the position episode) and the
-    cause ``kill_switch.flatten`` (:mod:`quorum.pipeline.exits`): flattening again while
-    that exit is not finished sends nothing new; it is sized to what the exits already
-    working at the venue leave (one still queued is refused at its send)."""
-    now = deps.clock.now()
-    out: list[JSON] = []
-    with deps.engine.connect() as conn:
-        live = {
-            (t.venue, t.symbol): t for t in trades(conn, ["pending", "open"], run_id=deps.run_id)
-        }
-    for position in positions_now(deps):
-        side = Side.SELL if position.quantity > 0 else Side.BUY
-        held = abs(position.quantity)
-        trade = live.get((position.venue, position.symbol))
-        intent = exit_intent(
-            deps,
-            subject=position_subject(position) if trade is None else trade.trade_id,
-            venue=position.venue,
-            symbol=position.symbol,
-            side=side,
-            leg=OrderLeg.EXIT,
-            rule=FLATTEN_RULE,
-            quantity=held,
-            held=held,
-            now=now,
-            count_unsent=False,
-        )
-        if isinstance(intent, str):
-            out.append(
-                {"symbol": position.symbol, "quantity": "0", "intent": "working", "reason": intent}
-            )
-            continue
-        quantity = intent.quantity
-        check = RuleCheck(
-            rule=FLATTEN_RULE,
-            passed=True,
-            measured=f"{side} {quantity}",
-            limit=f"exit of at most {abs(position.quantity)}",
-            message=f"flatten by {by}: {reason}",
-        )
-        decision = RiskDecision(
-            symbol=position.symbol,
-            as_of=now,
-            verdict=Verdict.APPROVED,
-            quantity=quantity,
-            checks=(check,),
-            reason=f"kill switch flatten by {by}",
-        )
-        if deps.quotes is not None:
-            deps.quotes.sync(position.symbol, now)
-        with session_scope(deps.engine) as session:
-            stored = deps.execution.store_intent(session, intent, decision)
-        item: JSON = {"symbol": position.symbol, "quantity": str(quantity), "intent": stored.status}
-        if stored.accepted:
-            try:
-                order = deps.execution.execute(intent.client_order_id)
-                item.update(client_order_id=order.client_order_id, state=order.state.value)
-            except QuorumError as exc:
-                item.update(client_order_id=intent.client_order_id, error=str(exc))
-        else:
-            item["reason"] = stored.reason
-        out.append(item)
-    return out
+    return flatten(deps, by, reason)
 
 
 def daily_reset(deps: PipelineDeps) -> JSON:

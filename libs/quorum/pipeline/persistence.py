@@ -65,8 +65,9 @@ def load_rules(db: Reader, name: str) -> tuple[RulesState | None, int]:
 def save_rules(
     session: Session, state: RulesState, expected: int, now: datetime, name: str
 ) -> bool:
-    """Write ``state`` as version ``expected + 1`` when the stored version is ``expected``."""
-    text = state.model_dump_json()
+    """Write ``state`` as version ``expected + 1`` when the stored version is ``expected``
+    (without its kill-switch view: the trading state is its own record)."""
+    text = state.model_dump_json(exclude={"kill_switch"})
     if expected == 0:
         row = {"name": name, "version": 1, "state": text, "updated_at": format_time(now)}
         return inserted(session, RULES_STATE_TABLE, row)

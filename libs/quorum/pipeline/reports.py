@@ -84,7 +84,11 @@ class SafeModeView(_Report):
 
 
 class KillSwitchView(_Report):
+    """The one trading state: ``engaged`` unless ``state`` is active; who set it, why,
+    since when (the last change, a release included)."""
+
     engaged: bool
+    state: str = "active"
     by: str | None = None
     reason: str | None = None
     since: datetime | None = None

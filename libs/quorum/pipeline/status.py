@@ -9,7 +9,6 @@ from quorum.domain import OrderState
 from quorum.errors import QuorumError
 from quorum.execution import WORKING_STATES
 from quorum.pipeline.accounting import equity, positions_now, rules_state
-from quorum.pipeline.control import FLAG
 from quorum.pipeline.deps import PipelineDeps
 from quorum.pipeline.persistence import trades
 from quorum.pipeline.prices import latest_bar
@@ -43,14 +42,13 @@ def build_status(deps: PipelineDeps) -> StatusReport:
         open_trades = {t.symbol: t for t in trades(conn, states=["open"], run_id=deps.run_id)}
         total, unrealized = equity(deps, conn, held, marks)
     state = refresh_state(stored, now, deps.risk).state
-    execution_switch = deps.execution.kill_switch_engaged()
-    flag = bool(deps.flags.get(FLAG))
-    switch = state.kill_switch
+    trading = deps.execution.trading_status()
     kill = KillSwitchView(
-        engaged=switch is not None or execution_switch or flag,
-        by=None if switch is None else switch.by,
-        reason=None if switch is None else switch.reason,
-        since=None if switch is None else switch.engaged_at,
+        engaged=trading.engaged,
+        state=trading.state.value,
+        by=trading.by or None,
+        reason=trading.reason or None,
+        since=trading.since,
     )
     mode = state.safe_mode
     positions = []

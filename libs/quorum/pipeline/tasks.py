@@ -83,14 +83,14 @@ class PipelineTasks:
                 "status": DISABLED,
                 "reason": REASON,
             }
-        control.sync_kill_switch(self.deps)
+        control.sweep_trading_state(self.deps)
         return analyze_task.analyze(self.deps, self.runs, symbol, as_of, timeframe)
 
     def execute(self, client_order_id: str) -> JSON:
         return execute_task.execute(self.deps, client_order_id)
 
     def monitor(self) -> JSON:
-        control.sync_kill_switch(self.deps)
+        control.sweep_trading_state(self.deps)
         return monitor_task.monitor(self.deps)
 
     def reconcile(self) -> JSON:

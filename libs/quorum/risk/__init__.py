@@ -70,6 +70,7 @@ from quorum.risk.switches import (
     set_account_can_trade,
     set_kill_switch,
     trip_safe_mode,
+    with_trading_state,
 )
 from quorum.risk.venue import entry_intent_id
 
@@ -140,4 +141,5 @@ __all__ = (
     "set_account_can_trade",
     "set_kill_switch",
     "trip_safe_mode",
+    "with_trading_state",
 )

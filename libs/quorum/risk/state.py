@@ -15,7 +15,14 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from quorum.domain import DomainModel, Money, NonNegativeDecimal, PositiveMoney, UtcDatetime
+from quorum.domain import (
+    DomainModel,
+    Money,
+    NonNegativeDecimal,
+    PositiveMoney,
+    TradingState,
+    UtcDatetime,
+)
 
 
 def count_in_window(times: tuple[datetime, ...], as_of: datetime, window: timedelta) -> int:
@@ -64,11 +71,13 @@ class SafeMode(DomainModel):
 
 
 class KillSwitch(DomainModel):
-    """The global kill switch: every new or amended entry is refused while engaged."""
+    """The risk gate's view of an engaged kill switch (trading ``reducing`` or ``halted``):
+    every new or amended entry is refused."""
 
     engaged_at: UtcDatetime
     by: str = Field(min_length=1, max_length=120)
     reason: str = Field(default="", max_length=400)
+    state: TradingState = TradingState.HALTED
 
 
 class RulesState(DomainModel):
@@ -96,6 +105,9 @@ class RulesState(DomainModel):
     lockouts: tuple[Lockout, ...] = ()
     safe_mode: SafeMode | None = None
     kill_switch: KillSwitch | None = None
+    """The trading state's view, set by the caller from the one ``trading_state`` record
+    (:func:`quorum.risk.with_trading_state`) when it loads this state; the caller does not
+    persist it (see ``quorum.pipeline.persistence.save_rules``)."""
     account_can_trade: bool = True
 
     @model_validator(mode="after")

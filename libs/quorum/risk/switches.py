@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from quorum.domain import TradingStatus
 from quorum.risk.actions import (
     AccountTradingChanged,
     Action,
@@ -105,7 +106,8 @@ def set_kill_switch(
     by: str,
     reason: str = "",
 ) -> StateUpdate:
-    """Engage or release the global kill switch (a no-op when already so)."""
+    """Engage or release the kill switch in this value only (tests and what-if evaluation);
+    the trading state itself is one stored record applied with :func:`with_trading_state`."""
     if not by.strip():
         raise ValueError("by: the kill switch must name who changed it")
     update = refresh_state(state, as_of, settings)
@@ -116,6 +118,19 @@ def set_kill_switch(
     return StateUpdate(
         state=evolve_state(update.state, {"kill_switch": switch}), events=(*update.events, event)
     )
+
+
+def with_trading_state(state: RulesState, status: TradingStatus) -> RulesState:
+    """``state`` as the risk gate sees it under the stored trading state (the one record,
+    read by the caller): entries are refused unless trading is ``active``."""
+    switch = None
+    if status.engaged and status.since is not None:
+        switch = KillSwitch(
+            engaged_at=status.since, by=status.by or "?", reason=status.reason, state=status.state
+        )
+    if state.kill_switch == switch:
+        return state
+    return state.model_copy(update={"kill_switch": switch})
 
 
 def set_account_can_trade(

@@ -11,6 +11,7 @@ import pytest
 from tests.unit.api.api_kit import SYMBOL, ApiEnv, api_env
 
 from apps.api.auth import Role
+from quorum.execution.paper.faults import Faults
 
 
 @pytest.fixture
@@ -184,7 +185,10 @@ def test_an_operator_engages_the_kill_switch_which_flattens_the_open_position(
     assert env.pipeline.deps.execution.positions()[0].quantity == 0
     view = env.get("/kill-switch").json()
     assert (view["engaged"], view["by"]) == (True, "api:bob")
-    assert env.runtime.flags.get("kill_switch") is True
+    assert view["state"] == "halted"  # flat after the flatten: reducing, then halted
+    (flag,) = [f for f in env.get("/flags").json()["flags"] if f["name"] == "kill_switch"]
+    assert flag["value"] is True
+    assert flag["source"].startswith("trading_state (halted)")
     entries = env.journal("kill_switch")
     assert entries[0].seq == body["journal_seq"]
     assert entries[0].payload["phase"] == "requested"
@@ -237,3 +241,26 @@ def test_a_malformed_kill_switch_body_is_422_naming_the_field(
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", field]
     assert env.journal("kill_switch") == []
+
+
+def test_a_kill_switch_whose_flatten_fails_answers_502_and_stays_reducing(
+    env: ApiEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.filled_order(1, quantity=Decimal("0.5"))
+    monkeypatch.setattr(Faults, "down", property(lambda self: True))
+
+    response = env.client.post(
+        "/kill-switch",
+        json={"state": "on", "reason": "venue incident"},
+        headers=env.auth(Role.OPERATOR, "bob"),
+    )
+
+    assert response.status_code == 502, response.text
+    body = response.json()
+    assert body["complete"] is False
+    assert body["result"]["state"] == "reducing"
+    (item,) = body["result"]["flattened"]
+    assert item["filled"] is False
+    assert item["error"]
+    assert body["result"]["failures"]
+    assert env.get("/kill-switch").json()["state"] == "reducing"

@@ -41,6 +41,7 @@ def test_kill_switch_on_then_off_is_journaled_with_the_caller_and_shown_by_statu
     shown = json.loads(runner.invoke(cli, ["status", "--json"]).output)
     assert shown["kill_switch"] == {
         "engaged": True,
+        "state": "halted",
         "by": "carol",
         "reason": "drill",
         "since": shown["kill_switch"]["since"],

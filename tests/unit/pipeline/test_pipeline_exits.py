@@ -92,6 +92,6 @@ def test_the_kill_switch_flattens_now_and_the_exit_still_queued_is_refused_at_it
         refused = execution.order(queued)
         assert refused.state is OrderState.CANCELLED
         assert refused.filled_quantity == 0
-        assert "only risk-reducing orders" in (refused.last_error or "")  # the switch's gate
+        assert "trading halted" in (refused.last_error or "")  # flat, so halted: no sends
         assert [p.quantity for p in execution.positions() if p.quantity] == []
         assert kit.venue.positions() == []

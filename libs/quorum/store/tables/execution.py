@@ -18,6 +18,7 @@ FILLS_TABLE = "execution_fills"
 POSITIONS_TABLE = "execution_positions"
 BALANCES_TABLE = "execution_balances"
 SWITCHES_TABLE = "execution_switches"
+TRADING_STATE_TABLE = "trading_state"
 
 _DEC = 48
 _TIME = 40
@@ -112,6 +113,20 @@ class ExecutionSwitchRecord(SQLModel, table=True):
 
     name: str = Field(sa_column=Column("name", String(120), primary_key=True))
     engaged: bool = Field(sa_column=Column("engaged", Boolean(), nullable=False))
+    actor: str = Field(sa_column=Column("actor", String(120), nullable=False))
+    reason: str = Field(sa_column=Column("reason", String(400), nullable=False))
+    changed_at: str = Field(sa_column=Column("changed_at", String(_TIME), nullable=False))
+
+
+class TradingStateRecord(SQLModel, table=True):
+    """The account's one trading state (active / reducing / halted): a single row
+    (``name = 'global'``) changed by compare-and-set on ``version``."""
+
+    __tablename__ = TRADING_STATE_TABLE
+
+    name: str = Field(sa_column=Column("name", String(32), primary_key=True))
+    state: str = Field(sa_column=Column("state", String(16), nullable=False))
+    version: int = Field(sa_column=Column("version", Integer(), nullable=False))
     actor: str = Field(sa_column=Column("actor", String(120), nullable=False))
     reason: str = Field(sa_column=Column("reason", String(400), nullable=False))
     changed_at: str = Field(sa_column=Column("changed_at", String(_TIME), nullable=False))
