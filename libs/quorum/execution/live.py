@@ -19,6 +19,7 @@ from quorum.clock import Clock
 from quorum.config.settings.trading import ExchangeSettings
 from quorum.errors import BrokerError, ConfigError
 from quorum.execution.ccxt_broker import CcxtBroker
+from quorum.execution.venues import capabilities_for
 from quorum.ports import SecretsProvider
 
 
@@ -31,6 +32,13 @@ def build_live_broker(
     cls = getattr(ccxt, exchange.id, None)
     if cls is None:
         raise ConfigError(f"trading.exchange.id: {exchange.id!r} is not a ccxt exchange id")
+    venue_caps = capabilities_for(exchange.id)
+    if not venue_caps.lookup_by_client_id:
+        raise ConfigError(
+            f"trading.exchange.id: live trading on {exchange.id} is refused: ccxt cannot look "
+            "its orders up by our client id, so an order whose submit reply was lost could "
+            f"never be found again ({venue_caps.note or venue_caps.why_inconclusive()})"
+        )
     if exchange.api_key_ref is None or exchange.api_secret_ref is None:
         raise ConfigError("trading.exchange: api_key_ref and api_secret_ref are required")
     config: dict[str, Any] = {

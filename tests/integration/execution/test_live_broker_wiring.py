@@ -207,3 +207,25 @@ def test_after_a_flip_back_to_paper_live_positions_are_still_closed_on_the_live_
         assert deps.execution.order(entry).venue == "paper"
     finally:
         kit.close()
+
+
+@pytest.mark.parametrize("venue", ["kraken", "coinbase", "bybit"])
+def test_live_start_up_refuses_a_venue_whose_orders_cannot_be_found_by_our_id(
+    venue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUORUM_TEST_LIVE_KEY", KEY)
+    monkeypatch.setenv("QUORUM_TEST_LIVE_SECRET", SECRET)
+    sections = {
+        "trading": {
+            "mode": "live",
+            "live_confirm": True,
+            "exchange": {
+                "id": venue,
+                "api_key_ref": "env:QUORUM_TEST_LIVE_KEY",
+                "api_secret_ref": "env:QUORUM_TEST_LIVE_SECRET",
+            },
+        }
+    }
+    with pytest.raises(ConfigError, match=f"live trading on {venue} is refused"):
+        make_kit(sections=sections)
