@@ -2,8 +2,9 @@
 
 ``python execution_chaos_worker.py DB_URL`` imports once and prints ``ready``.
 ``exchange ARGS…`` forks the paper exchange (``quorum.execution.paper.server``, its own
-process; it prints ``listening PORT``). ``venue URL`` warms the start-up path up once and
-prints ``warmed``.
+process; it prints ``listening PORT``); with ``--protocol binance`` it speaks Binance spot's
+REST API and the workers reach it through ccxt's ``binance`` class (``CcxtBroker``).
+``venue URL`` warms the start-up path up once and prints ``warmed``.
 ``fork SEED P`` forks a child that runs the real worker loop (``quorum.execution.worker``)
 against the paper exchange process; with probability ``P`` per submit the child SIGKILLs
 itself at one of the submit path's points: before the send (after ``submitting`` was
@@ -24,12 +25,17 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
+from typing import Any
 
 import httpx
+import requests
 from sqlalchemy import Engine
 
+from quorum.clock import SystemClock
 from quorum.domain import OrderState
 from quorum.execution import ExecutionSettings
+from quorum.execution.ccxt_broker import CcxtBroker
 from quorum.execution.paper.client import PaperBroker
 from quorum.execution.paper.server import main as server_main
 from quorum.execution.worker import build, run
@@ -53,25 +59,61 @@ def die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def crashing_submit(
+    rng: random.Random, p: float, submit: Callable[[OrderRequest], BrokerOrder]
+) -> Callable[[OrderRequest], BrokerOrder]:
+    """``submit`` that SIGKILLs its process with probability ``p``: before the send, while
+    the request is in flight, or after the reply before it is recorded."""
+
+    def crashing(request: OrderRequest) -> BrokerOrder:
+        roll = rng.random()
+        trace(f"submit roll {roll:.2f}")
+        if roll < p / 3:
+            die()  # before the send
+        if roll < 2 * p / 3:
+            threading.Timer(rng.uniform(0.0, 0.004), die).start()  # in flight
+        answer = submit(request)
+        if roll < p:
+            die()  # after the reply, before it is recorded
+        return answer
+
+    return crashing
+
+
 class CrashingBroker(PaperBroker):
+    """The JSON paper exchange's client, killing its process in the submit path."""
+
     def __init__(
         self, url: str, rng: random.Random, p: float, client: httpx.Client, lag: float = 0.0
     ) -> None:
         super().__init__(url, recv_window_s=RECV_WINDOW_S, client=client, lookup_lag_s=lag)
-        self.rng = rng
-        self.p = p
+        self.submit = crashing_submit(rng, p, super().submit)  # type: ignore[method-assign]
 
-    def submit(self, request: OrderRequest) -> BrokerOrder:
-        roll = self.rng.random()
-        trace(f"submit roll {roll:.2f}")
-        if roll < self.p / 3:
-            die()  # before the send
-        if roll < 2 * self.p / 3:
-            threading.Timer(self.rng.uniform(0.0, 0.004), die).start()  # in flight
-        answer = super().submit(request)
-        if roll < self.p:
-            die()  # after the reply, before it is recorded
-        return answer
+
+def ccxt_exchange(url: str) -> Any:
+    """ccxt's own ``binance`` class pointed at the Binance simulator (no client-side rate
+    limiter: the simulator's weight limit is the one that applies)."""
+    import ccxt
+
+    from quorum.execution.paper.binance import ccxt_urls
+
+    config = {**ccxt_urls(url), "apiKey": "quorum-sim", "secret": "quorum-sim-secret"}
+    return ccxt.binance({**config, "enableRateLimit": False, "timeout": 500})
+
+
+class CrashingCcxtBroker(CcxtBroker):
+    """ccxt → HTTP → the Binance simulator, killing its process in the submit path."""
+
+    def __init__(self, exchange: Any, rng: random.Random, p: float, lag: float = 0.0) -> None:
+        super().__init__(
+            "binance",
+            SystemClock(),
+            exchange=exchange,
+            recv_window_s=RECV_WINDOW_S,
+            name="paper",
+            lookup_lag_s=lag,
+        )
+        self.submit = crashing_submit(rng, p, super().submit)  # type: ignore[method-assign]
 
 
 SETTINGS = ExecutionSettings(
@@ -88,7 +130,7 @@ def new_client(venue_url: str) -> httpx.Client:
     return httpx.Client(base_url=venue_url, timeout=0.5)
 
 
-def child(db_url: str, broker: PaperBroker, final: bool, engine: Engine) -> None:
+def child(db_url: str, broker: PaperBroker | CcxtBroker, final: bool, engine: Engine) -> None:
     started = time.perf_counter()
     worker = build(db_url, broker, settings=SETTINGS, migrate_schema=False, engine=engine)
     trace(f"built in {time.perf_counter() - started:.4f}")
@@ -97,22 +139,26 @@ def child(db_url: str, broker: PaperBroker, final: bool, engine: Engine) -> None
     run(worker.service, poll_s=0.01, until_idle=final)
 
 
-def warm_up(db_url: str, venue_url: str) -> Engine:
-    """Exercise the whole start-up once in the parent (imports, statement compilation),
-    then drop every connection so that no child shares a socket. The engine (its pool
-    empty, its compiled-statement cache warm) is reused by every child."""
+def warm_up(db_url: str, venue_url: str, exchange: Any | None) -> Engine:
+    """Exercise the whole start-up once in the parent (imports, statement compilation,
+    ccxt's markets), then drop every connection so that no child shares a socket. The
+    engine (its pool empty, its compiled-statement cache warm) and the ccxt exchange (its
+    markets loaded, its session closed) are reused by every child."""
     client = new_client(venue_url)
+    broker: PaperBroker | CcxtBroker = (
+        PaperBroker(venue_url, client=client)
+        if exchange is None
+        else CrashingCcxtBroker(exchange, random.Random(0), 0.0)
+    )
     worker = build(
-        db_url,
-        PaperBroker(venue_url, client=client),
-        settings=SETTINGS,
-        sqlite_synchronous="NORMAL",
-        migrate_schema=False,
+        db_url, broker, settings=SETTINGS, sqlite_synchronous="NORMAL", migrate_schema=False
     )
     worker.service.reconcile(startup=True)
     worker.service.orders({OrderState.NEW})  # compiles the pending queries; sends nothing
     worker.engine.dispose()
     client.close()
+    if exchange is not None:
+        exchange.session.close()
     return worker.engine
 
 
@@ -122,10 +168,13 @@ def main() -> None:
     client: httpx.Client | None = None
     engine: Engine | None = None
     lag = 0.0
+    binance = False
+    exchange: Any | None = None
     say("ready")
     for line in sys.stdin:
         command, *args = line.split()
         if command == "exchange":
+            binance = "--protocol" in args and args[args.index("--protocol") + 1] == "binance"
             pid = os.fork()
             if pid == 0:
                 os._exit(server_main(args))
@@ -135,7 +184,8 @@ def main() -> None:
             say(f"lag {lag}")
         elif command == "venue":
             venue_url = args[0]
-            engine = warm_up(db_url, venue_url)
+            exchange = ccxt_exchange(venue_url) if binance else None
+            engine = warm_up(db_url, venue_url, exchange)
             client = new_client(venue_url)  # never used here: its pool stays empty
             gc.collect()
             gc.freeze()  # children do not walk (and copy) the parent's objects
@@ -148,7 +198,13 @@ def main() -> None:
             if pid == 0:
                 code = 1
                 try:
-                    broker = CrashingBroker(venue_url, random.Random(seed), p, client, lag)
+                    rng = random.Random(seed)
+                    broker: PaperBroker | CcxtBroker
+                    if exchange is None:
+                        broker = CrashingBroker(venue_url, rng, p, client, lag)
+                    else:
+                        exchange.session = requests.Session()  # this process's own sockets
+                        broker = CrashingCcxtBroker(exchange, rng, p, lag)
                     child(db_url, broker, command == "final", engine)
                     code = 0
                 except BaseException:

@@ -26,12 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from tests.chaos.execution.execution_chaos_kit import WorkerForkServer
+from tests.chaos.execution.execution_chaos_worker import ccxt_exchange
+from tests.conftest import LiveOrderGuard
 from tests.unit.execution.execution_kit import approve, intent_at
 
 from quorum.clock import SystemClock
 from quorum.domain import JournalKind, OrderLeg, OrderState, OrderType, Side
 from quorum.execution import ExecutionService, ExecutionSettings
+from quorum.execution.ccxt_broker import CcxtBroker
 from quorum.execution.paper.client import PaperBroker
 from quorum.journal import Journal, verify_journal
 from quorum.store import create_engine_for, migrate, session_factory, session_scope
@@ -75,7 +79,8 @@ def _mix(i: int, symbol: str) -> list[dict[str, Any]]:
 
 
 class Run:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, protocol: str) -> None:
+        self.protocol = protocol
         self.url = f"sqlite:///{tmp_path / 'lag.db'}"
         self.engine = create_engine_for(self.url, sqlite_synchronous="NORMAL")
         migrate(self.engine)
@@ -83,10 +88,22 @@ class Run:
         self.workers = WorkerForkServer(self.url)
         self.venue_url = self.workers.start_exchange(
             "--recv-window", "0.3", "--latency", "0.002", "--partial-fill-ratio", "0.5",
+            "--protocol", protocol, "--min-notional", "0", "--weight-limit", "100000000",
             *(f"--quote={s}:99.5:100.5" for s in SYMBOLS),
         )  # fmt: skip
         self.workers.set_lag(MAX_LAG_S)
-        broker = PaperBroker(self.venue_url, recv_window_s=0.3, lookup_lag_s=MAX_LAG_S)
+        broker: PaperBroker | CcxtBroker = (
+            PaperBroker(self.venue_url, recv_window_s=0.3, lookup_lag_s=MAX_LAG_S)
+            if protocol == "json"
+            else CcxtBroker(
+                "binance",
+                SystemClock(),
+                exchange=ccxt_exchange(self.venue_url),
+                recv_window_s=0.3,
+                name="paper",
+                lookup_lag_s=MAX_LAG_S,
+            )
+        )
         self.check = ExecutionService(  # stores intents; the final checks read through it
             session_factory(self.engine),
             self.journal,
@@ -153,7 +170,9 @@ class Run:
                     lost.append(cid)  # a fill we never recorded
                     detail.append(f"{cid} {order.state} {order.filled_quantity} {seen.filled}")
         ours = {p.symbol: p.quantity for p in self.check.positions() if p.quantity}
-        venue = {p.symbol: p.quantity for p in broker.fetch_positions() if p.quantity}
+        path = "positions" if self.protocol == "json" else "admin/positions"
+        held = httpx.get(f"{self.venue_url}/{path}", timeout=10).json()
+        venue = {p["symbol"]: Decimal(p["quantity"]) for p in held if Decimal(p["quantity"])}
         flagged = [
             e
             for e in self.journal.read(kinds=[JournalKind.RECONCILIATION])
@@ -181,10 +200,14 @@ class Run:
         self.engine.dispose()
 
 
+@pytest.mark.parametrize("protocol", ["json", "binance"])
 def test_kills_at_random_moments_under_lookup_lag_give_no_duplicate_loss_or_exposure(
-    tmp_path: Path,
+    tmp_path: Path, protocol: str, live_order_guard: LiveOrderGuard
 ) -> None:
-    run = Run(tmp_path)
+    """``json``: the paper exchange's own API; ``binance``: the same engine behind Binance
+    spot's REST protocol, every worker going through ccxt's ``binance`` class."""
+    live_order_guard.loopback_allowed = True  # the checks' reconciliation may cancel
+    run = Run(tmp_path, protocol)
     try:
         run.store_more(4)
         kills = rounds = 0
@@ -198,11 +221,12 @@ def test_kills_at_random_moments_under_lookup_lag_give_no_duplicate_loss_or_expo
         final = run.workers.fork("final")
         assert run.workers.reap(final, timeout=120) == 0
         report = run.report(kills)
-        print("CHAOS-LAG " + json.dumps(report))
+        print(f"CHAOS-LAG {protocol} " + json.dumps(report))
         assert (report["duplicates"], report["lost"], report["unexplained_exposure"]) == (0, 0, 0)
         assert report["kills"] >= KILLS
         assert report["accepted"] > 40
         assert report["resting"] + report["partially_filled"] > 0
         assert verify_journal(run.engine).ok
     finally:
+        live_order_guard.loopback_allowed = False
         run.close()

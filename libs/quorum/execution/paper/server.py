@@ -214,6 +214,8 @@ def _handler(server: PaperServer) -> type[BaseHTTPRequestHandler]:
 
 
 def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+    """Serve one paper venue over loopback HTTP (``--protocol``: this module's JSON API, or
+    Binance spot's REST API); prints ``listening PORT``."""
     parser = argparse.ArgumentParser(prog="python -m quorum.execution.paper.server")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--ambiguous", type=float, default=0.0)
@@ -223,6 +225,16 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     parser.add_argument("--quote", action="append", default=[], help="SYMBOL:BID:ASK")
     parser.add_argument("--query-lag", type=float, default=0.0, help="seconds before a lookup")
     parser.add_argument("--partial-fill-ratio", type=Decimal, default=Decimal(1))
+    parser.add_argument(
+        "--protocol",
+        choices=("json", "binance"),
+        default="json",
+        help="json: this module's API; binance: Binance spot REST (the Binance simulator)",
+    )
+    parser.add_argument("--api-key", default="quorum-sim", help="binance: the accepted key")
+    parser.add_argument("--secret", default="quorum-sim-secret", help="binance: HMAC secret")
+    parser.add_argument("--min-notional", type=Decimal, default=Decimal(5), help="binance")
+    parser.add_argument("--weight-limit", type=int, default=6000, help="binance: per minute")
     args = parser.parse_args(argv)
     settings = PaperSettings(
         recv_window_s=args.recv_window,
@@ -230,14 +242,33 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         query_lag_s=args.query_lag,
         partial_fill_ratio=args.partial_fill_ratio,
     )
-    venue = PaperVenue(clock or SystemClock(), settings)
+    venue_clock = clock or SystemClock()
+    venue = PaperVenue(venue_clock, settings)
     for spec in args.quote:
         symbol, bid, ask = spec.rsplit(":", 2)
         venue.set_quote(symbol, Decimal(bid), Decimal(ask))
     faults = Faults(
         FaultSettings(ambiguous_probability=args.ambiguous, latency_s=args.latency, seed=args.seed)
     )
-    server = PaperServer(venue, faults, port=args.port)
+    server: LoopbackServer
+    if args.protocol == "binance":
+        from quorum.execution.paper.binance import BinanceSimulator, MarketSpec
+
+        specs = [
+            MarketSpec(q.rsplit(":", 2)[0], min_notional=args.min_notional) for q in args.quote
+        ]
+        server = BinanceSimulator(
+            venue,
+            specs,
+            clock=venue_clock,
+            api_key=args.api_key,
+            secret=args.secret,
+            faults=faults,
+            weight_limit=args.weight_limit,
+            port=args.port,
+        )
+    else:
+        server = PaperServer(venue, faults, port=args.port)
     sys.stdout.write(f"listening {server.httpd.server_address[1]}\n")
     sys.stdout.flush()
     try:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 from quorum.execution.paper.binance.protocol import BinanceError, exchange_info, ms
+from quorum.execution.paper.wire import position_to_json
 
 if TYPE_CHECKING:
     from quorum.execution.paper.binance.server import BinanceSimulator
@@ -67,6 +68,8 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.loads(payload or "{}") if method == "POST" else {}
                 if method == "GET" and path == "/admin/stats":
                     self._send(200, _stats(sim))
+                elif method == "GET" and path == "/admin/positions":
+                    self._send(200, [position_to_json(p) for p in sim.venue.positions()])
                 else:
                     self._send(200, sim.admin(path.removeprefix("/admin/"), body))
                 return

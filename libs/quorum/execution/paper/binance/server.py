@@ -26,7 +26,8 @@ answers ``503`` before anything is processed; an ambiguous reply to an accepted 
 a hang past the client's timeout, a ``502`` page or a TCP reset. Admin (unsigned, for tests
 and the CLI): ``POST /admin/quote`` ``{symbol, bid, ask, last?}``, ``POST /admin/bar``
 ``{symbol, ts, open, high, low, close}``, ``POST /admin/outage`` ``{down}``,
-``POST /admin/faults`` (a ``FaultSettings``), ``GET /admin/stats``.
+``POST /admin/faults`` (a ``FaultSettings``), ``POST /admin/settings`` (``PaperSettings``
+fields: lookup lag, partial fills…), ``GET /admin/stats``, ``GET /admin/positions``.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ from quorum.execution.paper.binance.protocol import (
 )
 from quorum.execution.paper.faults import Faults, FaultSettings
 from quorum.execution.paper.loopback import LoopbackServer
-from quorum.execution.paper.matching import PaperVenue
+from quorum.execution.paper.matching import PaperSettings, PaperVenue
 from quorum.ports import BrokerOrder, OrderRequest
 
 KlineSource = Callable[[str, str, datetime, datetime], list[Bar]]
@@ -397,6 +398,9 @@ class BinanceSimulator(LoopbackServer):
                 *(Decimal(str(body[k])) for k in ("open", "high", "low", "close")),
                 ts=parse_time(str(body["ts"])),
             )
+        elif path == "settings":
+            merged = {**self.venue.settings.model_dump(), **body}
+            self.venue.settings = PaperSettings.model_validate(merged)
         elif path == "outage":
             self.faults.set_down(bool(body["down"]))
         elif path == "faults":
