@@ -1,13 +1,19 @@
-"""Prices the tasks act on: the latest closed bar from the market data source, and the
-paper venue's feed of those bars (the venue fills resting orders against what it is fed)."""
+"""Prices the tasks act on: the latest closed bar from the market data source, the venue's
+last price (the price collar's reference and the entry limit's anchor), and the paper
+venue's feed of those bars (the venue fills resting orders against what it is fed)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
+from decimal import Decimal
 
 from quorum.domain import Bar, Timeframe
 from quorum.execution import PaperVenue
 from quorum.ports import MarketData
+
+if TYPE_CHECKING:
+    from quorum.pipeline.deps import QuoteFeed
 
 
 def latest_bar(market: MarketData, symbol: str, base: Timeframe, as_of: datetime) -> Bar | None:
@@ -16,6 +22,20 @@ def latest_bar(market: MarketData, symbol: str, base: Timeframe, as_of: datetime
     frame = market.fetch_bars(symbol, base, end - base.delta * 4, end)
     bars = frame.closed_at(as_of).tail(1).bars()
     return bars[-1] if bars else None
+
+
+def venue_price(
+    quotes: QuoteFeed | None, market: MarketData, symbol: str, base: Timeframe, now: datetime
+) -> Decimal | None:
+    """The price the venue trades ``symbol`` at ``now``: its last price from the quote feed
+    (synced to ``now``), else — no feed (a replay, whose venue is fed the bars up to the
+    clock) — the close of the latest base bar closed at ``now``. None: neither is known."""
+    if quotes is not None:
+        last = quotes.last(symbol, now)
+        if last is not None:
+            return last
+    bar = latest_bar(market, symbol, base, now)
+    return None if bar is None else bar.close
 
 
 class PaperBarFeed:
@@ -45,3 +65,8 @@ class PaperBarFeed:
             self._venue.on_bar(symbol, bar.open, bar.high, bar.low, bar.close, ts=bar.ts)
             self._fed[symbol] = bar.ts + self._base.delta
             last = self._fed[symbol]
+
+    def last(self, symbol: str, as_of: datetime) -> Decimal | None:
+        """The venue's last price after feeding it every bar closed at ``as_of``."""
+        self.sync(symbol, as_of)
+        return self._venue.last_price(symbol)

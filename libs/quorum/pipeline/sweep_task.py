@@ -9,7 +9,10 @@ driver runs it at every bar (after *Execute*) in ``quorum run`` and replays. One
 2. The oldest ``execution.sweep_batch`` orders in ``new`` / ``submitting`` past its send
    deadline / ``unknown``. A stale ENTRY is expired (:mod:`quorum.pipeline.expiry`),
    never re-submitted; exits are never expired, only retried.
-3. Every other one whose backoff is due gets ``execute`` again through the dispatcher
+3. An ENTRY resting at the venue (``acknowledged`` / ``partially_filled``: a
+   marketable-limit entry the price ran away from) older than ``execution.max_intent_age``
+   is cancelled there (:func:`~quorum.pipeline.expiry.cancel_if_stale`), journaled.
+4. Every other one whose backoff is due gets ``execute`` again through the dispatcher
    (task key ``<client id>:sweep:<n>``). Backoff per order, persisted in
    ``pipeline_sweeps`` (survives restarts, shared by every worker): re-submission ``n``
    is followed by a wait of ``d/2 + U(0, d/2)``, ``d = min(sweep_backoff_max_s,
@@ -33,7 +36,7 @@ from quorum.domain import OrderState, format_time, parse_time
 from quorum.errors import BrokerError
 from quorum.execution import ExecOrder, ExecutionSettings
 from quorum.pipeline.deps import JSON, PipelineDeps
-from quorum.pipeline.expiry import PENDING, expire_if_stale
+from quorum.pipeline.expiry import PENDING, RESTING, cancel_if_stale, expire_if_stale
 from quorum.pipeline.runs import inserted
 from quorum.store import session_scope
 from quorum.store.tables.sweep import SWEEPS_TABLE
@@ -86,6 +89,10 @@ def sweep(deps: PipelineDeps) -> JSON:
                 "execute", {"client_order_id": cid}, key=f"{cid}:sweep:{attempts + 1}"
             )
             submitted.append(cid)
+    for order in service.orders(set(RESTING), settings.sweep_batch):
+        after = cancel_if_stale(deps, order)
+        if after is not None and after.state.terminal:
+            expired.append(order.client_order_id)
     return {
         "status": "done",
         "pending": len(pending),

@@ -8,7 +8,11 @@ replay fill rules:
 
 - **Next-bar fills.** A market order is accepted when it is sent (at a bar close) and rests;
   it fills at the *open of the next bar* fed to the venue, plus slippage against the
-  order, plus the taker fee. Nothing fills at the close the decision was taken on.
+  order, plus the taker fee. Nothing fills at the close the decision was taken on. An
+  entry LIMIT (the pipeline's marketable-limit entry) rests the same way; the next bar
+  fills it at its open plus slippage when that is within the limit (taker, never beyond
+  the limit), else at the limit when the bar's range trades through it (maker), else it
+  keeps resting until it is cancelled (the sweep expires a stale one).
 - **Stops and targets intrabar, from the entry bar on.** Every bar from the one whose open
   filled the entry (that bar's whole range: the position lived through it) is checked
   against the stop and target from its high / low: the pipeline monitor sees the entry's
@@ -174,7 +178,9 @@ class ReplayVenue(PaperVenue):
             return len(resting)
 
     def _match(self, order: object, quote: object, low: Decimal, high: Decimal) -> None:
-        if self._deferring and getattr(order, "order_type", None) is OrderType.MARKET:
+        kind = getattr(order, "order_type", None)
+        entry_limit = kind is OrderType.LIMIT and not getattr(order, "reduce_only", True)
+        if self._deferring and (kind is OrderType.MARKET or entry_limit):
             return  # rests until the next bar: no fill at the close it was decided on
         super()._match(order, quote, low, high)  # type: ignore[arg-type]
 
