@@ -37,7 +37,6 @@ from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.persistence import Trade, insert_signal, insert_trade
 from quorum.risk import MarketInfo, PreparedPortfolio, evaluate, prepare_portfolio, record_order
 
-
 BPS = Decimal(10000)
 
 
@@ -152,7 +151,9 @@ def entry_intent(
     )
 
 
-def entry_limit_price(direction: Direction, market: MarketInfo, settings: ExecutionSettings) -> Decimal:
+def entry_limit_price(
+    direction: Direction, market: MarketInfo, settings: ExecutionSettings
+) -> Decimal:
     """The venue's last price (``market.reference_price``) moved against the order by
     ``execution.entry_protection_bps`` — a buy at ``last·(1+band)``, a sell at
     ``last·(1−band)`` — on the market's price tick, rounded towards the last price (the

@@ -17,9 +17,10 @@ stored without a signal row gets the base timeframe's age). A stale entry is exp
   (:func:`cancel_if_stale`); what already filled stays a position.
 
 Each expiry is one journaled ``order_update`` transition naming the order, its age and
-the rule; the entry's pending trade is then cancelled (unless part of it filled). The risk state's record of the
-order stays: ``seen_intents`` must keep refusing the same intent, and ``order_times``
-counts decisions taken for the rate throttle, which this one was.
+the rule; the entry's pending trade is then cancelled (unless part of it filled). The
+risk state's record of the order stays: ``seen_intents`` must keep refusing the same
+intent, and ``order_times`` counts decisions taken for the rate throttle, which this one
+was.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ venue's feed of those bars (the venue fills resting orders against what it is fe
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from quorum.domain import Bar, Timeframe
 from quorum.execution import PaperVenue

@@ -4,6 +4,8 @@ failed (``TradingBlocked`` after a venue outage) or left it ``unknown``.
 Beat runs ``quorum.sweep`` every ``worker.sweep_interval_s`` in a deployment; the bar
 driver runs it at every bar (after *Execute*) in ``quorum run`` and replays. One pass:
 
+0. The account check (:mod:`quorum.pipeline.account_guard`): the risk state's
+   ``account_can_trade`` follows whether the venues accept our credentials.
 1. Trading still blocked (start-up reconciliation never succeeded): reconcile first; on
    failure the pass ends (nothing may be sent).
 2. The oldest ``execution.sweep_batch`` orders in ``new`` / ``submitting`` past its send
@@ -35,6 +37,7 @@ from sqlmodel import SQLModel
 from quorum.domain import OrderState, format_time, parse_time
 from quorum.errors import BrokerError
 from quorum.execution import ExecOrder, ExecutionSettings
+from quorum.pipeline.account_guard import check_account
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.expiry import PENDING, RESTING, cancel_if_stale, expire_if_stale
 from quorum.pipeline.runs import inserted
@@ -56,6 +59,7 @@ def backoff_delay(settings: ExecutionSettings, client_order_id: str, attempt: in
 
 
 def sweep(deps: PipelineDeps) -> JSON:
+    account = check_account(deps)
     service = deps.execution
     if not service.ready:
         try:
@@ -95,6 +99,7 @@ def sweep(deps: PipelineDeps) -> JSON:
             expired.append(order.client_order_id)
     return {
         "status": "done",
+        "account_can_trade": account["account_can_trade"],
         "pending": len(pending),
         "submitted": submitted,
         "expired": expired,
