@@ -35,6 +35,7 @@ from quorum.pipeline.decisions import commit_decision
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import StageJournal
 from quorum.pipeline.learned import learned_scoring
+from quorum.pipeline.leverage import market_leverage
 from quorum.pipeline.persistence import trades
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
@@ -112,7 +113,9 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
         calibrator=calibrator,
         scoring=deps.scoring,
         weights=weights,
-        settings=deps.agents.model_copy(update={"decision_timeframe": tf}),
+        settings=deps.agents.model_copy(
+            update={"decision_timeframe": tf, "leverage": market_leverage(deps, symbol)}
+        ),
         stop_settings=deps.risk,
     )
     graph = build_analysis_graph(services, deps.checkpointer)

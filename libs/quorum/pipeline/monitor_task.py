@@ -42,6 +42,7 @@ from quorum.errors import QuorumError
 from quorum.pipeline.accounting import commit_rules, equity, positions_now, with_rules
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.exits import exit_intent
+from quorum.pipeline.leverage import market_leverage
 from quorum.pipeline.lifecycle import sync_trades
 from quorum.pipeline.observe import publish_trading
 from quorum.pipeline.persistence import Trade, put_trade, trades
@@ -268,6 +269,7 @@ def _monitored(
         current_stop=trade.stop,
         initial_stop=stop,
         best_price=trade.best_price,
+        leverage=market_leverage(deps, trade.symbol),
         stop_order_active=True,
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -35,6 +36,9 @@ class MarketLimits(BaseModel):
     max_quantity: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
     reference_price: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
     collar_fraction: Decimal = Field(default=Decimal("0.05"), gt=0, lt=1)
+    market_type: Literal["spot", "swap", "future"] = "spot"
+    """A derivative (``swap`` / ``future``) trades at ``risk.portfolio.leverage`` of its
+    type; spot always at 1."""
 
 
 class ExecutionSettings(BaseModel):
