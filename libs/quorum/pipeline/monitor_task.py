@@ -102,7 +102,9 @@ def monitor(deps: PipelineDeps) -> JSON:
             entered = _entered(deps, trade)
             trade = _with_best(deps, trade, bars.get(trade.symbol), entered)
             trade, rederived = _protect(deps, trade, held.average_entry)
-            watched.append((trade, _monitored(deps, trade, held.quantity, held.average_entry)))
+            leverage = market_leverage(deps, trade.symbol)
+            mp = _monitored(deps, trade, held.quantity, held.average_entry, leverage)
+            watched.append((trade, mp))
         except Exception as exc:  # one position's failure must not leave the others unwatched
             log.exception("monitor: position %s in %s not monitored", trade.trade_id, trade.symbol)
             events.append(_failure(trade, exc))
@@ -249,7 +251,11 @@ def _target(trade: Trade, entry: Decimal) -> Decimal | None:
 
 
 def _monitored(
-    deps: PipelineDeps, trade: Trade, quantity: Decimal, entry: Decimal
+    deps: PipelineDeps,
+    trade: Trade,
+    quantity: Decimal,
+    entry: Decimal,
+    leverage: Decimal = Decimal(1),
 ) -> MonitoredPosition:
     stop = _protective(trade, entry)
     position = Position(
@@ -269,7 +275,7 @@ def _monitored(
         current_stop=trade.stop,
         initial_stop=stop,
         best_price=trade.best_price,
-        leverage=market_leverage(deps, trade.symbol),
+        leverage=leverage,
         stop_order_active=True,
     )
 
