@@ -31,7 +31,6 @@ from quorum.domain import (
     Signal,
     format_time,
 )
-from quorum.execution import ExecutionSettings
 from quorum.pipeline.accounting import account_now, commit_rules, correlations, rules_state
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.persistence import Trade, insert_signal, insert_trade
@@ -137,7 +136,10 @@ def entry_intent(
     deps: PipelineDeps, signal: Signal, decision: RiskDecision, market: MarketInfo
 ) -> OrderIntent:
     """The entry order an approved signal sends (its client id derived from the signal): a
-    marketable LIMIT at :func:`entry_limit_price`."""
+    marketable LIMIT at :func:`entry_limit_price` (a MARKET order when
+    ``execution.entry_protection_bps`` is None)."""
+    bps = deps.execution.settings.entry_protection_bps
+    limit = None if bps is None else entry_limit_price(signal.direction, market, bps)
     return OrderIntent(
         run_id=deps.run_id,
         strategy=deps.settings.strategy,
@@ -145,20 +147,18 @@ def entry_intent(
         signal_time=signal.as_of,
         side=signal.direction.entry_side,
         leg=OrderLeg.ENTRY,
-        order_type=OrderType.LIMIT,
-        price=entry_limit_price(signal.direction, market, deps.execution.settings),
+        order_type=OrderType.MARKET if limit is None else OrderType.LIMIT,
+        price=limit,
         quantity=decision.quantity,
     )
 
 
-def entry_limit_price(
-    direction: Direction, market: MarketInfo, settings: ExecutionSettings
-) -> Decimal:
+def entry_limit_price(direction: Direction, market: MarketInfo, bps: Decimal) -> Decimal:
     """The venue's last price (``market.reference_price``) moved against the order by
     ``execution.entry_protection_bps`` — a buy at ``last·(1+band)``, a sell at
     ``last·(1−band)`` — on the market's price tick, rounded towards the last price (the
     fill never pays more than the band)."""
-    band = settings.entry_protection_bps / BPS
+    band = bps / BPS
     last = market.reference_price
     long = direction is Direction.LONG
     raw = last * (1 + band) if long else last * (1 - band)

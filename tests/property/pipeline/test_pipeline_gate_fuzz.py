@@ -156,12 +156,10 @@ def _check_approved(
     ).one()
     assert Decimal(row.quantity) == decision.quantity
     assert row.order_type == "limit"
-    band = kit.tasks.deps.execution.settings.entry_protection_bps / BPS
-    price = Decimal(row.price)
-    if signal.direction is Direction.LONG:
-        assert reference * (1 - band) <= price <= reference * (1 + band)
-    else:
-        assert reference * (1 - band) <= price <= reference * (1 + band)
+    bps = kit.tasks.deps.execution.settings.entry_protection_bps
+    assert bps is not None
+    band = bps / BPS
+    assert reference * (1 - band) <= Decimal(row.price) <= reference * (1 + band)
 
 
 def test_the_wired_decision_path_never_crashes_nor_stores_a_breach(
