@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
+from tests.integration.backtest.market_entries import market_entries
 
 from apps.cli.commands.backtest import backtest_runtime
 from quorum.backtest import BacktestSpec, run_backtest
@@ -73,17 +73,6 @@ PLAIN_RISK = {
 spec's risk override; RiskSettings' defaults for everything else)."""
 
 
-def _market_entries(runtime: Any) -> Any:
-    """backtesting.py fills every entry at the next open, however far it gapped: our entries
-    go out as market orders here (no ``execution.entry_protection_bps`` limit) to match."""
-    from apps.bootstrap import build_runtime
-
-    settings = runtime.settings
-    runtime.close()
-    execution = settings.execution.model_copy(update={"entry_protection_bps": None})
-    return build_runtime(settings.model_copy(update={"execution": execution}))
-
-
 def _run_pair(symbol: str, tmp: Path) -> Pair:
     timeframe, start, end = CASES[symbol]
     market = MarketDataLoader(ReferenceSource(), ReplayClock(end), QualityPolicy(stale="report"))
@@ -98,7 +87,7 @@ def _run_pair(symbol: str, tmp: Path) -> Pair:
         refresh=False,
         risk=PLAIN_RISK,
     )
-    runtime = _market_entries(backtest_runtime(tmp / "db.sqlite"))
+    runtime = market_entries(backtest_runtime(tmp / "db.sqlite"))
     try:
         ours = run_backtest(spec, runtime, market=market).result
     finally:
