@@ -134,7 +134,7 @@ def _decide(kit: Kit, session: Session, case: Case, key: str, tally: Counter[str
     result = commit_decision(deps, session, key, signal, decision, account, market, version)
     tally[str(result["status"])] += 1
     if result["status"] == "approved":
-        _check_approved(kit, session, result, decision, signal, snapshot, market.reference_price)
+        _check_approved(kit, session, result, decision, snapshot, market.reference_price)
         _assert_within_every_limit(decision, signal, snapshot, market, deps.risk)
 
 
@@ -143,7 +143,6 @@ def _check_approved(
     session: Session,
     result: dict[str, object],
     decision: RiskDecision,
-    signal: Signal,
     snapshot: Portfolio,
     reference: Decimal,
 ) -> None:

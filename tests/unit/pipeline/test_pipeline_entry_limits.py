@@ -37,9 +37,12 @@ def _jump(kit: Kit, direction: str, reference: Decimal) -> None:
     kit.venue.set_quote(SYMBOL, price, price, price)
 
 
-def test_a_late_entry_rests_instead_of_filling_beyond_the_band(
+def test_an_entry_rests_instead_of_filling_beyond_the_band(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The decision was taken at the venue's last price; before the entry is sent the price
+    jumps 1 % against it. The 1 bp limit rests unfilled; before, the market order filled
+    at the jumped price."""
     monkeypatch.chdir(tmp_path)
     execution = {"entry_protection_bps": "1", "max_intent_age": {"15m": 86400}}
     kit = make_kit(execution=execution)
@@ -67,6 +70,8 @@ def test_a_late_entry_rests_instead_of_filling_beyond_the_band(
 def test_a_resting_entry_limit_is_cancelled_at_the_venue_when_stale(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The resting entry of the test above, one hour later (``max_intent_age`` 1 h): the
+    sweep cancels it at the venue, journals why and cancels its pending trade."""
     monkeypatch.chdir(tmp_path)
     execution = {"entry_protection_bps": "1", "max_intent_age": {"15m": 3600}}
     kit = make_kit(execution=execution)
