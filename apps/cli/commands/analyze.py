@@ -36,6 +36,7 @@ from quorum.domain import ScanResult, Timeframe
 from quorum.errors import QuorumError
 from quorum.market import open_source
 from quorum.pipeline import ScanStage, StageJournal
+from quorum.pipeline.leverage import leverage_for
 from quorum.pipeline.options import PipelineOptions, RunSettings
 from quorum.risk import MarketInfo, Portfolio, RiskSettings, initial_state, prepare_portfolio
 
@@ -131,14 +132,17 @@ def _analyze(
     journal = StageJournal(runtime.journal, runtime.engine, run_id, actor="quorum analyze")
     journal.scan(scan)
     router = build_router(runtime, settings.llm)
+    markets = runtime.settings.execution.markets
+    leverage = leverage_for(symbol, markets, settings.risk.portfolio.leverage)
+    agents = settings.agents.model_copy(update={"leverage": leverage})
     try:
         services = AnalysisServices(
             router=router,
             journal=journal,
-            risk_gate=paper_risk_gate(scan, settings.agents, equity, settings.risk),
+            risk_gate=paper_risk_gate(scan, agents, equity, settings.risk),
             run_id=run_id,
             scoring=settings.scoring,
-            settings=settings.agents,
+            settings=agents,
             stop_settings=settings.risk,
         )
         checkpointer = analysis_checkpointer(runtime.settings.database.url)

@@ -5,7 +5,8 @@
 * stop: ``atr_stop_multiple × ATR`` of that timeframe, clamped by ``quorum.risk.atr_stop``
   into the risk settings' stop band ([0.1 %, 10 %] by default);
 * take-profit: ``reward_risk × stop distance`` on the winning side;
-* confidence: the calibrated probability of the score.
+* confidence: the calibrated probability of the score;
+* leverage: ``settings.leverage`` (the symbol's market type's, set per analysis).
 
 Prices stay unrounded here: rounding to exchange precision happens once, in execution.
 """
@@ -68,6 +69,7 @@ def propose_signal(
         stop_loss=stop,
         take_profit=take_profit,
         confidence=score.probability,
+        leverage=settings.leverage,
         explanation=explanation[:4000],
         score=score,
     )

@@ -38,7 +38,7 @@ from quorum.pipeline.persistence import (
     save_rules,
     trades,
 )
-from quorum.pipeline.prices import latest_bar
+from quorum.pipeline.prices import latest_bar, venue_price
 from quorum.risk import (
     Exposure,
     MarketInfo,
@@ -317,14 +317,16 @@ def market_info(
     scan: ScanResult,
     timeframe: Timeframe,
     held: Iterable[str] = (),
+    price: Decimal | None = None,
 ) -> MarketInfo:
-    """The traded market at the scan's time: the reference price is the latest closed base
-    bar's close (:func:`reference_close`, the price the venue last traded at — not the
-    decision timeframe's close the signal enters at, so the price collar measures how stale
-    the entry is), the ATR is the decision timeframe's; costs, limits and correlations as in
-    :func:`market_for`."""
+    """The traded market when the decision is taken: the reference price is
+    :func:`reference_price` (the venue's last price now — not the decision timeframe's close
+    the signal enters at, so the price collar measures how far the market has left the
+    entry, and the entry limit is anchored to it), the ATR is the decision timeframe's;
+    costs, limits and correlations as in :func:`market_for`. ``price``: that reference
+    when the caller already read it."""
     item = scan.get(timeframe) or scan.timeframes[0]
-    close = reference_close(deps, scan)
+    close = reference_price(deps, scan) if price is None else price
     atr = item.snapshot.values.get("atr")
     tick = Decimal(1).scaleb(close.adjusted() - 6)  # 7 significant digits
     return market_for(
@@ -336,6 +338,16 @@ def market_info(
         scan.as_of,
         held,
     )
+
+
+def reference_price(deps: PipelineDeps, scan: ScanResult) -> Decimal:
+    """The venue's last price of the scan's symbol now (:func:`~quorum.pipeline.prices.venue_price`:
+    the paper venue's quote, or the latest base close at the clock in a replay); the scan's
+    :func:`reference_close` when the venue knows none."""
+    base = deps.settings.base_timeframe
+    now = deps.clock.now()
+    last = venue_price(deps.quotes, deps.market, scan.symbol, base, now)
+    return last if last is not None and last > 0 else reference_close(deps, scan)
 
 
 def reference_close(deps: PipelineDeps, scan: ScanResult) -> Decimal:

@@ -29,13 +29,14 @@ from quorum.pipeline.accounting import (
     RulesConflict,
     account_now,
     market_info,
-    reference_close,
+    reference_price,
     rules_state,
 )
 from quorum.pipeline.decisions import commit_decision
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import StageJournal
 from quorum.pipeline.learned import learned_scoring
+from quorum.pipeline.leverage import market_leverage
 from quorum.pipeline.persistence import trades
 from quorum.pipeline.resume import journal_resume
 from quorum.pipeline.runs import TaskRuns
@@ -96,10 +97,11 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
         deps.market, settings.base_timeframe, ScanParams(history_bars=settings.history_bars)
     )
     scan = stage.scan(symbol, frames, at)
+    price = reference_price(deps, scan)  # may feed the paper venue: outside the read
     with deps.engine.connect() as conn:
         state, version = rules_state(deps, conn)
-        snapshot = account_now(deps, conn, at, {symbol: reference_close(deps, scan)})
-        market = market_info(deps, scan, tf, {e.symbol for e in snapshot.exposures})
+        snapshot = account_now(deps, conn, at, {symbol: price})
+        market = market_info(deps, scan, tf, {e.symbol for e in snapshot.exposures}, price)
         calibrator, weights = learned_scoring(conn)
     # Prepared once for this snapshot: the graph's gate and the commit re-check share it.
     account = prepare_portfolio(snapshot, deps.risk, (market,), state)
@@ -113,7 +115,9 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
         calibrator=calibrator,
         scoring=deps.scoring,
         weights=weights,
-        settings=deps.agents.model_copy(update={"decision_timeframe": tf}),
+        settings=deps.agents.model_copy(
+            update={"decision_timeframe": tf, "leverage": market_leverage(deps, symbol)}
+        ),
         stop_settings=deps.risk,
     )
     graph = build_analysis_graph(services, deps.checkpointer)

@@ -17,10 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from sqlalchemy.orm import Session
 
 from quorum.domain import (
+    Direction,
     JournalKind,
     OrderIntent,
     OrderLeg,
@@ -33,6 +35,8 @@ from quorum.pipeline.accounting import account_now, commit_rules, correlations, 
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.persistence import Trade, insert_signal, insert_trade
 from quorum.risk import MarketInfo, PreparedPortfolio, evaluate, prepare_portfolio, record_order
+
+BPS = Decimal(10000)
 
 
 def signal_id(key: str) -> str:
@@ -93,7 +97,7 @@ def commit_decision(
     status = "approved" if decision.approved else "rejected"
     reason = decision.reason
     if decision.approved:
-        intent = entry_intent(deps, signal, decision)
+        intent = entry_intent(deps, signal, decision, market)
         stored = deps.execution.store_intent(session, intent, decision)
         if stored.status == "refused":
             status, reason = "refused", stored.reason
@@ -128,8 +132,14 @@ def failed_rule(decision: RiskDecision) -> str | None:
     return failed[-1] if failed else None
 
 
-def entry_intent(deps: PipelineDeps, signal: Signal, decision: RiskDecision) -> OrderIntent:
-    """The entry order an approved signal sends (its client id derived from the signal)."""
+def entry_intent(
+    deps: PipelineDeps, signal: Signal, decision: RiskDecision, market: MarketInfo
+) -> OrderIntent:
+    """The entry order an approved signal sends (its client id derived from the signal): a
+    marketable LIMIT at :func:`entry_limit_price` (a MARKET order when
+    ``execution.entry_protection_bps`` is None)."""
+    bps = deps.execution.settings.entry_protection_bps
+    limit = None if bps is None else entry_limit_price(signal.direction, market, bps)
     return OrderIntent(
         run_id=deps.run_id,
         strategy=deps.settings.strategy,
@@ -137,9 +147,24 @@ def entry_intent(deps: PipelineDeps, signal: Signal, decision: RiskDecision) -> 
         signal_time=signal.as_of,
         side=signal.direction.entry_side,
         leg=OrderLeg.ENTRY,
-        order_type=OrderType.MARKET,
+        order_type=OrderType.MARKET if limit is None else OrderType.LIMIT,
+        price=limit,
         quantity=decision.quantity,
     )
+
+
+def entry_limit_price(direction: Direction, market: MarketInfo, bps: Decimal) -> Decimal:
+    """The venue's last price (``market.reference_price``) moved against the order by
+    ``execution.entry_protection_bps`` — a buy at ``last·(1+band)``, a sell at
+    ``last·(1−band)`` — on the market's price tick, rounded towards the last price (the
+    fill never pays more than the band)."""
+    band = bps / BPS
+    last = market.reference_price
+    long = direction is Direction.LONG
+    raw = last * (1 + band) if long else last * (1 - band)
+    tick = market.price_tick
+    steps = (raw / tick).to_integral_value(rounding=ROUND_FLOOR if long else ROUND_CEILING)
+    return max(steps * tick, tick)
 
 
 def pending_trade(signal: Signal, cid: str, sid: str, venue: str, run_id: str) -> Trade:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -36,6 +37,10 @@ class QuoteFeed(Protocol):
     (the paper venue matches its resting orders against the bars it is fed)."""
 
     def sync(self, symbol: str, as_of: datetime) -> None: ...
+
+    def last(self, symbol: str, as_of: datetime) -> Decimal | None:
+        """The venue's last price in ``symbol`` once synced to ``as_of`` (None: unknown)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,15 @@ stored without a signal row gets the base timeframe's age). A stale entry is exp
   all said "not found"; found there, the venue's state is adopted instead; a lookup that
   failed leaves it for the next sweep. Nothing is resent.
 
+- ``acknowledged`` / ``partially_filled`` (a marketable-limit entry resting at the venue
+  because the price ran beyond its protection band): cancelled at the venue
+  (:func:`cancel_if_stale`); what already filled stays a position.
+
 Each expiry is one journaled ``order_update`` transition naming the order, its age and
-the rule; the entry's pending trade is then cancelled. The risk state's record of the
-order stays: ``seen_intents`` must keep refusing the same intent, and ``order_times``
-counts decisions taken for the rate throttle, which this one was.
+the rule; the entry's pending trade is then cancelled (unless part of it filled). The
+risk state's record of the order stays: ``seen_intents`` must keep refusing the same
+intent, and ``order_times`` counts decisions taken for the rate throttle, which this one
+was.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from quorum.store import session_scope
 _S = OrderState
 PENDING = frozenset({_S.NEW, _S.SUBMITTING, _S.UNKNOWN})
 """Orders not (known to be) at the venue: what the sweep looks after."""
+RESTING = frozenset({_S.ACKNOWLEDGED, _S.PARTIALLY_FILLED})
+"""Orders working at the venue: an entry among them is cancelled once stale."""
 
 
 def age_limit(deps: PipelineDeps, order: ExecOrder) -> tuple[str, timedelta]:
@@ -52,6 +59,11 @@ def stale_reason(deps: PipelineDeps, order: ExecOrder, now: datetime) -> str | N
     """Why ``order`` must be expired instead of sent, or None when it may still be sent."""
     if order.leg is not OrderLeg.ENTRY or order.state not in PENDING:
         return None
+    return _too_old(deps, order, now, "expired, not sent late")
+
+
+def _too_old(deps: PipelineDeps, order: ExecOrder, now: datetime, outcome: str) -> str | None:
+    """The reason naming the age rule when the entry ``order`` is older than its limit."""
     age = now - order.created_at
     if age <= min(deps.execution.settings.max_intent_age.values()):
         return None  # younger than every limit: no need to look its timeframe up
@@ -61,8 +73,26 @@ def stale_reason(deps: PipelineDeps, order: ExecOrder, now: datetime) -> str | N
     return (
         f"order {order.client_order_id}: entry intent is {age} old (stored "
         f"{order.created_at.isoformat()}), over execution.max_intent_age[{timeframe}] = "
-        f"{limit}; expired, not sent late"
+        f"{limit}; {outcome}"
     )
+
+
+def cancel_if_stale(deps: PipelineDeps, order: ExecOrder) -> ExecOrder | None:
+    """None when ``order`` is not a stale entry resting at the venue; else the order after
+    cancelling it there (journaled with the age rule; its pending trade is cancelled when
+    nothing filled — a partial fill stays the position the monitor manages)."""
+    if order.leg is not OrderLeg.ENTRY or order.state not in RESTING:
+        return None
+    reason = _too_old(deps, order, deps.clock.now(), "cancelled at the venue, unfilled")
+    if reason is None:
+        return None
+    try:
+        after = deps.execution.executor.cancel(order, reason)
+    except BrokerError:
+        return order  # the venue did not answer: the next sweep tries again
+    if after.state.terminal and after.filled_quantity == 0:
+        _cancel_pending_trade(deps, after)
+    return after
 
 
 def expire_if_stale(deps: PipelineDeps, order: ExecOrder) -> ExecOrder | None:

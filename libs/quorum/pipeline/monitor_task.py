@@ -49,6 +49,7 @@ from quorum.pipeline import protection
 from quorum.pipeline.accounting import commit_rules, equity, positions_now, with_rules
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.exits import exit_intent
+from quorum.pipeline.leverage import market_leverage
 from quorum.pipeline.lifecycle import sync_trades
 from quorum.pipeline.observe import publish_trading
 from quorum.pipeline.persistence import Trade, put_trade, trades
@@ -121,7 +122,10 @@ def monitor(deps: PipelineDeps) -> JSON:
             trade, rederived = _protect(deps, trade, held.average_entry)
             guards.extend(protection.ensure(deps, trade))
             atr = base_atr(deps.market, trade.symbol, deps.settings.base_timeframe, now)
-            monitored = _monitored(deps, trade, held.quantity, held.average_entry, entered, atr)
+            leverage = market_leverage(deps, trade.symbol)
+            monitored = _monitored(
+                deps, trade, held.quantity, held.average_entry, entered, atr, leverage
+            )
             watched.append((trade, monitored))
         except Exception as exc:  # one position's failure must not leave the others unwatched
             log.exception("monitor: position %s in %s not monitored", trade.trade_id, trade.symbol)
@@ -251,6 +255,7 @@ def _monitored(
     entry: Decimal,
     entered: datetime,
     atr: Decimal | None,
+    leverage: Decimal = Decimal(1),
 ) -> MonitoredPosition:
     stop = protective_stop(trade, entry)
     guard = protection_state(deps, trade, entered)
@@ -272,6 +277,7 @@ def _monitored(
         initial_stop=stop,
         best_price=trade.best_price,
         atr=atr,
+        leverage=leverage,
         stop_order_active=guard.active,
         unprotected_since=guard.unprotected_since,
     )

@@ -1,5 +1,6 @@
 """Prices the tasks act on: the latest closed bar from the market data source, the base
-timeframe's ATR (the trailing stop's unit), and the paper venue's feed of those bars (the
+timeframe's ATR (the trailing stop's unit), the venue's last price (the price collar's
+reference and the entry limit's anchor), and the paper venue's feed of those bars (the
 venue fills resting orders against what it is fed)."""
 
 from __future__ import annotations
@@ -7,11 +8,15 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from quorum.analysis import IndicatorParams, compute_indicators
 from quorum.domain import Bar, Timeframe
 from quorum.execution import PaperVenue
 from quorum.ports import MarketData
+
+if TYPE_CHECKING:
+    from quorum.pipeline.deps import QuoteFeed
 
 
 def latest_bar(market: MarketData, symbol: str, base: Timeframe, as_of: datetime) -> Bar | None:
@@ -36,6 +41,20 @@ def base_atr(market: MarketData, symbol: str, base: Timeframe, as_of: datetime) 
         return None
     value = float(compute_indicators(closed.df, _ATR)["atr"].iloc[-1])
     return Decimal(repr(value)) if math.isfinite(value) and value > 0 else None
+
+
+def venue_price(
+    quotes: QuoteFeed | None, market: MarketData, symbol: str, base: Timeframe, now: datetime
+) -> Decimal | None:
+    """The price the venue trades ``symbol`` at ``now``: its last price from the quote feed
+    (synced to ``now``), else — no feed (a replay, whose venue is fed the bars up to the
+    clock) — the close of the latest base bar closed at ``now``. None: neither is known."""
+    if quotes is not None:
+        last = quotes.last(symbol, now)
+        if last is not None:
+            return last
+    bar = latest_bar(market, symbol, base, now)
+    return None if bar is None else bar.close
 
 
 class PaperBarFeed:
@@ -65,3 +84,8 @@ class PaperBarFeed:
             self._venue.on_bar(symbol, bar.open, bar.high, bar.low, bar.close, ts=bar.ts)
             self._fed[symbol] = bar.ts + self._base.delta
             last = self._fed[symbol]
+
+    def last(self, symbol: str, as_of: datetime) -> Decimal | None:
+        """The venue's last price after feeding it every bar closed at ``as_of``."""
+        self.sync(symbol, as_of)
+        return self._venue.last_price(symbol)

@@ -34,6 +34,7 @@ from quorum.pipeline.analyze_task import analyze_key
 from quorum.pipeline.decisions import commit_decision
 from quorum.pipeline.deps import JSON
 from quorum.pipeline.exits import exit_intent
+from quorum.pipeline.leverage import market_leverage
 from quorum.pipeline.persistence import Trade, put_trade, trades
 from quorum.pipeline.tasks import PipelineTasks
 from quorum.risk import evaluate, evaluate_exit, prepare_portfolio
@@ -99,6 +100,7 @@ class StrategyRunner:
             take_profit=proposal.take_profit,
             confidence=proposal.confidence,
             explanation=proposal.explanation,
+            leverage=market_leverage(deps, symbol),
         )
         with deps.engine.connect() as conn:
             state, version = rules_state(deps, conn)

@@ -4,12 +4,17 @@ failed (``TradingBlocked`` after a venue outage) or left it ``unknown``.
 Beat runs ``quorum.sweep`` every ``worker.sweep_interval_s`` in a deployment; the bar
 driver runs it at every bar (after *Execute*) in ``quorum run`` and replays. One pass:
 
+0. The account check (:mod:`quorum.pipeline.account_guard`): the risk state's
+   ``account_can_trade`` follows whether the venues accept our credentials.
 1. Trading still blocked (start-up reconciliation never succeeded): reconcile first; on
    failure the pass ends (nothing may be sent).
 2. The oldest ``execution.sweep_batch`` orders in ``new`` / ``submitting`` past its send
    deadline / ``unknown``. A stale ENTRY is expired (:mod:`quorum.pipeline.expiry`),
    never re-submitted; exits are never expired, only retried.
-3. Every other one whose backoff is due gets ``execute`` again through the dispatcher
+3. An ENTRY resting at the venue (``acknowledged`` / ``partially_filled``: a
+   marketable-limit entry the price ran away from) older than ``execution.max_intent_age``
+   is cancelled there (:func:`~quorum.pipeline.expiry.cancel_if_stale`), journaled.
+4. Every other one whose backoff is due gets ``execute`` again through the dispatcher
    (task key ``<client id>:sweep:<n>``). Backoff per order, persisted in
    ``pipeline_sweeps`` (survives restarts, shared by every worker): re-submission ``n``
    is followed by a wait of ``d/2 + U(0, d/2)``, ``d = min(sweep_backoff_max_s,
@@ -32,8 +37,9 @@ from sqlmodel import SQLModel
 from quorum.domain import OrderState, format_time, parse_time
 from quorum.errors import BrokerError
 from quorum.execution import ExecOrder, ExecutionSettings
+from quorum.pipeline.account_guard import check_account
 from quorum.pipeline.deps import JSON, PipelineDeps
-from quorum.pipeline.expiry import PENDING, expire_if_stale
+from quorum.pipeline.expiry import PENDING, RESTING, cancel_if_stale, expire_if_stale
 from quorum.pipeline.runs import inserted
 from quorum.store import session_scope
 from quorum.store.tables.sweep import SWEEPS_TABLE
@@ -53,6 +59,7 @@ def backoff_delay(settings: ExecutionSettings, client_order_id: str, attempt: in
 
 
 def sweep(deps: PipelineDeps) -> JSON:
+    account = check_account(deps)
     service = deps.execution
     if not service.ready:
         try:
@@ -86,8 +93,13 @@ def sweep(deps: PipelineDeps) -> JSON:
                 "execute", {"client_order_id": cid}, key=f"{cid}:sweep:{attempts + 1}"
             )
             submitted.append(cid)
+    for order in service.orders(set(RESTING), settings.sweep_batch):
+        after = cancel_if_stale(deps, order)
+        if after is not None and after.state.terminal:
+            expired.append(order.client_order_id)
     return {
         "status": "done",
+        "account_can_trade": account["account_can_trade"],
         "pending": len(pending),
         "submitted": submitted,
         "expired": expired,

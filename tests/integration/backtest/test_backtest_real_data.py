@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.integration.backtest.market_entries import market_entries
 
 from apps.cli.commands.backtest import backtest_runtime
 from quorum.backtest import BacktestSpec, run_backtest
@@ -86,7 +87,7 @@ def _run_pair(symbol: str, tmp: Path) -> Pair:
         refresh=False,
         risk=PLAIN_RISK,
     )
-    runtime = backtest_runtime(tmp / "db.sqlite")
+    runtime = market_entries(backtest_runtime(tmp / "db.sqlite"))
     try:
         ours = run_backtest(spec, runtime, market=market).result
     finally:

@@ -86,6 +86,9 @@ class AgentSettings(BaseModel):
     min_trade_score: Unit = 0.15
     debate_rounds: int = Field(default=1, ge=0, le=5)
     decision_timeframe: Timeframe | None = None
+    leverage: Decimal = Field(default=Decimal(1), ge=1, le=10, allow_inf_nan=False)
+    """The leverage the proposed signal trades at; set per analysis from the symbol's
+    market type (``risk.portfolio.leverage``), like ``decision_timeframe``."""
     roles: dict[str, str] = Field(default_factory=_default_roles)
     policies: dict[str, PolicyName] = Field(default_factory=dict)
     max_output_tokens: int | None = Field(default=None, gt=0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -35,6 +36,9 @@ class MarketLimits(BaseModel):
     max_quantity: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
     reference_price: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
     collar_fraction: Decimal = Field(default=Decimal("0.05"), gt=0, lt=1)
+    market_type: Literal["spot", "swap", "future"] = "spot"
+    """A derivative (``swap`` / ``future``) trades at ``risk.portfolio.leverage`` of its
+    type; spot always at 1."""
 
 
 class ExecutionSettings(BaseModel):
@@ -75,6 +79,12 @@ class ExecutionSettings(BaseModel):
     """An ENTRY order not yet at the venue is expired (never sent) once it is older than
     this, by the timeframe of the signal that stored it (seconds or ISO 8601 durations).
     A timeframe not listed gets the shortest age listed. Exits never expire."""
+    entry_protection_bps: Decimal | None = Field(default=Decimal(50), gt=0, le=1000)
+    """Entries go out as marketable LIMIT orders priced at the venue's last price plus this
+    band in basis points against the order (buy: last·(1+band), sell: last·(1−band)): the
+    fill never pays more than the band; beyond it the entry rests until it expires. None:
+    MARKET entries without price protection (a comparison with a reference backtester
+    that fills every entry at the next open)."""
     sweep_grace_s: float = Field(default=30.0, ge=0)
     """The sweep leaves a ``new`` order alone for this long after its last change (its own
     ``execute`` task is normally already queued)."""

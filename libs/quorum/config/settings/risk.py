@@ -11,7 +11,7 @@ from datetime import time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field, model_validator
@@ -147,6 +147,13 @@ class PortfolioSettings(CachedModel):
     """Correlation assumed for an open symbol the market info has none for."""
     max_leverage: Decimal = Field(default=Decimal(3), ge=1, le=10, allow_inf_nan=False)
     margin_buffer: Decimal = Field(default=Decimal("1.1"), ge=1, allow_inf_nan=False)
+    leverage: dict[Literal["swap", "future"], Annotated[Decimal, Field(ge=1, le=10)]] = Field(
+        default_factory=dict
+    )
+    """The leverage a derivative market (``execution.markets[symbol].market_type``) is
+    traded at, by market type (1 when not listed; spot is always 1). The signal carries it:
+    the gate checks it against ``max_leverage`` and sizes the margin with it, and the
+    monitor's liquidation guard watches the position's margin with it."""
 
     @cached_property
     def leverage_limit(self) -> str:

@@ -2,7 +2,10 @@
 
 An *ambiguous* reply happens after the venue accepted the order: the client sees a
 timeout, a 502 or a connection reset and cannot tell whether the order exists. An
-*outage* refuses every request before the venue looks at it (nothing is accepted).
+*outage* refuses every request before the venue looks at it (nothing is accepted); an
+*auth failure* refuses every request as a venue refuses revoked or insufficient API-key
+permissions (``BrokerAuthFailed``, the adapter's translation of ccxt's
+``AuthenticationError`` / ``PermissionDenied``), local to this process like an outage.
 ``latency_s`` delays every request before the venue sees it; ``submit_reply_delay_s``
 delays the reply to a submit the venue already accepted (a slow task that outlives its
 broker's visibility timeout, while the order already rests at the venue).
@@ -37,6 +40,7 @@ class Faults:
         self._settings = settings or FaultSettings()
         self._rng = random.Random(self._settings.seed)  # noqa: S311 - simulation, not crypto
         self._down = False
+        self._auth_failed = False
         self.ambiguous_replies = 0
 
     @property
@@ -56,6 +60,16 @@ class Faults:
     def set_down(self, down: bool) -> None:
         with self._lock:
             self._down = down
+
+    @property
+    def auth_failed(self) -> bool:
+        with self._lock:
+            return self._auth_failed
+
+    def set_auth_failed(self, failed: bool) -> None:
+        """Refuse every request as the venue refuses revoked credentials (401 / -2015)."""
+        with self._lock:
+            self._auth_failed = failed
 
     def ambiguous(self) -> str | None:
         """The ambiguous reply to give to an accepted submit, or None for a normal reply."""

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from quorum.errors import BrokerTransient, OrderStatusUnknown
+from quorum.errors import BrokerAuthFailed, BrokerTransient, OrderStatusUnknown
 from quorum.execution.paper.faults import Faults
 from quorum.execution.paper.matching import PaperVenue
 from quorum.execution.venues import VenueCapabilities
@@ -55,6 +55,10 @@ class InProcessPaperBroker:
     def _enter(self, what: str) -> None:
         if self.faults.down:
             raise BrokerTransient(f"{self._name} {what}: venue unavailable (503); nothing done")
+        if self.faults.auth_failed:
+            raise BrokerAuthFailed(
+                f"{self._name} {what}: credentials or permissions refused (401); nothing done"
+            )
         latency = self.faults.settings.latency_s
         if latency:
             self._sleep(latency)

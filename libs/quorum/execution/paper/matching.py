@@ -9,7 +9,8 @@ A submit arriving more than ``recv_window_s`` after its ``sent_at`` is refused (
 ``recvWindow``), which is what makes a "not found" after that window conclusive.
 
 Fills: market orders take the quote (ask for buys, bid for sells) plus ``slippage``; a
-marketable limit takes the quote too (taker), a resting limit fills at its price when the
+marketable limit takes the quote too (taker) plus the slippage, never beyond its limit
+price (price protection), a resting limit fills at its price when the
 market trades through it (maker); a stop triggers on ``last`` (or a bar's range) and then
 fills as a market order (a bar that opens through the stop fills it at the open: a gap is
 never filled at the better stop price). Against a bar, stop orders are matched before the
@@ -131,6 +132,12 @@ class PaperVenue:
         """The open time of the last bar applied for ``symbol`` (bars fed with ``ts``)."""
         with self._lock:
             return self._last_bar.get(symbol)
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        """The venue's last price in ``symbol`` (None before its first quote or bar)."""
+        with self._lock:
+            quote = self._quotes.get(symbol)
+            return None if quote is None else quote.last
 
     def _open(self, symbol: str) -> list[PaperOrder]:
         ids = [v for v in self._open_by_client.values() if self._orders[v].symbol == symbol]
@@ -265,7 +272,10 @@ class PaperVenue:
             assert limit is not None
             touch = quote.ask if buy else quote.bid
             if (buy and touch <= limit) or (not buy and touch >= limit):
-                self._fill(order, touch, Liquidity.TAKER)
+                # a marketable limit pays the slippage a market order would, up to its limit
+                slip = self.settings.slippage
+                price = min(touch * (1 + slip), limit) if buy else max(touch * (1 - slip), limit)
+                self._fill(order, price, Liquidity.TAKER)
             elif (buy and low < limit) or (not buy and high > limit):
                 self._fill(order, limit, Liquidity.MAKER)
             return

@@ -8,7 +8,11 @@ replay fill rules:
 
 - **Next-bar fills.** A market order is accepted when it is sent (at a bar close) and rests;
   it fills at the *open of the next bar* fed to the venue, plus slippage against the
-  order, plus the taker fee. Nothing fills at the close the decision was taken on.
+  order, plus the taker fee. Nothing fills at the close the decision was taken on. An
+  entry LIMIT (the pipeline's marketable-limit entry) rests the same way; the next bar
+  fills it at its open plus slippage when that is within the limit (taker, never beyond
+  the limit), else at the limit when the bar's range trades through it (maker), else it
+  keeps resting until it is cancelled (the sweep expires a stale one).
 - **Protective orders rest at the venue.** The position's stop and take-profit are real
   resting orders (a reduce-only stop and a reduce-only limit, placed by
   :mod:`quorum.pipeline.protection` after the entry fill). Every bar fed matches them

@@ -180,6 +180,9 @@ class StoredPaperVenue(PaperVenue):
     def last_bar(self, symbol: str) -> datetime | None:
         return self._read(lambda: PaperVenue.last_bar(self, symbol))
 
+    def last_price(self, symbol: str) -> Decimal | None:
+        return self._read(lambda: PaperVenue.last_price(self, symbol))
+
     # -- transactions --------------------------------------------------------------------
 
     def _read(self, operation: Callable[[], T]) -> T:
