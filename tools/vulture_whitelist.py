@@ -19,6 +19,7 @@ _.log_message  # execution/paper/server.py: BaseHTTPRequestHandler hook (silence
 _.protocol_version  # execution/paper/server.py: read by BaseHTTPRequestHandler (HTTP/1.1)
 _.close_connection  # execution/paper/server.py: read by BaseHTTPRequestHandler after a request
 _.daemon_threads  # execution/paper/server.py: read by ThreadingHTTPServer
+_.nonce  # execution/ccxt_broker.py: ccxt calls exchange.nonce() to stamp signed requests
 _.formatTime  # telemetry/logging.py: logging.Formatter calls it for %(asctime)s
 _.datefmt  # telemetry/logging.py: parameter of the formatTime override (signature fixed)
 _.settings_customise_sources  # config/settings/app.py: pydantic-settings hook
@@ -46,6 +47,7 @@ _.ExecutionFillRecord  # store/tables/execution.py: table execution_fills
 _.ExecutionPositionRecord  # store/tables/execution.py: table execution_positions
 _.ExecutionBalanceRecord  # store/tables/execution.py: table execution_balances
 _.ExecutionSwitchRecord  # store/tables/execution.py: table execution_switches
+_.TradingStateRecord  # store/tables/execution.py: table trading_state
 _.changed_at  # store/tables/execution.py: column of execution_switches
 _.LLMCallRecord  # store/tables/llm.py: table of LLM calls (cost ledger)
 _.LLMBudgetSpend  # store/tables/llm.py: table of budget spend

@@ -244,11 +244,6 @@ def put_balance(session: Session, venue: str, asset: str, total: Decimal, now: d
 # -- switches --------------------------------------------------------------------------
 
 
-def get_switch(session: Session, name: str) -> dict[str, Any] | None:
-    row = session.execute(select(SWITCHES).where(SWITCHES.c.name == name)).first()
-    return None if row is None else dict(row._mapping)
-
-
 def engaged_switches(session: Session) -> set[str]:
     query = select(SWITCHES.c.name).where(SWITCHES.c.engaged.is_(True))
     return {str(r[0]) for r in session.execute(query)}

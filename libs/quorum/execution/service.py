@@ -349,9 +349,6 @@ class ExecutionService:
         with read_scope(self.ctx.sessions) as session:
             return self.ctx.controls.trading_status(session)
 
-    def kill_switch_engaged(self) -> bool:
-        return self.trading_status().engaged
-
     def set_trading_state(self, state: TradingState, by: str, reason: str) -> bool:
         """Move the trading state (journaled: who, why, from, to); True when it changed."""
         with session_scope(self.ctx.sessions) as session:

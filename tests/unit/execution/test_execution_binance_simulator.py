@@ -183,3 +183,14 @@ def test_outage_is_503_and_nothing_is_accepted(sim: BinanceSimulator) -> None:
         ex.create_order("BTC/USDT", "limit", "buy", 0.1, 90, {"clientOrderId": "down-1"})
     sim.faults.set_down(False)
     assert sim.stats.orders == {}
+
+
+def test_a_revoked_key_is_refused_with_2015(sim: BinanceSimulator) -> None:
+    ex = _exchange(sim)
+    ex.load_markets()
+    with httpx.Client(base_url=sim.url) as admin:
+        admin.post("/admin/auth", json={"failed": True}).raise_for_status()
+        with pytest.raises(ccxt.AuthenticationError, match="-2015"):
+            ex.fetch_balance()
+        admin.post("/admin/auth", json={"failed": False}).raise_for_status()
+    assert ex.fetch_balance()["total"]["USDT"] > 0

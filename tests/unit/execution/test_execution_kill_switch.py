@@ -67,11 +67,11 @@ def test_the_kill_switch_survives_a_restart_and_needs_a_person_to_lift(tmp_path:
         session_factory(env.engine), env.journal, env.clock, {"paper": env.broker}
     )
 
-    assert restarted.kill_switch_engaged()
+    assert restarted.trading_status().engaged
     with pytest.raises(ValueError, match="must name who made it"):
         restarted.release_kill_switch("  ")
     assert restarted.release_kill_switch("bob", "drill over")
-    assert not env.service.kill_switch_engaged()
+    assert not env.service.trading_status().engaged
 
 
 def test_under_the_kill_switch_only_a_risk_reducing_exit_is_sent(tmp_path: Path) -> None:

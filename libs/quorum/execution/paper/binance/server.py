@@ -26,7 +26,8 @@ answers ``503`` before anything is processed; an ambiguous reply to an accepted 
 a hang past the client's timeout, a ``502`` page or a TCP reset. Admin (unsigned, for tests
 and the CLI): ``POST /admin/quote`` ``{symbol, bid, ask, last?}``, ``POST /admin/bar``
 ``{symbol, ts, open, high, low, close}``, ``POST /admin/outage`` ``{down}``,
-``POST /admin/faults`` (a ``FaultSettings``), ``POST /admin/settings`` (``PaperSettings``
+``POST /admin/faults`` (a ``FaultSettings``), ``POST /admin/auth`` ``{failed}`` (the key
+is refused: ``-2015``), ``POST /admin/settings`` (``PaperSettings``
 fields: lookup lag, partial fills…), ``GET /admin/stats``, ``GET /admin/positions``.
 """
 
@@ -375,6 +376,8 @@ class BinanceSimulator(LoopbackServer):
 
     def signed(self, payload: str, key: str | None) -> dict[str, str]:
         self.check_key(key)
+        if self.faults.auth_failed:  # the key was revoked at the venue
+            raise BinanceError(401, -2015, "Invalid API-key, IP, or permissions for action.")
         verify_signature(payload, self.secret)
         params = dict(parse_qsl(payload, keep_blank_values=True))
         stamp = params.get("timestamp", "")
@@ -401,6 +404,8 @@ class BinanceSimulator(LoopbackServer):
         elif path == "settings":
             merged = {**self.venue.settings.model_dump(), **body}
             self.venue.settings = PaperSettings.model_validate(merged)
+        elif path == "auth":
+            self.faults.set_auth_failed(bool(body["failed"]))
         elif path == "outage":
             self.faults.set_down(bool(body["down"]))
         elif path == "faults":
