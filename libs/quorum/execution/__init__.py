@@ -4,7 +4,7 @@
 through a :class:`~quorum.ports.Broker` (the paper exchange by default, ccxt when
 ``trading.mode`` is live), resolves unknown outcomes by asking the venue, records fills
 and positions, reconciles with the venue, and holds the kill switch and the strategy
-throttle. ``python -m quorum.execution.worker`` runs the outbox loop.
+throttle.
 """
 
 from quorum.execution.controls import TradingStateConflict, strategy_switch

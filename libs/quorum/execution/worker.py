@@ -1,15 +1,16 @@
-"""The outbox worker: ``python -m quorum.execution.worker --db URL --venue URL``.
+"""The outbox worker loop, as a harness for the HTTP paper exchange and the chaos tests.
 
-Start-up: migrate, then reconcile until it succeeds (nothing is sent before). Then loop:
-resolve unknown / stale submitting orders, send new ones, reconcile every
-``reconcile_interval_s``; sleep ``--poll`` seconds when a pass changed nothing.
-``--until-idle`` exits once no order is new, submitting or unknown. The Celery task of a
-later issue calls the same :meth:`ExecutionService.execute`.
+:func:`build` makes an engine (migrated unless told otherwise), a journal and the
+service over one broker; :func:`run` reconciles until it succeeds (nothing is sent
+before), then resolves unknown / stale submitting orders, sends new ones and reconciles
+every ``reconcile_interval_s``. It is not a process anything deploys: its journal has no
+checkpoints (a test database), and every runnable append path builds the one
+checkpointing journal in ``apps.bootstrap``. Deployments send through the pipeline's
+``execute`` and ``sweep`` tasks, which call the same :meth:`ExecutionService.execute`.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from collections.abc import Callable
@@ -20,7 +21,6 @@ from sqlalchemy import Engine
 from quorum.clock import Clock, SystemClock
 from quorum.domain import OrderState
 from quorum.errors import BrokerError
-from quorum.execution.paper.client import PaperBroker
 from quorum.execution.service import PAPER, ExecutionService
 from quorum.execution.settings import ExecutionSettings
 from quorum.journal import Journal
@@ -89,40 +89,3 @@ def run(
             return
         if not acted:
             sleep(poll_s)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m quorum.execution.worker")
-    parser.add_argument("--db", required=True, help="database URL (sqlite:///… or postgresql://…)")
-    parser.add_argument(
-        "--venue", required=True, help="paper exchange URL, e.g. http://127.0.0.1:8765"
-    )
-    parser.add_argument("--poll", type=float, default=0.05)
-    parser.add_argument("--recv-window", type=float, default=5.0)
-    parser.add_argument("--timeout", type=float, default=2.0)
-    parser.add_argument(
-        "--lookup-lag", type=float, default=0.0, help="the venue's longest lookup lag (s)"
-    )
-    parser.add_argument("--until-idle", action="store_true")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
-    broker = PaperBroker(
-        args.venue,
-        timeout_s=args.timeout,
-        recv_window_s=args.recv_window,
-        lookup_lag_s=args.lookup_lag,
-    )
-    worker = build(args.db, broker)
-    try:
-        run(worker.service, poll_s=args.poll, until_idle=args.until_idle)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        broker.close()
-        worker.journal.close()
-        worker.engine.dispose()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

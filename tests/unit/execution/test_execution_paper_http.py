@@ -30,7 +30,7 @@ from quorum.execution import (
 from quorum.execution.errors import VenueRateLimited
 from quorum.execution.paper.client import PaperBroker
 from quorum.execution.paper.server import PaperServer
-from quorum.execution.worker import build, main, run
+from quorum.execution.worker import build, run
 from quorum.ports import OrderRequest
 from quorum.store import session_scope
 from quorum.testing import make_order_intent
@@ -232,11 +232,3 @@ def test_outbox_worker_keeps_trading_blocked_until_startup_reconciliation_succee
     assert len(attempts) == 1
     assert worker.service.ready
     worker.engine.dispose()
-
-
-def test_outbox_worker_main_reconciles_and_exits_when_idle(http: Http, tmp_path: Path) -> None:
-    db = tmp_path / "main.db"
-
-    assert main(["--db", f"sqlite:///{db}", "--venue", http.server.url, "--until-idle"]) == 0
-
-    assert db.exists()
