@@ -57,28 +57,31 @@ def sim(allow_loopback_orders: None) -> Iterator[BinanceSimulator]:
     server.stop()
 
 
-def _live(sim: BinanceSimulator) -> dict[str, object]:
-    return {
-        "trading": {
-            "mode": "live",
-            "live_confirm": True,
-            "exchange": {
-                "id": "binance",
-                "api_key_ref": "env:QUORUM_TEST_LIVE_KEY",
-                "api_secret_ref": "env:QUORUM_TEST_LIVE_SECRET",
-                "api_url": sim.url,
-            },
-        }
+def _live(url: str | None = None, venue: str = "binance", mode: str = "live") -> dict[str, object]:
+    exchange: dict[str, object] = {
+        "id": venue,
+        "api_key_ref": "env:QUORUM_TEST_LIVE_KEY",
+        "api_secret_ref": "env:QUORUM_TEST_LIVE_SECRET",
     }
+    if url is not None:
+        exchange["api_url"] = url
+    return {"trading": {"mode": mode, "live_confirm": True, "exchange": exchange}}
 
 
-def test_live_mode_orders_reach_the_venue_through_ccxt(
-    sim: BinanceSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """A temporary working directory and the live keys in the environment (the secret can
+    be replaced by a test)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QUORUM_TEST_LIVE_KEY", KEY)
     monkeypatch.setenv("QUORUM_TEST_LIVE_SECRET", SECRET)
-    kit = make_kit(sections=_live(sim))
+    return monkeypatch
+
+
+def test_live_mode_orders_reach_the_venue_through_ccxt(
+    sim: BinanceSimulator, env: pytest.MonkeyPatch
+) -> None:
+    kit = make_kit(sections=_live(sim.url))
     try:
         cid = open_position(kit, "0.1")
         order = kit.tasks.deps.execution.order(cid)
@@ -95,26 +98,19 @@ def test_live_mode_orders_reach_the_venue_through_ccxt(
 
 
 def test_a_refused_key_stops_start_up_with_the_venues_answer(
-    sim: BinanceSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sim: BinanceSimulator, env: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("QUORUM_TEST_LIVE_KEY", KEY)
-    monkeypatch.setenv("QUORUM_TEST_LIVE_SECRET", "not-the-secret")
+    env.setenv("QUORUM_TEST_LIVE_SECRET", "not-the-secret")
     with pytest.raises(ConfigError, match="refused the credentials") as caught:
-        make_kit(sections=_live(sim))
+        make_kit(sections=_live(sim.url))
     assert "-1022" in str(caught.value)
     assert "not-the-secret" not in str(caught.value)
 
 
 def test_a_flip_to_live_reconciles_the_live_venue_before_the_first_live_order(
-    sim: BinanceSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sim: BinanceSimulator, env: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("QUORUM_TEST_LIVE_KEY", KEY)
-    monkeypatch.setenv("QUORUM_TEST_LIVE_SECRET", SECRET)
-    sections = _live(sim)
-    sections["trading"] = {**sections["trading"], "mode": "paper"}  # type: ignore[dict-item]
-    kit = make_kit(sections=sections)
+    kit = make_kit(sections=_live(sim.url, mode="paper"))
     try:
         paper = open_position(kit, "0.1")
         assert kit.tasks.deps.execution.order(paper).venue == "paper"
@@ -167,12 +163,9 @@ def _outside_order() -> OrderRequest:
 
 
 def test_after_a_flip_back_to_paper_live_positions_are_still_closed_on_the_live_venue(
-    sim: BinanceSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sim: BinanceSimulator, env: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("QUORUM_TEST_LIVE_KEY", KEY)
-    monkeypatch.setenv("QUORUM_TEST_LIVE_SECRET", SECRET)
-    kit = make_kit(sections=_live(sim))
+    kit = make_kit(sections=_live(sim.url))
     try:
         open_position(kit, "0.1")
         kit.runtime.flags.set("trading.mode", "paper", "ops", "back to paper")
@@ -211,21 +204,7 @@ def test_after_a_flip_back_to_paper_live_positions_are_still_closed_on_the_live_
 
 @pytest.mark.parametrize("venue", ["kraken", "coinbase", "bybit"])
 def test_live_start_up_refuses_a_venue_whose_orders_cannot_be_found_by_our_id(
-    venue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    venue: str, env: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("QUORUM_TEST_LIVE_KEY", KEY)
-    monkeypatch.setenv("QUORUM_TEST_LIVE_SECRET", SECRET)
-    sections = {
-        "trading": {
-            "mode": "live",
-            "live_confirm": True,
-            "exchange": {
-                "id": venue,
-                "api_key_ref": "env:QUORUM_TEST_LIVE_KEY",
-                "api_secret_ref": "env:QUORUM_TEST_LIVE_SECRET",
-            },
-        }
-    }
     with pytest.raises(ConfigError, match=f"live trading on {venue} is refused"):
-        make_kit(sections=sections)
+        make_kit(sections=_live(venue=venue))
