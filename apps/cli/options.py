@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 import typer
+from pydantic import ValidationError
 
+from quorum.config import AppSettings, load_settings
 from quorum.domain import Timeframe, split_symbol
 from quorum.errors import ValidationFailed
 
@@ -47,3 +49,17 @@ def parse_time(text: str, option: str) -> datetime:
     if value.tzinfo is None:
         raise typer.BadParameter(f"{text!r} has no UTC offset; add Z or +00:00", param_hint=option)
     return value.astimezone(UTC)
+
+
+def settings_with_database(url: str, option: str = "--db") -> AppSettings:
+    """The loaded settings reading and writing the database at ``url`` (validated as the
+    ``database.url`` setting is, the error naming ``option``)."""
+    settings = load_settings()
+    try:
+        database = type(settings.database).model_validate(
+            {**settings.database.model_dump(), "url": url}
+        )
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]) for e in exc.errors())
+        raise typer.BadParameter(f"{url!r}: {problems}", param_hint=option) from None
+    return settings.model_copy(update={"database": database})

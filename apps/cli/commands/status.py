@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from apps.bootstrap import build_pipeline, build_runtime
+from apps.cli.options import settings_with_database
 from quorum.errors import QuorumError
 from quorum.pipeline import EmbeddedDispatcher, StatusReport
 from quorum.pipeline.options import PipelineOptions
@@ -19,10 +20,15 @@ from quorum.pipeline.options import PipelineOptions
 console = Console()
 
 
-def status(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+def status(
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    db: str | None = typer.Option(
+        None, "--db", help="Database URL to read (e.g. the one `quorum run` printed)."
+    ),
+) -> None:
     """What the pipeline holds now and which switches are on."""
     try:
-        runtime = build_runtime()
+        runtime = build_runtime(None if db is None else settings_with_database(db))
     except QuorumError as exc:
         console.print(f"[red]start-up refused:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None

@@ -10,6 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from apps.cli.commands import killswitch, status
+from apps.cli.main import app
 
 runner = CliRunner()
 cli = typer.Typer()
@@ -67,3 +68,20 @@ def test_kill_switch_refuses_a_state_other_than_on_or_off(
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(cli, ["kill-switch", "maybe", "--reason", "x"])
     assert result.exit_code == 2
+
+
+def test_status_reads_the_database_a_run_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    run = runner.invoke(app, ["run", "--steps", "2", "--symbols", "BTC/USDT", "--json"])
+    assert run.exit_code == 0, run.output
+    database = json.loads(run.output)["database"]
+    shown = runner.invoke(app, ["status", "--db", database, "--json"])
+    assert shown.exit_code == 0, shown.output
+    report = json.loads(shown.output)
+    assert report["trading_mode"] == "paper"
+    bad = runner.invoke(app, ["status", "--db", "nonsense://x"])
+    assert bad.exit_code == 1
+    assert "backend 'nonsense' is not supported" in bad.output
+    assert "Traceback" not in bad.output
