@@ -55,6 +55,8 @@ from quorum.domain import (
     Signal,
     Timeframe,
     TimeframeScan,
+    TradingState,
+    TradingStatus,
     Verdict,
 )
 from quorum.testing import make_bars_frame
@@ -467,6 +469,17 @@ def exit_causes(draw: st.DrawFn) -> ExitCause:
 
 
 @st.composite
+def trading_statuses(draw: st.DrawFn) -> TradingStatus:
+    return TradingStatus(
+        state=draw(st.sampled_from(list(TradingState))),
+        by=draw(st.text(max_size=120)),
+        reason=draw(st.text(max_size=400)),
+        since=draw(st.none() | utc_datetimes()),
+        version=draw(st.integers(min_value=0, max_value=10**9)),
+    )
+
+
+@st.composite
 def order_intents(draw: st.DrawFn) -> OrderIntent:
     order_type = draw(st.sampled_from(list(OrderType)))
     data: dict[str, Any] = {
@@ -616,6 +629,7 @@ MODEL_STRATEGIES: dict[type[DomainModel], st.SearchStrategy[Any]] = {
     RuleCheck: rule_checks(),
     RiskDecision: risk_decisions(),
     ExitCause: exit_causes(),
+    TradingStatus: trading_statuses(),
     OrderIntent: order_intents(),
     Order: orders(),
     Fill: fills(),

@@ -176,12 +176,14 @@ def test_scan_analyze_and_execute_tasks_share_one_trace_through_the_redis_broker
     assert "quorum.analyze" in _ancestors(by_name["quorum.risk.evaluate"][0], ids)
     # The journal step of every stage: its own span (Journal.append writes through the raw
     # DBAPI cursor, so it has no SQLAlchemy statement span), under the stage it records.
-    journaled = {
-        str((s.attributes or {})["quorum.journal.kind"]): _ancestors(s, ids)[0]
-        for s in by_name["quorum.journal.append"]
-    }
-    assert journaled["scan"] == "quorum.scan", journaled
-    assert journaled["intent"] == "quorum.commit", journaled
+    journaled: dict[str, set[str]] = {}
+    for s in by_name["quorum.journal.append"]:
+        kind = str((s.attributes or {})["quorum.journal.kind"])
+        journaled.setdefault(kind, set()).add(_ancestors(s, ids)[0])
+    assert journaled["scan"] == {"quorum.scan"}, journaled
+    # the entry's intent is journaled with the decision; the protective stop's intent by
+    # the execute task that saw the entry fill
+    assert "quorum.commit" in journaled["intent"], journaled
     assert any(kind.startswith("fill") or "fill" in kind.split(",") for kind in journaled)
     for item in by_name["quorum.journal.append"]:
         attributes = item.attributes or {}

@@ -19,7 +19,7 @@ from pydantic_core import to_jsonable_python
 from tests.strategies import MODEL_STRATEGIES
 
 from quorum import domain
-from quorum.domain import DomainModel, ExitCause, OrderState, PositionState
+from quorum.domain import DomainModel, ExitCause, OrderState, PositionState, TradingStatus
 from quorum.testing import (
     T0,
     default_client_order_id,
@@ -748,6 +748,19 @@ JOURNAL_CASES = [
     case(make_journal_entry, {"signature": "x"}, "signature", EXTRA, "journal-unknown-key"),
 ]
 
+
+def make_trading_status() -> TradingStatus:
+    return TradingStatus(state="halted", by="alice", reason="drill", since=T0, version=3)
+
+
+TRADING_CASES = [
+    case(make_trading_status, {"state": "paused"}, "state", "Input should be", "trading-state"),
+    case(make_trading_status, {"version": -1}, "version", "greater than or equal to 0", "tv"),
+    case(make_trading_status, {"since": NAIVE}, "since", AWARE, "trading-naive-since"),
+    case(make_trading_status, {"by": "x" * 121}, "by", "at most 120 characters", "trading-by"),
+    case(make_trading_status, {"flag": True}, "flag", EXTRA, "trading-unknown-key"),
+]
+
 ALL_CASES = [
     *BAR_CASES,
     *QUOTE_CASES,
@@ -762,6 +775,7 @@ ALL_CASES = [
     *FILL_CASES,
     *POSITION_CASES,
     *JOURNAL_CASES,
+    *TRADING_CASES,
 ]
 
 

@@ -80,7 +80,7 @@ def test_ccxt_is_imported_lazily_and_put_behind_the_store_when_one_is_given(
     made: list[tuple[str, object]] = []
 
     class FakeCcxtSource:
-        def __init__(self, exchange_id: str, clock: object) -> None:
+        def __init__(self, exchange_id: str, clock: object, config: object = None) -> None:
             made.append((exchange_id, clock))
 
         def fetch_raw(
