@@ -1,5 +1,5 @@
 """The operator's status report: positions, open orders, today's P&L, SAFE_MODE, lockouts,
-cooldown and the kill switch (engaged when any of its three records is)."""
+cooldown and the trading state (the kill switch: one record, `trading_state`)."""
 
 from __future__ import annotations
 
