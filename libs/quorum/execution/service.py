@@ -130,7 +130,8 @@ class ExecutionService:
         venue: str | None = None,
     ) -> IntentOutcome:
         """Store an approved intent in the caller's transaction (see the module doc);
-        ``venue``: the broker to send it to (default: by ``trading.mode``)."""
+        ``venue``: the broker to send it to (default: :meth:`_venue_for`: an exit to the venue
+        holding its position, anything else by ``trading.mode``)."""
         parsed = parse_intent(intent)
         if isinstance(parsed, str):
             return self._refuse(session, intent, parsed)
