@@ -11,7 +11,7 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 
 import pytest
-from tests.unit.pipeline.kit import START, make_kit, open_position
+from tests.unit.pipeline.kit import START, drain, make_kit, open_position, open_trade, scripted_kit
 
 from quorum.clock import ReplayClock
 from quorum.domain import (
@@ -29,6 +29,7 @@ from quorum.execution.errors import TradingBlocked
 from quorum.execution.paper.binance import BinanceSimulator, MarketSpec
 from quorum.execution.paper.binance.replay import ClientTime
 from quorum.execution.paper.model import PaperSettings
+from quorum.pipeline.persistence import trades
 from quorum.ports import OrderRequest
 from quorum.store import session_scope
 
@@ -208,3 +209,33 @@ def test_live_start_up_refuses_a_venue_whose_orders_cannot_be_found_by_our_id(
 ) -> None:
     with pytest.raises(ConfigError, match=f"live trading on {venue} is refused"):
         make_kit(sections=_live(venue=venue))
+
+
+def test_the_stop_rests_at_the_live_venue_and_a_gap_through_it_closes_the_trade(
+    sim: BinanceSimulator, env: pytest.MonkeyPatch
+) -> None:
+    """Protective orders through ccxt: after the live entry fills, a reduce-only stop and a
+    take-profit rest at the simulator under derived ids; a bar gapping through the stop
+    fills it there, and the next monitor pass closes the trade from that fill (found by
+    ccxt's lookups and myTrades) and cancels the target."""
+    with scripted_kit(sections=_live(sim.url)) as (kit, market):
+        trade_id = open_trade(kit, "0.5", stop="95", target="110", venue="live")
+        resting = {o.client_order_id: o for o in sim.venue.open_orders("BTC/USDT")}
+        ours = {o.client_order_id: o for o in kit.tasks.deps.execution.orders()}
+        assert set(resting) <= set(ours)
+        kinds = sorted(ours[cid].order_type.value for cid in resting)
+        assert kinds == ["limit", "stop"]
+        assert all(ours[cid].reduce_only and ours[cid].venue == "live" for cid in resting)
+        assert sim.venue.positions()[0].quantity == Decimal("0.5")
+        ts = market.push(90, 91, 89, 90.5)  # gaps through the stop
+        sim.venue.on_bar("BTC/USDT", *map(Decimal, ("90", "91", "89", "90.5")), ts=ts)
+        kit.clock.set(ts + timedelta(minutes=15, seconds=5))
+        kit.tasks.monitor()
+        drain(kit)
+        assert sim.venue.positions() == []
+        assert sim.venue.open_orders("BTC/USDT") == []  # the target was cancelled
+        with kit.tasks.deps.engine.connect() as conn:
+            (trade,) = [t for t in trades(conn) if t.trade_id == trade_id]
+        assert trade.state == "closed"
+        assert sim.stats.orders
+        assert max(sim.stats.orders.values()) == 1

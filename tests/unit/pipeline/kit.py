@@ -187,6 +187,7 @@ def open_trade(
     target: str | None = "110",
     *,
     execute: bool = True,
+    venue: str = "paper",
 ) -> str:
     """A long entry and its pending trade row (as ``commit_decision`` leaves them), then
     the entry executed now — with the protective orders its fill places, as the workers
@@ -197,7 +198,7 @@ def open_trade(
     trade = Trade(
         trade_id=cid,
         run_id=deps.run_id,
-        venue="paper",
+        venue=venue,
         symbol="BTC/USDT",
         direction="long",
         signal_id=f"sig-{cid}",
