@@ -28,6 +28,10 @@ $(POETRY_HOME)/bin/poetry:
 $(STAMP): pyproject.toml poetry.lock | $(POETRY_HOME)/bin/poetry
 	@python=$$(tools/find-python.sh) && $(POETRY) env use "$$python" >/dev/null
 	$(POETRY) sync
+	@# Bytecode for the environment and our code, once: imports read .pyc files even where
+	@# PYTHONDONTWRITEBYTECODE stops Python from writing them (every process would otherwise
+	@# compile LangGraph, litellm, pandas … from source: ~5 s CPU per process here).
+	$(VENV)/bin/python -m compileall -q -j 0 $(VENV)/lib libs apps >/dev/null
 	@touch $@
 
 install: $(STAMP)  ## create .venv with the locked dependencies
