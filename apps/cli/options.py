@@ -51,6 +51,11 @@ def parse_time(text: str, option: str) -> datetime:
     return value.astimezone(UTC)
 
 
+def problems(exc: ValidationError) -> str:
+    """A pydantic refusal as one line: each rule's message, without pydantic's prefixes."""
+    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+
+
 def settings_with_database(url: str, option: str = "--db") -> AppSettings:
     """The loaded settings reading and writing the database at ``url`` (validated as the
     ``database.url`` setting is, the error naming ``option``)."""
@@ -60,6 +65,5 @@ def settings_with_database(url: str, option: str = "--db") -> AppSettings:
             {**settings.database.model_dump(), "url": url}
         )
     except ValidationError as exc:
-        problems = "; ".join(str(e["msg"]) for e in exc.errors())
-        raise typer.BadParameter(f"{url!r}: {problems}", param_hint=option) from None
+        raise typer.BadParameter(f"{url!r}: {problems(exc)}", param_hint=option) from None
     return settings.model_copy(update={"database": database})

@@ -33,9 +33,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from apps.bootstrap import Runtime, build_pipeline, build_runtime
-from apps.cli.options import parse_symbols, parse_time, parse_timeframes
+from apps.cli.options import (
+    parse_symbols,
+    parse_time,
+    parse_timeframes,
+    problems,
+    settings_with_database,
+)
 from quorum.clock import ReplayClock
-from quorum.config import AppSettings, load_settings
+from quorum.config import AppSettings
 from quorum.domain import JournalKind, Timeframe
 from quorum.errors import QuorumError
 from quorum.journal import VerifyReport, explain_orders
@@ -100,10 +106,7 @@ def run(
         console.print(f"[red]run failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     except ValidationError as exc:  # a parameter the pipeline's models refuse (e.g. --history)
-        problems = "; ".join(
-            str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()
-        )
-        console.print(f"[red]run refused:[/red] {escape(problems)}")
+        console.print(f"[red]run refused:[/red] {escape(problems(exc))}")
         raise typer.Exit(2) from None
     finally:
         runtime.close()
@@ -129,21 +132,25 @@ def _run_settings(
 ) -> AppSettings:
     """The loaded settings with this run's database: ``--db``, else ``var/runs/<run id>.db``;
     ``--exchange-url`` re-bases the exchange (its id from ``--live-data ccxt:ID`` if unset)."""
-    settings = load_settings()
-    if exchange_url is not None:
-        exchange = settings.trading.exchange
-        update: dict[str, Any] = {"api_url": exchange_url}
-        if exchange.id is None and live_data is not None and live_data.startswith("ccxt:"):
-            update["id"] = live_data.removeprefix("ccxt:")
-        checked = type(exchange).model_validate({**exchange.model_dump(), **update})
-        trading = settings.trading.model_copy(update={"exchange": checked})
-        settings = settings.model_copy(update={"trading": trading})
     if db is None:
         runs = Path("var") / "runs"
         runs.mkdir(parents=True, exist_ok=True)
         db = f"sqlite:///{runs / f'{run_id}.db'}"
-    database = settings.database.model_copy(update={"url": db})
-    return settings.model_copy(update={"database": database})
+    settings = settings_with_database(db)
+    if exchange_url is None:
+        return settings
+    exchange = settings.trading.exchange
+    update: dict[str, Any] = {"api_url": exchange_url}
+    if exchange.id is None and live_data is not None and live_data.startswith("ccxt:"):
+        update["id"] = live_data.removeprefix("ccxt:")
+    try:
+        checked = type(exchange).model_validate({**exchange.model_dump(), **update})
+    except ValidationError as exc:
+        raise typer.BadParameter(
+            f"{exchange_url!r}: {problems(exc)}", param_hint="--exchange-url"
+        ) from None
+    trading = settings.trading.model_copy(update={"exchange": checked})
+    return settings.model_copy(update={"trading": trading})
 
 
 def _live_window(

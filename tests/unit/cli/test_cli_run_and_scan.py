@@ -182,3 +182,14 @@ def test_a_plain_date_means_that_utc_day_and_a_naive_time_is_refused() -> None:
         parse_time("2024-01-01T05:00:00", "--start")
     with pytest.raises(_typer.BadParameter, match="not an ISO-8601 date or time"):
         parse_time("2024-13-01", "--start")
+
+
+def test_run_refuses_an_exchange_url_that_is_not_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "--steps", "1", "--symbols", "BTC/USDT", "--exchange-url", "ftp://x"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "--exchange-url" in result.output
+    assert "Traceback" not in result.output

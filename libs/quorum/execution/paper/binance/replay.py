@@ -58,14 +58,5 @@ class ClientTime:
                 self.venue.on_bar(symbol, bar.open, bar.high, bar.low, bar.close, ts=bar.ts)
             self._fed_until[symbol] = closed
 
-    def warm(self, bars: int = 1) -> None:
-        """Feed the last ``bars`` closed bars now (the engine needs a quote to accept orders)."""
-        if self.klines is None:
-            return
-        closed = self.base.floor(self.clock.now())
-        for symbol in self.symbols:
-            self._fed_until[symbol] = closed - self.base.delta * bars
-        self.feed()
-
 
 __all__ = ["ClientTime"]
