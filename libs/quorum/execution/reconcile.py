@@ -53,6 +53,10 @@ def missing_trades(known_ids: Iterable[str], trades: Iterable[BrokerTrade]) -> l
     return [t for t in trades if t.venue_trade_id not in ids]
 
 
+def _trade_ids(trades: Iterable[BrokerTrade]) -> set[str]:
+    return {t.venue_trade_id for t in trades}
+
+
 def position_drift(local: Decimal, venue: Decimal) -> Decimal | None:
     """How far the venue's net quantity is from ours (None when they agree)."""
     return None if local == venue else venue - local
@@ -255,9 +259,19 @@ class Reconciler:
             symbols |= repo.order_symbols(session, venue)
         return symbols
 
-    def _fills(self, report: ReconcileReport, symbol: str, since: datetime | None) -> None:
+    def _fills(
+        self,
+        report: ReconcileReport,
+        symbol: str,
+        since: datetime | None,
+        trades: list[BrokerTrade] | None = None,
+    ) -> set[str]:
+        """Record the venue's trades in ``symbol`` (fetched, or ``trades`` as read) that we
+        miss; returns the ids of those left for the next pass (their order not found yet)."""
         broker = self.ctx.broker(report.venue)
-        trades = broker.fetch_my_trades(symbol, since)
+        if trades is None:
+            trades = broker.fetch_my_trades(symbol, since)
+        left: set[str] = set()
         with read_scope(self.ctx.sessions) as session:
             known = repo.known_trade_ids(session, report.venue)
         missing = missing_trades(known, trades)
@@ -276,6 +290,7 @@ class Reconciler:
                     seen = broker.fetch_order_by_client_id(symbol, group[0].client_order_id or cid)
                 except (OrderNotFound, BrokerError):
                     _log.warning("trades of unknown order %s left for the next pass", cid)
+                    left.update(t.venue_trade_id for t in group)
                     continue
                 self._adopt(report, seen)
                 order = self.executor.load(cid)
@@ -295,6 +310,7 @@ class Reconciler:
                         "filled_quantity": updated.filled_quantity,
                     },
                 )
+        return left
 
     def _measure(
         self, venue: str, positions: list[BrokerPosition]
@@ -313,25 +329,36 @@ class Reconciler:
     def _positions(
         self, report: ReconcileReport, positions: list[BrokerPosition], since: datetime | None
     ) -> None:
-        """Fix a drift only when two reads agree on it, with the venue's trades recorded in
-        between: a fill landing while we read (another sender's, a resting order's) moves
-        one of the reads and is left for the next pass, never mistaken for exposure."""
+        """Fix a drift only from a position read that the venue's trades bracket: the trades
+        listed just before and just after it are the same (nothing filled while we read),
+        each of them we can attribute is recorded, and we hold no fill they do not list.
+        Comparing two position reads is not enough: an entry and an exit filling between
+        them bring the venue back to its first number (A→B→A) while our records are
+        mid-way, and the difference would be taken for drift — then, once the exit's fill
+        is recorded, for unexplained exposure. A symbol still moving is left for the next
+        pass."""
         venue = report.venue
-        first = self._measure(venue, positions)
-        if not first:
+        drifting = sorted(self._measure(venue, positions))
+        if not drifting:
             return
-        for symbol in first:
-            self._fills(report, symbol, since)
-        truth = {p.symbol: p for p in self.ctx.broker(venue).fetch_positions()}
+        broker = self.ctx.broker(venue)
+        before = {s: broker.fetch_my_trades(s, since) for s in drifting}
+        left = {s: self._fills(report, s, since, before[s]) for s in drifting}
+        truth = {p.symbol: p for p in broker.fetch_positions()}
+        after = {s: _trade_ids(broker.fetch_my_trades(s, since)) for s in drifting}
         now = self.ctx.clock.now()
         with session_scope(self.ctx.sessions) as session:
-            for symbol in sorted(first):
+            for symbol in drifting:
                 local = repo.get_position(session, venue, symbol, lock=True)
+                listed = _trade_ids(before[symbol])
+                ours = repo.trade_ids_since(session, venue, symbol, since)
+                if listed != after[symbol] or left[symbol] or not ours <= listed:
+                    report.unresolved.append(
+                        f"position {symbol}: fills landing while we read; left for the next pass"
+                    )
+                    continue
                 seen = truth.get(symbol)
                 quantity = seen.quantity if seen is not None else Decimal(0)
-                if (local.quantity, quantity) != first[symbol]:
-                    report.unresolved.append(f"position {symbol}: moving, left for the next pass")
-                    continue
                 drift = position_drift(local.quantity, quantity)
                 if drift is None:
                     continue

@@ -154,6 +154,17 @@ def known_trade_ids(session: Session, venue: str) -> set[str]:
     return {str(r[0]) for r in session.execute(query)}
 
 
+def trade_ids_since(session: Session, venue: str, symbol: str, since: datetime | None) -> set[str]:
+    """The venue trade ids of our fills in ``symbol`` with a venue time at or after
+    ``since`` (all of them when None)."""
+    query = select(FILLS.c.venue_trade_id).where(
+        and_(FILLS.c.venue == venue, FILLS.c.symbol == symbol)
+    )
+    if since is not None:
+        query = query.where(FILLS.c.ts >= format_time(since))
+    return {str(r[0]) for r in session.execute(query)}
+
+
 def latest_fill_time(session: Session, venue: str) -> datetime | None:
     query = select(FILLS.c.ts).where(FILLS.c.venue == venue).order_by(FILLS.c.ts.desc()).limit(1)
     latest = session.execute(query).scalar()
@@ -186,6 +197,15 @@ def get_position(session: Session, venue: str, symbol: str, *, lock: bool = Fals
     return _position(dict(row._mapping))
 
 
+def lock_position(session: Session, venue: str, symbol: str, now: datetime) -> NetPosition:
+    """Our net position, its row locked for this transaction (created flat first when
+    there is none, so that even a symbol's first two fills queue on one row instead of both
+    reading "flat" under PostgreSQL's read committed and one overwriting the other)."""
+    flat = _row(NetPosition.flat(venue, symbol), now)
+    _insert_ignore(session, POSITIONS, {"venue": venue, "symbol": symbol, **flat})
+    return get_position(session, venue, symbol, lock=True)
+
+
 def _position(m: Mapping[str, Any]) -> NetPosition:
     opened = m["opened_at"]
     return NetPosition(
@@ -208,8 +228,8 @@ def list_positions(session: Session, venue: str | None = None) -> list[NetPositi
     ]
 
 
-def put_position(session: Session, position: NetPosition, now: datetime) -> None:
-    row = {
+def _row(position: NetPosition, now: datetime) -> dict[str, Any]:
+    return {
         "quantity": str(position.quantity),
         "average_entry": text(position.average_entry),
         "realized_pnl": str(position.realized_pnl),
@@ -217,6 +237,10 @@ def put_position(session: Session, position: NetPosition, now: datetime) -> None
         "opened_at": None if position.opened_at is None else format_time(position.opened_at),
         "updated_at": format_time(now),
     }
+
+
+def put_position(session: Session, position: NetPosition, now: datetime) -> None:
+    row = _row(position, now)
     key = {"venue": position.venue, "symbol": position.symbol}
     if not _insert_ignore(session, POSITIONS, {**key, **row}):
         session.execute(

@@ -209,7 +209,7 @@ class OrderSync:
         }
         if not repo.insert_fill(session, row):
             return
-        position = repo.get_position(session, order.venue, trade.symbol)
+        position = repo.lock_position(session, order.venue, trade.symbol, now)
         position, flat = apply_fill(
             position, trade.side, trade.quantity, trade.price, trade.fee, trade.ts
         )

@@ -197,6 +197,11 @@ class Run:
             "resting": sum(1 for o in orders.values() if o.state is OrderState.ACKNOWLEDGED),
             "rejected": sum(1 for o in orders.values() if o.state is OrderState.REJECTED),
             "positions": {s: str(q) for s, q in sorted(venue.items())},
+            "our_positions": {s: str(q) for s, q in sorted(ours.items())},
+            "flagged": [
+                {k: str(v) for k, v in e.payload.items()} | {"at": e.time.isoformat()}
+                for e in flagged[:5]
+            ],
             "lost_detail": detail[:10],
         }
 
