@@ -39,7 +39,7 @@ class _Racing(InProcessPaperBroker):
 
     def __init__(self, env: Env) -> None:
         super().__init__(env.venue)
-        self.after: dict[str, list[Callable[[], None]]] = {"positions": [], "trades": []}
+        self.after: dict[str, list[Callable[[], object]]] = {"positions": [], "trades": []}
 
     def _fire(self, read: str) -> None:
         if self.after[read]:
