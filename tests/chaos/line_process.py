@@ -20,10 +20,19 @@ ENV = {**os.environ, "PYTHONPATH": f"{ROOT / 'libs'}{os.pathsep}{ROOT}"}
 class LineProcess:
     """A child process we talk to in lines over stdin / stdout."""
 
-    def __init__(self, argv: list[str], ready: str, timeout: float = 120) -> None:
+    def __init__(
+        self, argv: list[str], ready: str, timeout: float = 120, log: Path | None = None
+    ) -> None:
+        """``log``: a file for the child's stderr (and its forks'), read back on failure;
+        without it, a pipe — fine for a child that writes little, but a pipe nobody reads
+        blocks every writer once 64 KiB are queued."""
+        self.log = log
+        err = subprocess.PIPE if log is None else log.open("wb")
         self.process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=ENV
         )
+        if log is not None:
+            err.close()  # type: ignore[union-attr]
         self.buffer = b""
         self.first = self.expect_prefix(ready, timeout)
 
@@ -55,9 +64,17 @@ class LineProcess:
         self.process.stdin.flush()
 
     def stderr(self) -> str:
+        """The tail of the child's stderr (kills the child when it is a pipe)."""
+        if self.log is not None:
+            return self.log_tail()
         self.process.kill()
         _, err = self.process.communicate(timeout=10)
         return err.decode()[-3000:]
+
+    def log_tail(self, size: int = 3000) -> str:
+        if self.log is None or not self.log.exists():
+            return ""
+        return self.log.read_bytes()[-size:].decode(errors="replace")
 
     def close(self) -> None:
         if self.process.poll() is None:

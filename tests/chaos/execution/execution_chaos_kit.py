@@ -23,8 +23,8 @@ def paper_exchange(*args: str) -> tuple[LineProcess, str]:
 class WorkerForkServer(LineProcess):
     """Pre-imported parent of the paper exchange and of every worker (see the script)."""
 
-    def __init__(self, db_url: str) -> None:
-        super().__init__([sys.executable, str(WORKER), db_url], "ready")
+    def __init__(self, db_url: str, log: Path | None = None) -> None:
+        super().__init__([sys.executable, str(WORKER), db_url], "ready", log=log)
         self.exchange_pid = 0
 
     def start_exchange(self, *args: str) -> str:
