@@ -143,12 +143,16 @@ class Executor:
         seen: BrokerOrder | None,
         trades: list[BrokerTrade],
         reason: str,
+        inserted: list[str] | None = None,
     ) -> ExecOrder:
-        """Record the venue's view of ``order``, re-reading and re-applying on a lost CAS."""
+        """Record the venue's view of ``order``, re-reading and re-applying on a lost CAS;
+        ``inserted`` collects the trade ids this call recorded."""
         for _ in range(_ROUNDS):
+            if inserted is not None:
+                inserted.clear()  # a lost round rolled its inserts back
             try:
                 with session_scope(self.ctx.sessions) as session:
-                    updated = self.ctx.sync.record(session, order, seen, trades, reason)
+                    updated = self.ctx.sync.record(session, order, seen, trades, reason, inserted)
                     if updated is None:
                         raise _LostRace
                     if trades:

@@ -298,7 +298,10 @@ class Reconciler:
                 seen_now: BrokerOrder | None = broker.fetch_order_by_client_id(symbol, cid)
             except OrderNotFound:
                 seen_now = None
-            updated = self.executor.apply(order, seen_now, group, "reconciliation fills")
+            inserted: list[str] = []
+            updated = self.executor.apply(order, seen_now, group, "reconciliation fills", inserted)
+            if not inserted:
+                continue  # another writer recorded them first (or the order refused them)
             with session_scope(self.ctx.sessions) as session:
                 self._drift(
                     report,
@@ -306,7 +309,7 @@ class Reconciler:
                     {
                         "event": "fills_recorded",
                         "client_order_id": cid,
-                        "venue_trade_ids": [t.venue_trade_id for t in group],
+                        "venue_trade_ids": inserted,
                         "filled_quantity": updated.filled_quantity,
                     },
                 )

@@ -98,15 +98,18 @@ class OrderSync:
         seen: BrokerOrder | None,
         trades: Iterable[BrokerTrade] = (),
         reason: str = "",
+        inserted: list[str] | None = None,
     ) -> ExecOrder | None:
         """Apply ``seen`` and ``trades`` to ``order``; None when another writer won the CAS
-        (the caller must roll back and re-read)."""
+        (the caller must roll back and re-read). ``inserted`` collects the venue trade ids
+        this call recorded (not those another writer had already)."""
         now = self._clock.now()
         # the venue's order id as known now: a first reply carries it before our row does,
         # and a venue whose trades carry no client id (Binance myTrades) is matched by it
         known_id = (seen.venue_order_id if seen is not None else None) or order.venue_order_id
         for trade in trades:
-            self._add_fill(session, order, trade, now, known_id)
+            if self._add_fill(session, order, trade, now, known_id) and inserted is not None:
+                inserted.append(trade.venue_trade_id)
         fills = repo.fills_of(session, order.venue, order.client_order_id)
         fees = sum((Decimal(f["fee"]) for f in fills), Decimal(0))
         fill_qty = sum((Decimal(f["quantity"]) for f in fills), Decimal(0))
@@ -171,15 +174,15 @@ class OrderSync:
         trade: BrokerTrade,
         now: datetime,
         venue_order_id: str | None,
-    ) -> None:
+    ) -> bool:
         mine = trade.client_order_id == order.client_order_id or (
             venue_order_id is not None and trade.venue_order_id == venue_order_id
         )
         if not mine:
-            return
+            return False
         stored = repo.fills_of(session, order.venue, order.client_order_id)
         if any(f["venue_trade_id"] == trade.venue_trade_id for f in stored):
-            return
+            return False
         total = sum((Decimal(f["quantity"]) for f in stored), Decimal(0))
         if total + trade.quantity > order.quantity:
             self.journal(
@@ -193,7 +196,7 @@ class OrderSync:
                     f"quantity {order.quantity}",
                 },
             )
-            return
+            return False
         row = {
             "venue": order.venue,
             "venue_trade_id": trade.venue_trade_id,
@@ -208,7 +211,7 @@ class OrderSync:
             "ts": format_time(trade.ts),
         }
         if not repo.insert_fill(session, row):
-            return
+            return False
         position = repo.lock_position(session, order.venue, trade.symbol, now)
         position, flat = apply_fill(
             position, trade.side, trade.quantity, trade.price, trade.fee, trade.ts
@@ -230,6 +233,7 @@ class OrderSync:
         )
         if closed is not None:
             self.journal(session, JournalKind.POSITION, closed.payload())
+        return True
 
 
 def _same(a: ExecOrder, b: ExecOrder) -> bool:

@@ -19,7 +19,12 @@ from pathlib import Path
 from tests.unit.execution.execution_kit import Env, intent_at, make_env
 
 from quorum.domain import JournalKind, OrderLeg, OrderState, Side
-from quorum.execution import ExecutionService, ExecutionSettings, InProcessPaperBroker
+from quorum.execution import (
+    ExecutionService,
+    ExecutionSettings,
+    InProcessPaperBroker,
+    PaperSettings,
+)
 from quorum.ports import BrokerOrder, BrokerPosition, BrokerTrade, OrderRequest
 from quorum.store import session_factory
 
@@ -39,7 +44,11 @@ class _Racing(InProcessPaperBroker):
 
     def __init__(self, env: Env) -> None:
         super().__init__(env.venue)
-        self.after: dict[str, list[Callable[[], object]]] = {"positions": [], "trades": []}
+        self.after: dict[str, list[Callable[[], object]]] = {
+            "positions": [],
+            "trades": [],
+            "lookup": [],
+        }
 
     def _fire(self, read: str) -> None:
         if self.after[read]:
@@ -49,6 +58,12 @@ class _Racing(InProcessPaperBroker):
         seen = super().fetch_positions()
         self._fire("positions")
         return seen
+
+    def fetch_order_by_client_id(self, symbol: str, client_order_id: str) -> BrokerOrder:
+        try:
+            return super().fetch_order_by_client_id(symbol, client_order_id)
+        finally:
+            self._fire("lookup")
 
     def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> list[BrokerTrade]:
         seen = super().fetch_my_trades(symbol, since)
@@ -107,3 +122,30 @@ def test_an_entry_and_an_exit_filling_between_the_two_reads_are_not_drift(
     assert _flagged(env) == []
     assert ours == venue == {"BTC/USDT": Decimal(1)}
     assert env.service.order(exit_.client_order_id).state is OrderState.FILLED
+
+
+def test_a_fill_two_reconcilers_find_missing_is_recorded_and_journaled_once(
+    tmp_path: Path,
+) -> None:
+    env = make_env(tmp_path, paper=PaperSettings(recv_window_s=1.0, query_lag_s=5.0))
+    racing = _Racing(env)
+    late = _service(env, racing)
+    other = _service(env, InProcessPaperBroker(env.venue))
+    order = env.stored(**intent_at(1), quantity=Decimal(1))
+    with contextlib.suppress(_Crash):  # its lookups lag: only the venue's trades show it
+        _service(env, _CrashAfterSend(env.venue)).execute(order.client_order_id)
+    # the other reconciler records the fill after this one found it missing, while it
+    # looks the order up (its lookups lag: not found) before recording it
+    racing.after["lookup"].extend([lambda: None, other.reconcile])
+    late.reconcile()
+
+    recorded = [
+        e.payload
+        for e in env.journal.read(kinds=[JournalKind.RECONCILIATION])
+        if e.payload.get("event") == "fills_recorded"
+    ]
+    fills = env.journal.read(kinds=[JournalKind.FILL])
+    assert not racing.after["lookup"], "the race was not played out"
+    assert [r["client_order_id"] for r in recorded] == [order.client_order_id]
+    assert len(fills) == 1
+    assert {p.symbol: p.quantity for p in env.service.positions()} == {"BTC/USDT": Decimal(1)}
