@@ -56,6 +56,9 @@ def _ms_time(value: object, fallback: datetime) -> datetime:
     return fallback
 
 
+_MAX_TRADE_PAGES = 50
+
+
 class CcxtBroker:
     def __init__(
         self,
@@ -200,12 +203,35 @@ class CcxtBroker:
         return [self._order(raw, None) for raw in raws]
 
     def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> list[BrokerTrade]:
+        """Every trade in ``symbol`` since ``since``, page by page (the venue returns at
+        most ``capabilities.trades_page``): a full page asks again from its last trade's
+        millisecond — inclusive, so trades sharing it are not skipped, as ccxt's own
+        ``paginate`` (last + 1) would — until a page is short. Without ``since``, one
+        page: the venue's most recent trades."""
         self._markets()
+        page = self._capabilities.trades_page
         since_ms = None if since is None else int(since.timestamp() * 1000)
-        raws = self._call(
-            f"fetch_my_trades({symbol})", lambda: self.exchange.fetch_my_trades(symbol, since_ms)
+        seen: dict[str, BrokerTrade] = {}
+        for _ in range(_MAX_TRADE_PAGES):
+            start = since_ms
+            raws: list[dict[str, Any]] = self._call(
+                f"fetch_my_trades({symbol})",
+                lambda: self.exchange.fetch_my_trades(symbol, start, page),  # noqa: B023
+            )
+            fresh = [t for t in map(self._trade, raws) if t.venue_trade_id not in seen]
+            seen.update((t.venue_trade_id, t) for t in fresh)
+            if since_ms is None or len(raws) < page:
+                return sorted(seen.values(), key=lambda t: (t.ts, t.venue_trade_id))
+            if not fresh:
+                raise BrokerError(
+                    f"fetch_my_trades({symbol}): more than {page} trades in one millisecond; "
+                    "cannot page past them by time"
+                )
+            since_ms = max(int(r["timestamp"]) for r in raws)
+        raise BrokerError(
+            f"fetch_my_trades({symbol}): more than {_MAX_TRADE_PAGES} pages of {page} since "
+            f"{since}; reconcile over a shorter window (execution.reconcile_lookback_s)"
         )
-        return [self._trade(raw) for raw in raws]
 
     def cancel(self, symbol: str, client_order_id: str) -> BrokerOrder:
         self._markets()

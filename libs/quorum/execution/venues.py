@@ -52,6 +52,8 @@ class VenueCapabilities:
     max_lookup_lag_s: float
     """How long after accepting an order the venue's lookups may still miss it."""
     note: str = ""
+    trades_page: int = 100
+    """The most trades one "my trades" request returns (the adapter pages past it)."""
 
     @property
     def not_found_conclusive(self) -> bool:
@@ -74,6 +76,7 @@ def _cap(
     stamps: bool,
     note: str,
     lag: float = 10.0,
+    page: int = 100,
 ) -> VenueCapabilities:
     return VenueCapabilities(
         venue=venue,
@@ -84,14 +87,29 @@ def _cap(
         default_recv_window_s=window,
         max_lookup_lag_s=lag,
         note=note,
+        trades_page=page,
     )
 
 
 CAPABILITIES: dict[str, VenueCapabilities] = {
     c.venue: c
     for c in (
-        _cap("binance", 5.0, True, True, "recvWindow; timestamp param overrides ccxt's nonce"),
-        _cap("binanceusdm", 5.0, True, True, "recvWindow; timestamp param overrides the nonce"),
+        _cap(
+            "binance",
+            5.0,
+            True,
+            True,
+            "recvWindow; timestamp param overrides ccxt's nonce; myTrades ≤ 1000",
+            page=1000,
+        ),
+        _cap(
+            "binanceusdm",
+            5.0,
+            True,
+            True,
+            "recvWindow; timestamp param overrides the nonce; userTrades ≤ 1000",
+            page=1000,
+        ),
         _cap(
             "bybit",
             5.0,
@@ -100,7 +118,14 @@ CAPABILITIES: dict[str, VenueCapabilities] = {
             "X-BAPI-RECV-WINDOW, stamped by ccxt; fetchOrder maps no client id to orderLinkId",
         ),
         _cap("okx", None, True, False, "no expTime sent by ccxt on orders"),
-        _cap("kraken", None, False, False, "nonce only; client id lookup maps to userref (int)"),
+        _cap(
+            "kraken",
+            None,
+            False,
+            False,
+            "nonce only; client id lookup maps to userref (int)",
+            page=50,
+        ),
         _cap("coinbase", None, False, False, "no window; fetchOrder by venue id only"),
     )
 }

@@ -59,8 +59,11 @@ class RecordingExchange:
     def fetch_balance(self) -> dict[str, Any]:
         return self.balance
 
-    def fetch_my_trades(self, symbol: str, since: int | None) -> list[dict[str, Any]]:
-        return [t for t in self.trades if since is None or t["timestamp"] >= since]
+    def fetch_my_trades(
+        self, symbol: str, since: int | None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        found = [t for t in self.trades if since is None or t["timestamp"] >= since]
+        return found[:limit]
 
 
 def _broker(exchange: RecordingExchange) -> CcxtBroker:

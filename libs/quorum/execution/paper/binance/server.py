@@ -295,8 +295,10 @@ class BinanceSimulator(LoopbackServer):
         start = params.get("startTime")
         since = None if start is None else from_ms(int(start))
         trades = self.venue.trades(spec.symbol, since)
-        limit = int(params.get("limit") or 500)
-        return [trade_json(t, spec.market_id) for t in trades[:limit]]
+        limit = min(int(params.get("limit") or 500), 1000)  # Binance: default 500, max 1000
+        # from startTime, oldest first; without it, the most recent ones
+        trades = trades[:limit] if since is not None else trades[-limit:]
+        return [trade_json(t, spec.market_id) for t in trades]
 
     def account(self) -> dict[str, Any]:
         balances = self.venue.balances()
