@@ -187,6 +187,13 @@ class LLMSettings(ComponentSettings):
     retry_after_s: int = Field(default=0, ge=0)
     cooldown_s: float = Field(default=60.0, gt=0, allow_inf_nan=False)
     allowed_fails: int = Field(default=1, ge=0)
+    cooldown_redis_url: str | None = Field(
+        default=None,
+        pattern=r"^(redis|rediss)://\S+$",
+        description="cluster mode: litellm.Router keeps its cooldowns (and replica latency "
+        "stats) in this Redis, so every process skips a deployment another one cooled down",
+    )
+    cooldown_key_prefix: str = Field(default="quorum:llm:router", min_length=1, max_length=80)
     group_strategy: GroupStrategy = "latency-based-routing"
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
