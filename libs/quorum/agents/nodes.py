@@ -32,6 +32,7 @@ from quorum.errors import ValidationFailed
 from quorum.llm.opinion import opinion_from_result
 from quorum.llm.prompts import MarketContext
 from quorum.llm.schema import ANALYST_SCHEMA_VERSION, AnalystAnswer
+from quorum.llm.settings import OFFLINE_NAME
 from quorum.ports import LLMMessage, LLMRequest, LLMResult
 from quorum.risk import RiskSettings
 from quorum.scoring import calibrated, explain, score_confluence
@@ -46,13 +47,18 @@ def _event(node: str, detail: str, status: str = "ok", **data: Any) -> list[Trac
 
 
 def _described(opinion: AgentOpinion, result: LLMResult[AnalystAnswer]) -> str:
+    """The opinion, who gave it; for the offline analyst also why no configured model did."""
     stance = opinion.stance.value if opinion.stance is not None else "no opinion"
-    return f"{stance} {opinion.confidence:.2f} ({result.model or 'no model'}, {result.outcome})"
+    said = f"{stance} {opinion.confidence:.2f} ({result.model or 'no model'}, {result.outcome}"
+    if result.model == OFFLINE_NAME:
+        said += f"; {result.why}"
+    return said + ")"
 
 
 def _call_data(result: LLMResult[AnalystAnswer]) -> dict[str, Any]:
     return {
         "model": result.model,
+        "why": result.why,
         "cost_usd": str(result.cost_usd),
         "latency_ms": round(result.latency_ms, 1),
         "cache_hit": result.cache_hit,

@@ -241,6 +241,8 @@ class QuorumRouter:
             answered = self.registry.get(done.group)
             passed = [m.name for m in sub[: sub.index(answered)]] if answered in sub else []
             self._failed(attempt, passed, None)
+            if answered.is_offline:  # the chain's last link: say why, not the head's merits
+                attempt.why = f"offline: fallback after {', '.join(passed) or 'the chain'} failed"
             self._charge(attempt, answered, done, reservation_amount(reservation))
             self.budget.settle(reservation, attempt.last_cost_nano)
             parsed = parse_structured(done.content, request.schema)
