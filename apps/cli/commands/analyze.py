@@ -5,7 +5,8 @@ offline analyst only); node events are streamed as they happen, then the Signal 
 no-trade reason) with the score breakdown and its explanation, and — whenever the offline
 analyst answered — how often and why (no model configured for the role, paid models off by
 the ``llm.allow_paid`` flag, a budget cap, a fallback). Every scan, opinion, score and
-decision goes to the audit journal. The risk gate sizes against a paper account (``--equity`` USDT, no open positions, default limits).
+decision goes to the audit journal. The risk gate sizes against a paper account
+(``--equity`` USDT, no open positions, default limits).
 """
 
 from __future__ import annotations
