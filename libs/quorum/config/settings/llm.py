@@ -140,6 +140,14 @@ class BudgetSettings(ComponentSettings):
     per_symbol_usd: PositiveUsd | None = Field(default=None, description="per symbol and UTC day")
     on_exceeded: Literal["offline", "skip"] = "offline"
     reservation_ttl_s: int = Field(default=600, ge=10)
+    hold_wait_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        allow_inf_nan=False,
+        description="a call denied only by other calls' in-flight holds (settled spend leaves "
+        "room) waits up to this long for them to settle before degrading; 0: degrade at once",
+    )
     run_scope_ttl_days: int = Field(default=30, ge=1)
     input_tokens: Literal["bytes", "tokenizer"] = Field(
         default="bytes",
