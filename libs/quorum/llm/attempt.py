@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -220,7 +221,7 @@ class CallBudget:
         assert denial is not None
         return denial
 
-    def _hold(self, scopes: list[BudgetScope], amount: int, now: datetime) -> Reservation:
+    def _hold(self, scopes: Sequence[BudgetScope], amount: int, now: datetime) -> Reservation:
         """Reserve ``amount``; while only other calls' in-flight holds stand in the way (the
         scope's settled spend leaves room), wait for them to settle, up to ``hold_wait_s``.
 
