@@ -14,15 +14,15 @@ from quorum.llm.settings import OFFLINE_NAME
 from quorum.store.tables.llm import LLM_CALLS_TABLE
 
 
-def offline_reasons(engine: Engine, run_id: str) -> dict[str, int]:
-    """``{why: calls}`` of the run's answers by the offline analyst, most frequent first."""
+def offline_reasons(engine: Engine, run_id: str | None) -> dict[str, int]:
+    """``{why: calls}`` of the run's answers by the offline analyst, most frequent first
+    (``run_id`` None: every run of the database, e.g. a backtest's own database)."""
     calls = SQLModel.metadata.tables[LLM_CALLS_TABLE]
+    query = select(calls.c.why, func.count()).where(calls.c.model == OFFLINE_NAME)
+    if run_id is not None:
+        query = query.where(calls.c.run_id == run_id)
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(calls.c.why, func.count())
-            .where(calls.c.run_id == run_id, calls.c.model == OFFLINE_NAME)
-            .group_by(calls.c.why)
-        ).all()
+        rows = conn.execute(query.group_by(calls.c.why)).all()
     return {str(why): int(n) for why, n in sorted(rows, key=lambda r: (-int(r[1]), str(r[0])))}
 
 

@@ -115,3 +115,22 @@ def test_offline_asked_for_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     _configure(tmp_path, monkeypatch, [_readme_models()["gpt-4o-mini"]])
     output = _analyze("--offline")
     assert "LLM: 5 answer(s) by the offline analyst: offline: --offline asked" in output
+
+
+def test_a_backtest_says_why_the_offline_analyst_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loopback: Loopback
+) -> None:
+    openai = _readme_models()["gpt-4o-mini"] | {"api_base": loopback.base_url}
+    _configure(tmp_path, monkeypatch, [openai, openai | {"name": "deep", "role": "deep"}])
+    window = ["--start", "2025-01-01", "--end", "2025-01-02"]
+    args = ["backtest", "--symbols", "BTC/USDT", "--timeframes", "15m,1h,4h", *window]
+    args += ["--db", str(tmp_path / "b.db")]
+
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output[result.output.index("{") :])
+
+    assert loopback.hit_models() == []
+    offline = summary["offline_answers"]
+    assert list(offline) == ["offline: paid models are off (flag llm.allow_paid)"]
+    assert sum(offline.values()) > 0
