@@ -11,14 +11,26 @@ is not what a second process would see.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 from tests.integration.llm.llm_loopback import Loopback
-from tests.unit.llm.llm_kit import TEST_KEY_REF, model, request, router, settings
+from tests.unit.llm.llm_kit import (
+    TEST_KEY_REF,
+    TEST_KEY_VARIABLE,
+    model,
+    request,
+    router,
+    settings,
+)
 
+from apps.bootstrap import build_router, build_runtime
+from quorum.config import load_settings
 from quorum.llm import LLMSettings
+from quorum.llm.router import QuorumRouter
 
 pytestmark = pytest.mark.integration
 
@@ -39,9 +51,11 @@ def _settings(loopback: Loopback, **extra: Any) -> LLMSettings:
     return settings(models, allowed_fails=0, cooldown_s=30, **extra)
 
 
-def _two_workers(loopback: Loopback, **extra: Any) -> tuple[list[str], list[str], str]:
+def _two_workers(
+    loopback: Loopback, make: Callable[[LLMSettings], QuorumRouter] = router, **extra: Any
+) -> tuple[list[str], list[str], str]:
     loopback.set("alpha", status=500)
-    first = router(_settings(loopback, **extra))
+    first = make(_settings(loopback, **extra))
     try:
         one = first.complete(request(symbol="BTC/USDT"))
     finally:
@@ -49,7 +63,7 @@ def _two_workers(loopback: Loopback, **extra: Any) -> tuple[list[str], list[str]
     assert one.model == "beta"
     assert one.fallbacks == ("alpha",)
     calls_after_first = loopback.hit_models()
-    second = router(_settings(loopback, **extra))
+    second = make(_settings(loopback, **extra))
     try:
         two = second.complete(request(symbol="ETH/USDT"))
     finally:
@@ -79,3 +93,25 @@ def test_without_shared_cooldowns_each_process_hits_the_failing_model_again(
 
     assert after == ["alpha", "beta", "alpha", "beta"]
     assert "cooling down" not in why
+
+
+def test_workers_on_a_redis_broker_share_cooldowns_without_further_configuration(
+    loopback: Loopback, clean_redis: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cluster mode is a Redis Celery broker: the composition root puts the routers'
+    cooldowns there unless ``llm.cooldown_redis_url`` names another Redis."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(TEST_KEY_VARIABLE, "sk-test")  # pragma: allowlist secret
+    monkeypatch.setenv("QUORUM_BROKER_URL", clean_redis)
+    monkeypatch.setenv("QUORUM_FLAG_LLM__ALLOW_PAID", "true")
+    monkeypatch.setenv("QUORUM_DATABASE__URL", f"sqlite:///{tmp_path / 'q.db'}")
+    runtime = build_runtime(load_settings())
+    try:
+        _, after, why = _two_workers(loopback, lambda llm: build_router(runtime, llm))
+    finally:
+        runtime.close()
+
+    assert after == ["alpha", "beta", "beta"]
+    assert "cooling down: alpha" in why
+    keys = redis.Redis.from_url(clean_redis).keys("quorum:llm:router:*")
+    assert b"quorum:llm:router:deployment:alpha:cooldown" in keys

@@ -198,8 +198,9 @@ class LLMSettings(ComponentSettings):
     cooldown_redis_url: str | None = Field(
         default=None,
         pattern=r"^(redis|rediss)://\S+$",
-        description="cluster mode: litellm.Router keeps its cooldowns (and replica latency "
-        "stats) in this Redis, so every process skips a deployment another one cooled down",
+        description="litellm.Router keeps its cooldowns (and replica latency stats) in this "
+        "Redis, so every process skips a deployment another one cooled down; unset: the "
+        "Celery broker's Redis in cluster mode (apps.bootstrap.shared_cooldowns), else none",
     )
     cooldown_key_prefix: str = Field(default="quorum:llm:router", min_length=1, max_length=80)
     group_strategy: GroupStrategy = "latency-based-routing"
