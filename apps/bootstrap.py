@@ -204,13 +204,23 @@ def run_settings(settings: AppSettings, options: PipelineOptions) -> RunSettings
     return RunSettings(**merged)
 
 
+def shared_cooldowns(settings: AppSettings, llm: LLMSettings) -> LLMSettings:
+    """``llm`` with its router cooldowns in the Celery broker's Redis in cluster mode (a
+    ``redis://`` broker) unless ``llm.cooldown_redis_url`` names one: every worker then
+    skips a deployment another one cooled down. Embedded runs keep them in process."""
+    broker = settings.broker_url or ""
+    if llm.cooldown_redis_url is not None or not broker.startswith(("redis://", "rediss://")):
+        return llm
+    return llm.model_copy(update={"cooldown_redis_url": broker})
+
+
 def build_router(runtime: Runtime, llm: LLMSettings) -> QuorumRouter:
     """The LLM router over ``llm`` (offline analyst when no model key resolves)."""
     from quorum.llm import JournalBudgetEvents, build_llm_router
     from quorum.llm.metrics import llm_metrics
 
     return build_llm_router(
-        llm,
+        shared_cooldowns(runtime.settings, llm),
         clock=runtime.clock,
         secrets=runtime.secrets,
         flags=runtime.flags,

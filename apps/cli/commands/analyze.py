@@ -1,9 +1,12 @@
 """`quorum analyze SYMBOL --as-of …`: one multi-timeframe scan → the analysis graph → a Signal.
 
-Offline by default (the offline analyst answers every prompt); node events are streamed as
-they happen, then the Signal (or the no-trade reason) with the score breakdown and its
-explanation. Every scan, opinion, score and decision goes to the audit journal. The risk
-gate sizes against a paper account (``--equity`` USDT, no open positions, default limits).
+The deployment's settings, models included, as ``quorum run`` uses them (``--offline``: the
+offline analyst only); node events are streamed as they happen, then the Signal (or the
+no-trade reason) with the score breakdown and its explanation, and — whenever the offline
+analyst answered — how often and why (no model configured for the role, paid models off by
+the ``llm.allow_paid`` flag, a budget cap, a fallback). Every scan, opinion, score and
+decision goes to the audit journal. The risk gate sizes against a paper account
+(``--equity`` USDT, no open positions, default limits).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from quorum.analysis.scan import ScanParams
 from quorum.clock import Clock, ReplayClock, SystemClock
 from quorum.domain import ScanResult, Timeframe
 from quorum.errors import QuorumError
+from quorum.llm.offline_report import describe_offline, offline_reasons
 from quorum.market import open_source
 from quorum.pipeline import ScanStage, StageJournal
 from quorum.pipeline.leverage import leverage_for
@@ -64,9 +68,10 @@ def analyze(
     ),
     equity: str = typer.Option("10000", help="Paper account equity in USDT for sizing."),
     configured_models: bool = typer.Option(
-        False,
+        True,
         "--configured-models/--offline",
-        help="Use the configured LLM models (paid ones only while llm.allow_paid is on).",
+        help="The configured LLM models, as quorum run uses them (paid ones only while "
+        "llm.allow_paid is on), or the offline analyst only.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
@@ -98,7 +103,7 @@ def analyze(
             llm_mode=None if configured_models else "offline",
         )
         settings = run_settings(runtime.settings, options)
-        outcome = _analyze(
+        outcome, offline = _analyze(
             runtime, name, frames, base_tf, when, data, history, settings, account, as_json,
         )  # fmt: skip
     except (QuorumError, ValueError) as exc:
@@ -106,10 +111,16 @@ def analyze(
         raise typer.Exit(1) from None
     finally:
         runtime.close()
+    if not configured_models and offline:
+        offline = {"offline: --offline asked for the offline analyst only": sum(offline.values())}
     if as_json:
-        typer.echo(json.dumps(outcome.model_dump(mode="json"), indent=2))
+        document = outcome.model_dump(mode="json") | {"offline_answers": offline}
+        typer.echo(json.dumps(document, indent=2))
     else:
         _print_outcome(outcome)
+        line = describe_offline(offline)
+        if line is not None:
+            console.print(f"[bold yellow]LLM:[/bold yellow] {escape(line)}")
 
 
 def _analyze(
@@ -123,7 +134,8 @@ def _analyze(
     settings: RunSettings,
     equity: Decimal,
     quiet: bool,
-) -> AnalysisOutcome:
+) -> tuple[AnalysisOutcome, dict[str, int]]:
+    """The outcome and why the offline analyst answered (``{why: calls}``, from the ledger)."""
     clock: Clock = ReplayClock(when) if when else SystemClock()
     at = when or clock.now()
     loader = open_source(data, clock=clock, base_timeframe=base)
@@ -154,11 +166,12 @@ def _analyze(
             if not quiet:
                 for item in event.events:
                     console.print(_event_line(item))
-        return run.outcome
+        outcome = run.outcome
     finally:
         if router.ledger is not None:
             router.ledger.flush()  # every call in the ledger before the process exits
         router.close()
+    return outcome, offline_reasons(runtime.engine, run_id)
 
 
 def paper_risk_gate(

@@ -46,6 +46,16 @@ def backtest_runtime(db_path: Path) -> Any:
     return build_runtime(settings.model_copy(update={"database": database}))
 
 
+def offline_answers(engine: Any, llm_mode: str) -> dict[str, int]:
+    """Why the offline analyst answered in this backtest's database (``{why: calls}``)."""
+    from quorum.llm.offline_report import offline_reasons
+
+    reasons = offline_reasons(engine, None)
+    if llm_mode == "offline" and reasons:
+        return {"offline: --llm offline asked for the offline analyst only": sum(reasons.values())}
+    return reasons
+
+
 def write_report_files(result: Any, report: Path) -> dict[str, str]:
     """Write ``result``'s JSON + HTML report into ``report``; their paths and content hash."""
     from quorum.backtest.report import write_report
@@ -178,6 +188,7 @@ def backtest(
                 progress.update(bar, completed=done, rate=f"{rate:,.0f}")
 
             outcome = run_backtest(spec, runtime, on_step=on_step)
+        offline = offline_answers(runtime.engine, spec.llm)
     except QuorumError as exc:
         console.print(f"[red]backtest failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
@@ -194,6 +205,7 @@ def backtest(
         "final_equity": str(result.equity_curve[-1].equity) if result.equity_curve else None,
         "llm": result.llm.model_dump(mode="json"),
         "warnings": list(result.warnings),
+        "offline_answers": offline,
         "wall_s": round(wall, 3),
         "base_bars_per_s": round(spec.steps * len(spec.symbols) / wall, 1),
     }
@@ -215,6 +227,11 @@ def backtest(
             f"({summary['base_bars_per_s']} bars/s)"
         )
         console.print(f"result hash {outcome.result_hash}")
+        from quorum.llm.offline_report import describe_offline
+
+        said = describe_offline(offline)
+        if said is not None:
+            console.print(f"[bold yellow]LLM:[/bold yellow] {escape(said)}")
         if "report" in summary:
             console.print(f"report {summary['report']['html']} (hash {summary['report']['hash']})")
         if "gate" in summary:

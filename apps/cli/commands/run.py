@@ -45,6 +45,7 @@ from quorum.config import AppSettings
 from quorum.domain import JournalKind, Timeframe
 from quorum.errors import QuorumError
 from quorum.journal import VerifyReport, explain_orders
+from quorum.llm.offline_report import describe_offline
 from quorum.store import session_scope
 
 console = Console()
@@ -378,6 +379,9 @@ def _print(result: dict[str, Any], runtime: Runtime) -> None:
         str(llm["calls"]),
         f"cache hits {llm['cache_hits']}, spend ${llm['spend_usd']:.6f}",
     )
+    offline = describe_offline(result["offline_answers"])
+    if offline is not None:
+        table.add_row("offline answers", str(sum(result["offline_answers"].values())), offline)
     console.print(table)
     if result["rejection_reasons"]:
         # one row per rule (its measured values differ per signal; --json keeps each reason)

@@ -2,16 +2,18 @@
 
 ::
 
-    START → context → prefilter ─┬─(score too weak)──────────────────────────┐
-                                 └─► technical ┐                             │
-                                     patterns  ├─(join)─► debate ⟲ rounds    │
-                                     regime    ┘            │                │
-                                                  score ◄───┘                │
-                                                    ├─(score too weak)───────┤
-                                                    └─► risk_gate ─► decide ◄┘ → END
+    START → context → prefilter ─┬─(score too weak)─────────────────────────────────┐
+                                 └─► technical ┐       ┌─► bull ┐                   │
+                                     patterns  ├(join)─┤        ├(join)─► debate ⟲  │
+                                     regime    ┘       └─► bear ┘           │       │
+                                                              score ◄───────┘       │
+                                                                ├─(score too weak)──┤
+                                                                └─► risk_gate ─► decide ◄┘
 
 The analysts run in parallel (one superstep, appending to ``opinions`` through its
-``operator.add`` reducer) and the debate waits for all three. LLM nodes carry a
+``operator.add`` reducer); bull and bear wait for all three and then argue in parallel too
+(each round one superstep: they are independent, each sees the analysts and the previous
+round), joined by ``debate``, which loops back to both for another round. LLM nodes carry a
 ``RetryPolicy`` (``Retryable``, ``TimeoutError`` and ``ConnectionError`` are retried). With
 a checkpointer every superstep is saved (``durability="sync"``), so an analysis that was
 interrupted — by ``interrupt_before`` or by a failure — resumes where it stopped when it
@@ -38,13 +40,14 @@ from quorum.agents.nodes import (
     analyst_node,
     context_node,
     debate_node,
+    debater_node,
     decide_node,
     prefilter_node,
     risk_gate_node,
     score_node,
 )
 from quorum.agents.services import AnalysisServices
-from quorum.agents.settings import ANALYSTS, NodeRetry
+from quorum.agents.settings import ANALYSTS, DEBATERS, NodeRetry
 from quorum.agents.state import AnalysisOutcome, AnalysisState, TraceEvent, outcome_of
 from quorum.domain import ScanResult
 from quorum.errors import Retryable
@@ -62,12 +65,14 @@ NODES: tuple[str, ...] = (
     "context",
     "prefilter",
     *ANALYSTS,
+    *DEBATERS,
     "debate",
     "score",
     "risk_gate",
     "decide",
 )
-"""Every node name the graph may have (``debate`` only with ``debate_rounds`` > 0)."""
+"""Every node name the graph may have (``bull``, ``bear`` and ``debate`` only with
+``debate_rounds`` > 0)."""
 
 
 def is_retryable(exc: Exception) -> bool:
@@ -103,6 +108,13 @@ def _analyst(agent: str, services: AnalysisServices) -> Node:
     return node
 
 
+def _debater(side: str, services: AnalysisServices) -> Node:
+    def node(state: AnalysisState) -> dict[str, Any]:
+        return debater_node(state, services, side)
+
+    return node
+
+
 def build_analysis_graph(
     services: AnalysisServices,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
@@ -122,7 +134,9 @@ def build_analysis_graph(
     for agent in ANALYSTS:
         builder.add_node(agent, _analyst(agent, services), retry_policy=retry)
     if rounds:
-        builder.add_node("debate", _bind(debate_node, services), retry_policy=retry)
+        for side in DEBATERS:
+            builder.add_node(side, _debater(side, services), retry_policy=retry)
+        builder.add_node("debate", _bind(debate_node, services))
     builder.add_node("score", _bind(score_node, services))
     builder.add_node("risk_gate", _bind(risk_gate_node, services))
     builder.add_node("decide", _bind(decide_node, services))
@@ -130,17 +144,21 @@ def build_analysis_graph(
     builder.add_edge(START, "context")
     builder.add_edge("context", "prefilter")
     builder.add_conditional_edges("prefilter", after_prefilter, [*ANALYSTS, "decide"])
-    builder.add_edge(list(ANALYSTS), "debate" if rounds else "score")
     if rounds:
+        for side in DEBATERS:
+            builder.add_edge(list(ANALYSTS), side)
+        builder.add_edge(list(DEBATERS), "debate")
 
-        def next_round(state: AnalysisState) -> str:
+        def next_round(state: AnalysisState) -> list[str] | str:
             return after_debate(state, rounds)
 
-        builder.add_conditional_edges("debate", next_round, ["debate", "score"])
+        builder.add_conditional_edges("debate", next_round, [*DEBATERS, "score"])
+    else:
+        builder.add_edge(list(ANALYSTS), "score")
     builder.add_conditional_edges("score", after_score, ["risk_gate", "decide"])
     builder.add_edge("risk_gate", "decide")
     builder.add_edge("decide", END)
-    pause = [name for name in interrupt_before if rounds or name != "debate"]
+    pause = [name for name in interrupt_before if rounds or name not in ("debate", *DEBATERS)]
     return builder.compile(
         checkpointer=checkpointer, interrupt_before=pause or None, name="quorum-analysis"
     )

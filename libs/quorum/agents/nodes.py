@@ -1,7 +1,8 @@
 """The graph's nodes: plain functions of (state, services) returning partial state updates.
 
-context → prefilter → [technical | patterns | regime] (parallel) → debate (rounds) → score
-→ risk_gate → decide. The routing functions at the bottom choose the conditional edges.
+context → prefilter → [technical | patterns | regime] (parallel) → [bull | bear] (parallel)
+→ debate (the round's join; more rounds loop back) → score → risk_gate → decide. The
+routing functions at the bottom choose the conditional edges.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from quorum.errors import ValidationFailed
 from quorum.llm.opinion import opinion_from_result
 from quorum.llm.prompts import MarketContext
 from quorum.llm.schema import ANALYST_SCHEMA_VERSION, AnalystAnswer
+from quorum.llm.settings import OFFLINE_NAME
 from quorum.ports import LLMMessage, LLMRequest, LLMResult
 from quorum.risk import RiskSettings
 from quorum.scoring import calibrated, explain, score_confluence
@@ -46,13 +48,18 @@ def _event(node: str, detail: str, status: str = "ok", **data: Any) -> list[Trac
 
 
 def _described(opinion: AgentOpinion, result: LLMResult[AnalystAnswer]) -> str:
+    """The opinion, who gave it; for the offline analyst also why no configured model did."""
     stance = opinion.stance.value if opinion.stance is not None else "no opinion"
-    return f"{stance} {opinion.confidence:.2f} ({result.model or 'no model'}, {result.outcome})"
+    said = f"{stance} {opinion.confidence:.2f} ({result.model or 'no model'}, {result.outcome}"
+    if result.model == OFFLINE_NAME:
+        said += f"; {result.why}"
+    return said + ")"
 
 
 def _call_data(result: LLMResult[AnalystAnswer]) -> dict[str, Any]:
     return {
         "model": result.model,
+        "why": result.why,
         "cost_usd": str(result.cost_usd),
         "latency_ms": round(result.latency_ms, 1),
         "cache_hit": result.cache_hit,
@@ -137,25 +144,37 @@ def analyst_node(state: AnalysisState, services: AnalysisServices, agent: str) -
     }
 
 
-def debate_node(state: AnalysisState, services: AnalysisServices) -> Update:
-    """One debate round: the bull, then the bear, each seeing the previous round."""
+def debater_node(state: AnalysisState, services: AnalysisServices, side: str) -> Update:
+    """One side (``bull`` or ``bear``) of a debate round, run in parallel with the other:
+    it sees the analysts and the previous round, never the other side's current argument."""
+    if side not in DEBATERS:
+        raise ValueError(f"side: must be one of {', '.join(DEBATERS)} (got {side!r})")
     round_number = 1 + max((t.round for t in state.debate), default=0)
     context = MarketContext.model_validate(state.context)
-    analysts = analyst_opinions(state)
-    previous = final_debate(state)
-    answers: list[tuple[str, AgentOpinion, LLMResult[AnalystAnswer]]] = []
-    for side in DEBATERS:
-        messages = debate_messages(side, context, analysts, previous, round_number)
-        opinion, result = _ask(services, state, side, messages=messages)
-        answers.append((side, opinion, result))
-    for side, opinion, result in answers:
-        services.journal.record(
-            JournalKind.OPINION, opinion_payload(opinion, result, side, round_number)
-        )
-    detail = "; ".join(f"{side} {_described(o, r)}" for side, o, r in answers)
+    messages = debate_messages(
+        side, context, analyst_opinions(state), final_debate(state), round_number
+    )
+    opinion, result = _ask(services, state, side, messages=messages)
+    services.journal.record(
+        JournalKind.OPINION, opinion_payload(opinion, result, side, round_number)
+    )
     return {
-        "debate": [DebateTurn(round=round_number, opinion=o) for _, o, _ in answers],
-        "trace": _event("debate", f"round {round_number}: {detail}", round=round_number),
+        "debate": [DebateTurn(round=round_number, opinion=opinion)],
+        "trace": _event(
+            side, f"round {round_number}: {_described(opinion, result)}", **_call_data(result)
+        ),
+    }
+
+
+def debate_node(state: AnalysisState, services: AnalysisServices) -> Update:
+    """The join of one round: both sides have argued (and journaled); what they said."""
+    round_number = max((t.round for t in state.debate), default=0)
+    said = []
+    for opinion in final_debate(state):
+        stance = opinion.stance.value if opinion.stance is not None else "no opinion"
+        said.append(f"{opinion.agent} {stance} {opinion.confidence:.2f}")
+    return {
+        "trace": _event("debate", f"round {round_number}: {'; '.join(said)}", round=round_number)
     }
 
 
@@ -265,9 +284,10 @@ def after_prefilter(state: AnalysisState) -> list[str] | str:
     return "decide" if state.no_trade_reason is not None else list(ANALYSTS)
 
 
-def after_debate(state: AnalysisState, rounds: int) -> str:
+def after_debate(state: AnalysisState, rounds: int) -> list[str] | str:
+    """Another round (both sides again, in parallel) or the score."""
     done = max((t.round for t in state.debate), default=0)
-    return "debate" if done < rounds else "score"
+    return list(DEBATERS) if done < rounds else "score"
 
 
 def after_score(state: AnalysisState) -> str:

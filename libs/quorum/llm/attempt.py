@@ -11,7 +11,11 @@ budget) and, when nothing paid fits, the caller degrades.
 from __future__ import annotations
 
 import logging
+import math
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -19,6 +23,7 @@ from quorum.clock import Clock
 from quorum.llm.budget import (
     BudgetDenied,
     BudgetLedger,
+    BudgetScope,
     BudgetUnavailable,
     Reservation,
     scopes_for,
@@ -33,6 +38,9 @@ from quorum.ports import LLMRequest, LLMResult, NoOpinionReason
 _log = logging.getLogger(__name__)
 
 _WHY_MAX = 400
+HOLD_POLL_S = 0.05
+"""How often a call waiting for in-flight holds re-tries its reservation (other processes'
+settlements are seen this way; this process's wake the waiters at once)."""
 
 
 class Attempt[T: BaseModel]:
@@ -168,6 +176,7 @@ class CallBudget:
         self.settings = settings
         self.clock = clock
         self.metrics = metrics
+        self._settled = threading.Condition()  # notified at each settlement in this process
 
     def reserve[T: BaseModel](
         self,
@@ -188,9 +197,7 @@ class CallBudget:
             if amount == 0 or not scopes:
                 return sub, None
             try:
-                reservation = self.ledger.reserve(
-                    scopes, amount, now, self.settings.reservation_ttl_s
-                )
+                reservation = self._hold(scopes, amount, now)
             except BudgetDenied as exc:
                 denial = Denial(
                     exc.scope, amount, exc.headroom_nano, str(exc).removeprefix("llm budget: ")
@@ -214,12 +221,36 @@ class CallBudget:
         assert denial is not None
         return denial
 
+    def _hold(self, scopes: Sequence[BudgetScope], amount: int, now: datetime) -> Reservation:
+        """Reserve ``amount``; while only other calls' in-flight holds stand in the way (the
+        scope's settled spend leaves room), wait for them to settle, up to ``hold_wait_s``.
+
+        Holds are worst cases (2-8x what a call really costs) released at settlement, so a
+        burst of concurrent calls whose real cost fits the cap would otherwise mostly be
+        degraded while most of the cap stays unused. The hold stays a true upper bound."""
+        polls = math.ceil(self.settings.hold_wait_s / HOLD_POLL_S)
+        for poll in range(polls + 1):
+            try:
+                return self.ledger.reserve(scopes, amount, now, self.settings.reservation_ttl_s)
+            except BudgetDenied as exc:
+                denied = next((s for s in scopes if s.key == exc.scope), None)
+                if poll == polls or denied is None:
+                    raise
+                if denied.cap_nano - self.ledger.spent_nano(denied.key) < amount:
+                    raise  # settled spend alone leaves no room: waiting cannot help
+                with self._settled:  # woken by a settlement here, or poll (other processes)
+                    self._settled.wait(HOLD_POLL_S)
+                now = self.clock.now()
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def settle(self, reservation: Reservation | None, actual_nano: int) -> None:
         if reservation is None:  # free chain, or no cap configured: nothing held
             return
         for tries in (1, 2, 3):
             try:
                 self.ledger.settle(reservation, actual_nano, self.clock.now())
+                with self._settled:
+                    self._settled.notify_all()
                 return
             except BudgetUnavailable as exc:
                 _log.error("llm budget: settle attempt %d failed: %s", tries, exc)

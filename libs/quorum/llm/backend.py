@@ -128,6 +128,21 @@ def _register_overrides(registry: ModelRegistry) -> None:
         litellm.register_model(updates)
 
 
+def _shared_cooldowns(settings: LLMSettings) -> dict[str, Any]:
+    """litellm.Router's own Redis cache for cooldowns (cluster mode), namespaced.
+
+    With ``redis_url`` the Router's ``DualCache`` writes each cooldown to memory and Redis
+    and reads a key missing from memory back from Redis (at most once a second per key):
+    a deployment one process cooled down is skipped by every process on that Redis.
+    ``cache_responses`` stays off, so no answer is cached there (our cache does that)."""
+    if settings.cooldown_redis_url is None:
+        return {}
+    return {
+        "redis_url": settings.cooldown_redis_url,
+        "cache_kwargs": {"namespace": settings.cooldown_key_prefix},
+    }
+
+
 class LiteLLMBackend:
     def __init__(self, registry: ModelRegistry, settings: LLMSettings) -> None:
         offline = settings.offline
@@ -163,6 +178,7 @@ class LiteLLMBackend:
             allowed_fails=fails,
             allowed_fails_policy=policy,
             cache_responses=False,
+            **_shared_cooldowns(settings),
         )
         self._default_strategy = settings.group_strategy
 

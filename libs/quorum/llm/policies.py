@@ -13,7 +13,9 @@ same anyway, so cost_aware and accuracy_first keep the router's configured strat
   drops models whose worst case does not fit the remaining budget.
 * ``cost_aware``: cheapest expected call among models whose accuracy reaches the floor.
 * ``latency_aware``: lowest recent p95 latency; models failing more than half their
-  recent calls go last; models without history assume ``assumed_latency_s``.
+  recent calls go last; a model with fewer than ``MIN_HISTORY`` recorded calls is explored
+  first (so a new model is measured, not ranked forever behind known ones at an assumed
+  latency); a model whose calls left no latency assumes ``assumed_latency_s``.
 """
 
 from __future__ import annotations
@@ -87,16 +89,41 @@ def rank(policy: PolicyName, models: Sequence[RegisteredModel], inputs: PolicyIn
             f"USD/call) with accuracy {acc[top.name]:.2f} >= {inputs.floor:.2f}"
         )
         return Choice(tuple(chain), why)
+    return _latency_aware(models, inputs)
+
+
+def _latency_aware(models: Sequence[RegisteredModel], inputs: PolicyInputs) -> Choice:
+    """Lowest recent p95 first, failing models last; a model with fewer than
+    ``MIN_HISTORY`` recorded calls is explored first (fewest calls first), so a new model
+    gets a measured latency instead of never being tried behind faster known ones."""
     p95 = {}
     failing = {}
+    calls = {}
     for m in models:
         stats = inputs.stats.get(m.name)
+        calls[m.name] = stats.calls
         p95[m.name] = (
             stats.p95_latency_s if stats.p95_latency_s is not None else inputs.assumed_latency_s
         )
         failing[m.name] = stats.calls >= MIN_HISTORY and stats.error_rate > FAILING
-    chain = sorted(models, key=lambda m: (failing[m.name], p95[m.name], m.name))
+    explore = {m.name: calls[m.name] < MIN_HISTORY for m in models}
+    chain = sorted(
+        models,
+        key=lambda m: (
+            not explore[m.name],
+            failing[m.name],
+            calls[m.name] if explore[m.name] else 0,
+            p95[m.name],
+            m.name,
+        ),
+    )
     top = chain[0]
+    if explore[top.name]:
+        why = (
+            f"latency_aware: exploring {top.name} ({calls[top.name]} of {MIN_HISTORY} calls "
+            f"of latency history) before ranking {len(chain)} by p95"
+        )
+        return Choice(tuple(chain), why)
     why = (
         f"latency_aware: {top.name} has the lowest p95 latency {p95[top.name]:.3f}s of {len(chain)}"
     )

@@ -5,7 +5,10 @@ reserve the worst case on every capped scope → litellm call along the chain (t
 retries, fallbacks, cooldowns) → parse into the schema, one repair retry, then fall back
 past that model → settle the real cost → ledger row, metrics, cache. When a cap would
 be passed the call degrades to the offline analyst (or skips) and a ``budget_event`` is
-journaled. Whatever happens, the caller gets an :class:`LLMResult`, never an exception.
+journaled. The caller gets an :class:`LLMResult` — a typed no-opinion when the providers,
+the output or the budget failed — never an exception, except :class:`~quorum.errors.Retryable`:
+a transient failure of our own (a store), re-raised for the caller's retry policy (the
+graph node's LangGraph ``RetryPolicy``). Retry owners are tabled in the package README.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from quorum.clock import Clock
+from quorum.errors import Retryable
 from quorum.llm.attempt import Attempt, CallBudget, Denial
 from quorum.llm.backend import Completion, LiteLLMBackend, ProviderCallFailed
 from quorum.llm.budget import Reservation
@@ -85,6 +89,11 @@ class QuorumRouter:
         attempt: Attempt[T] = Attempt(request, self.clock)
         try:
             result = self._run(request, attempt)
+        except Retryable as exc:  # ours and transient: the graph node's RetryPolicy owns it
+            attempt.error = f"{type(exc).__name__}: {exc}"
+            failed = attempt.no_opinion(NoOpinionReason.INTERNAL_ERROR, "transient_error")
+            attempt.record(failed, self.ledger, self.metrics)  # any spend so far is ledgered
+            raise
         except Exception as exc:  # a scan must never die of an LLM call: log, no opinion
             _log.exception("llm call of node %s failed unexpectedly", request.node)
             attempt.error = f"{type(exc).__name__}: {exc}"
@@ -241,6 +250,8 @@ class QuorumRouter:
             answered = self.registry.get(done.group)
             passed = [m.name for m in sub[: sub.index(answered)]] if answered in sub else []
             self._failed(attempt, passed, None)
+            if answered.is_offline:  # the chain's last link: say why, not the head's merits
+                attempt.why = f"offline: fallback after {', '.join(passed) or 'the chain'} failed"
             self._charge(attempt, answered, done, reservation_amount(reservation))
             self.budget.settle(reservation, attempt.last_cost_nano)
             parsed = parse_structured(done.content, request.schema)

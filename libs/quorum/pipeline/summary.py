@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from quorum.llm.offline_report import offline_reasons
 from quorum.store.tables.execution import FILLS_TABLE, ORDERS_TABLE
 from quorum.store.tables.journal import JOURNAL_TABLE_NAME
 from quorum.store.tables.llm import LLM_CALLS_TABLE
@@ -93,6 +94,7 @@ def run_counts(engine: Engine, run_id: str) -> dict[str, Any]:
         "wins": sum(1 for p in closed if p > 0),
         "losses": sum(1 for p in closed if p <= 0),
         "llm": {"calls": int(llm[0]), "spend_usd": int(llm[1]) / 1e9, "cache_hits": int(llm[2])},
+        "offline_answers": offline_reasons(engine, run_id),
         "journal_by_kind": journal_kinds,
         "task_runs": task_runs,
     }

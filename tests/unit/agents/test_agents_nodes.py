@@ -25,6 +25,7 @@ from quorum.agents.nodes import (
     analyst_node,
     context_node,
     debate_node,
+    debater_node,
     decide_node,
     prefilter_node,
     risk_gate_node,
@@ -109,12 +110,20 @@ def test_analyst_node_refuses_an_unknown_agent() -> None:
         analyst_node(_state(), services(), "sentiment")
 
 
-def test_debate_node_asks_bull_then_bear_over_all_analysts_and_numbers_its_rounds() -> None:
+def _round(state: AnalysisState, svc: AnalysisServices) -> list[dict[str, Any]]:
+    """Both sides of one round on the same state (as the parallel step runs them)."""
+    return [debater_node(state, svc, side) for side in ("bull", "bear")]
+
+
+def test_debaters_argue_over_all_analysts_and_number_their_rounds() -> None:
     router = ScriptedRouter(stances={"bear": ("bearish", 0.4)})
     svc = services(router, debate_rounds=2)
     state = _analysed(svc)
-    first = debate_node(state, svc)
-    assert [(t.round, t.opinion.agent) for t in first["debate"]] == [(1, "bull"), (1, "bear")]
+    first = _round(state, svc)
+    assert [(t.round, t.opinion.agent) for u in first for t in u["debate"]] == [
+        (1, "bull"),
+        (1, "bear"),
+    ]
     bull_request = router.requests[-2]
     assert (bull_request.node, bull_request.role, bull_request.template) == ("bull", "deep", None)
     prompt = bull_request.messages[1].content
@@ -122,19 +131,30 @@ def test_debate_node_asks_bull_then_bear_over_all_analysts_and_numbers_its_round
     for agent in ("technical", "patterns", "regime"):
         assert f"- {agent}: bullish (confidence 0.70)" in prompt
     assert "previous round" not in prompt
-    state = _apply(state, first)
-    assert after_debate(state, 2) == "debate"
-    second = debate_node(state, svc)
-    assert [t.round for t in second["debate"]] == [2, 2]
+    for update in first:
+        state = _apply(state, update)
+    joined = debate_node(state, svc)
+    assert joined["trace"][0].detail == "round 1: bull bullish 0.70; bear bearish 0.40"
+    assert after_debate(state, 2) == ["bull", "bear"]
+    second = _round(state, svc)
+    assert [t.round for u in second for t in u["debate"]] == [2, 2]
     assert "- bear: bearish (confidence 0.40)" in router.requests[-2].messages[1].content
-    assert after_debate(_apply(state, second), 2) == "score"
+    for update in second:
+        state = _apply(state, update)
+    assert after_debate(state, 2) == "score"
+
+
+def test_debater_node_refuses_an_unknown_side() -> None:
+    with pytest.raises(ValueError, match="side: must be one of"):
+        debater_node(_state(), services(), "judge")
 
 
 def test_score_node_counts_analysts_and_the_final_debate_round_and_calibrates() -> None:
     journal = RecordingJournal()
     svc = services(journal=journal)
     state = _analysed(svc)
-    state = _apply(state, debate_node(state, svc))
+    for side_update in _round(state, svc):
+        state = _apply(state, side_update)
     update = score_node(state, svc)
     score = update["score"]
     names = {c.name for c in score.components}

@@ -193,3 +193,21 @@ def test_run_refuses_an_exchange_url_that_is_not_one(
     assert result.exit_code == 2, result.output
     assert "--exchange-url" in result.output
     assert "Traceback" not in result.output
+
+
+def test_run_says_why_the_offline_analyst_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offline answers are counted with their reason in the summary, never silent."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "400")
+    args = ["run", "--steps", "24", "--symbols", "BTC/USDT,ETH/USDT"]
+    as_json = json.loads(runner.invoke(app, [*args, "--json"]).output)
+    offline = as_json["offline_answers"]
+    assert offline, "the default run's analysts are answered offline"
+    assert all("no configured model with a usable key serves role" in why for why in offline)
+    assert sum(offline.values()) == as_json["llm"]["calls"]
+    text = runner.invoke(app, args).output
+    assert (
+        f"{sum(offline.values())} answer(s) by the offline analyst: offline: no configured" in text
+    )

@@ -75,6 +75,21 @@ def test_latency_aware_prefers_the_lowest_recent_p95(clock: ReplayClock) -> None
     assert "mid has the lowest p95 latency 0.300s" in choice.why
 
 
+def test_latency_aware_explores_models_with_little_history_fewest_calls_first(
+    clock: ReplayClock,
+) -> None:
+    stats = StatsBoard(window=50)
+    for _ in range(20):
+        stats.record("mid", Sample(True, 0.1, 10, 50))
+    for _ in range(3):
+        stats.record("best", Sample(True, 9.0, 10, 50))  # slow so far, but only 3 calls
+
+    choice = rank("latency_aware", _models(), _inputs(clock, stats))
+
+    assert [m.name for m in choice.chain] == ["cheap", "best", "mid"]
+    assert "exploring cheap (0 of 5 calls" in choice.why
+
+
 def test_ledger_cost_history_drives_cost_aware_once_there_is_enough(clock: ReplayClock) -> None:
     stats = StatsBoard()
     for _ in range(10):

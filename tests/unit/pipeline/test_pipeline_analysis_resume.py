@@ -67,7 +67,9 @@ def test_a_graph_resumed_after_a_crash_mid_debate_is_journaled_as_a_resume(kit: 
     key = analyze_task.analyze_key(run_id, "BTC/USDT", Timeframe.parse("15m"), as_of)
     assert resume.payload["thread_id"] == key
     assert resume.payload["resumes_seq"] == first_attempt
-    assert resume.payload["pending"] == ["debate"]
+    # bull died; bear, its parallel sibling, is pending too unless its write was saved
+    assert "bull" in resume.payload["pending"]
+    assert set(resume.payload["pending"]) <= {"bull", "bear"}
     assert resume.payload["finished"] is False
     assert resume.payload["checkpoint_id"]
     analysts = [n for n in asked if n in {"technical", "patterns", "regime"}]

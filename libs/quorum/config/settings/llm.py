@@ -140,6 +140,14 @@ class BudgetSettings(ComponentSettings):
     per_symbol_usd: PositiveUsd | None = Field(default=None, description="per symbol and UTC day")
     on_exceeded: Literal["offline", "skip"] = "offline"
     reservation_ttl_s: int = Field(default=600, ge=10)
+    hold_wait_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        allow_inf_nan=False,
+        description="a call denied only by other calls' in-flight holds (settled spend leaves "
+        "room) waits up to this long for them to settle before degrading; 0: degrade at once",
+    )
     run_scope_ttl_days: int = Field(default=30, ge=1)
     input_tokens: Literal["bytes", "tokenizer"] = Field(
         default="bytes",
@@ -187,6 +195,14 @@ class LLMSettings(ComponentSettings):
     retry_after_s: int = Field(default=0, ge=0)
     cooldown_s: float = Field(default=60.0, gt=0, allow_inf_nan=False)
     allowed_fails: int = Field(default=1, ge=0)
+    cooldown_redis_url: str | None = Field(
+        default=None,
+        pattern=r"^(redis|rediss)://\S+$",
+        description="litellm.Router keeps its cooldowns (and replica latency stats) in this "
+        "Redis, so every process skips a deployment another one cooled down; unset: the "
+        "Celery broker's Redis in cluster mode (apps.bootstrap.shared_cooldowns), else none",
+    )
+    cooldown_key_prefix: str = Field(default="quorum:llm:router", min_length=1, max_length=80)
     group_strategy: GroupStrategy = "latency-based-routing"
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
