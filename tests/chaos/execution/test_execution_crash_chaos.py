@@ -4,8 +4,9 @@ The paper exchange runs as its own process on loopback behind Binance spot's RES
 every worker reaches it through ccxt's ``binance`` class (``CcxtBroker``), the code path
 live trading uses. Workers are forked from a pre-imported fork server and killed either by
 themselves at a submit-path point (before the send, in flight, after the reply before it
-is recorded) or by the test at a random moment. Afterwards a clean worker drains the outbox: zero duplicate orders at the venue,
-zero lost intents, every unknown resolved within 60 s, and the journal verifies.
+is recorded) or by the test at a random moment. Afterwards a clean worker drains the
+outbox: zero duplicate orders at the venue, zero lost intents, every unknown resolved
+within 60 s, and the journal verifies.
 """
 
 from __future__ import annotations
