@@ -73,7 +73,7 @@ INTERVAL_MS["1d"] = 86_400_000
 
 
 SIM_API_KEY = "quorum-sim"
-SIM_SECRET = "quorum-sim-secret"  # pragma: allowlist secret
+SIM_SECRET = "quorum-sim-secret"  # noqa: S105  # pragma: allowlist secret
 """The simulator's default credential: a local test key, never a venue's."""
 
 
