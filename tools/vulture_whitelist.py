@@ -12,13 +12,13 @@ from typing import Any
 _: Any = None
 
 # -- protocols and hooks of the standard library and of dependencies, called by name ----
-_.do_GET  # execution/paper/server.py: http.server dispatches GET to do_GET
-_.do_POST  # execution/paper/server.py: http.server dispatches POST to do_POST
-_.do_DELETE  # execution/paper/server.py: http.server dispatches DELETE to do_DELETE
-_.log_message  # execution/paper/server.py: BaseHTTPRequestHandler hook (silences access log)
-_.protocol_version  # execution/paper/server.py: read by BaseHTTPRequestHandler (HTTP/1.1)
-_.close_connection  # execution/paper/server.py: read by BaseHTTPRequestHandler after a request
-_.daemon_threads  # execution/paper/server.py: read by ThreadingHTTPServer
+_.do_GET  # execution/paper/binance/routes.py: http.server dispatches GET to do_GET
+_.do_POST  # execution/paper/binance/routes.py: http.server dispatches POST to do_POST
+_.do_DELETE  # execution/paper/binance/routes.py: http.server dispatches DELETE to do_DELETE
+_.log_message  # execution/paper/binance/routes.py: BaseHTTPRequestHandler hook (no access log)
+_.protocol_version  # execution/paper/binance/routes.py: read by BaseHTTPRequestHandler
+_.close_connection  # execution/paper/binance/routes.py: read by BaseHTTPRequestHandler
+_.daemon_threads  # execution/paper/loopback.py: read by ThreadingHTTPServer
 _.nonce  # execution/ccxt_broker.py: ccxt calls exchange.nonce() to stamp signed requests
 _.formatTime  # telemetry/logging.py: logging.Formatter calls it for %(asctime)s
 _.datefmt  # telemetry/logging.py: parameter of the formatTime override (signature fixed)
@@ -100,7 +100,6 @@ _.api_secret_ref  # config/settings/trading.py: checked by name in config/live_g
 
 # -- public API read by callers outside the scanned code (tests, operators, docs) -------
 _.CcxtBroker  # execution/ccxt_broker.py: the live broker, tested; apps/bootstrap.py lacks it
-_.admin  # execution/paper/client.py: admin calls of the paper venue (quotes, outages, faults)
 _.openings  # execution/resilience.py: circuit-breaker open count, read by the chaos tests
 _.last_checkpoint_error  # journal/journal.py: last failed checkpoint (journal README)
 _.raise_for_damage  # journal/report.py: `journal.verify().raise_for_damage()` (journal README)

@@ -17,8 +17,7 @@ from quorum.clock import SystemClock
 from quorum.config import build_secrets_provider, load_settings
 from quorum.domain import OrderState
 from quorum.errors import QuorumError
-from quorum.execution import PAPER, ExecutionService
-from quorum.execution.paper.client import PaperBroker
+from quorum.execution import ExecutionService
 from quorum.ports import Broker
 from quorum.store import create_engine_for, migrate, session_factory
 
@@ -34,7 +33,11 @@ DbOpt = Annotated[
 ]
 VenueOpt = Annotated[
     str | None,
-    typer.Option("--venue", help="Paper exchange URL (e.g. http://127.0.0.1:8765)."),
+    typer.Option(
+        "--venue",
+        help="The venue simulator's URL (`quorum venue serve`, e.g. http://127.0.0.1:8765), "
+        "reached through ccxt's binance class with its local test key.",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ByOpt = Annotated[str, typer.Option("--by", help="Who does this (recorded in the journal).")]
@@ -57,7 +60,10 @@ def _service(db: str | None, venue: str | None) -> Iterator[ExecutionService]:
     journal = build_journal(settings, engine, clock, build_secrets_provider(settings), url)
     brokers: dict[str, Broker] = {}
     if venue is not None:
-        brokers[PAPER] = PaperBroker(venue)
+        from quorum.execution.paper.binance.connect import simulator_broker
+
+        broker = simulator_broker(venue, clock)
+        brokers[broker.name] = broker
     try:
         yield ExecutionService(session_factory(engine), journal, clock, brokers)
     finally:
@@ -121,9 +127,9 @@ def orders(
 
 @app.command("reconcile")
 def reconcile(venue: VenueOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """One reconciliation pass against the paper exchange; prints the drift it fixed."""
+    """One reconciliation pass against the venue simulator; prints the drift it fixed."""
     if venue is None:
-        _fail("--venue: required (the paper exchange URL)")
+        _fail("--venue: required (the venue simulator's URL, `quorum venue serve`)")
     try:
         with _service(db, venue) as service:
             reports = service.reconcile()

@@ -3,7 +3,9 @@
 ``quorum venue serve --protocol binance --port 0`` serves Binance spot's REST API on
 127.0.0.1 (backed by the paper matching engine), prints its URL, and keeps every symbol's
 quote at the last closed bar of the synthetic market (its klines are the same bars). Point
-ccxt's ``binance`` class at it (``quorum.execution.paper.binance.ccxt_urls``).
+ccxt's ``binance`` class at it (``quorum.execution.paper.binance.connect``). It is the one
+venue simulator reachable over HTTP; ``binance`` is its only protocol (the flag stays so a
+second venue's protocol can be added without changing the command).
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ import typer
 from quorum.clock import SystemClock
 from quorum.domain import Bar, BarFrame, Timeframe
 from quorum.execution import PaperVenue
-from quorum.execution.paper.binance import BinanceSimulator, KlineSource, MarketSpec
+from quorum.execution.paper.binance import (
+    SIM_API_KEY,
+    SIM_SECRET,
+    BinanceSimulator,
+    KlineSource,
+    MarketSpec,
+)
 from quorum.execution.paper.faults import Faults, FaultSettings
 from quorum.execution.paper.model import PaperSettings
 from quorum.market.synthetic import SyntheticSource
@@ -53,9 +61,9 @@ def serve(
     port: int = typer.Option(0, help="Port on 127.0.0.1 (0: any free port)."),
     symbols: str = typer.Option("BTC/USDT,ETH/USDT", help="Comma-separated BASE/QUOTE."),
     seed: int = typer.Option(7, help="Seed of the synthetic market behind the klines."),
-    api_key: str = typer.Option("quorum-sim", help="The API key the simulator accepts."),
+    api_key: str = typer.Option(SIM_API_KEY, help="The API key the simulator accepts."),
     secret: str = typer.Option(
-        "quorum-sim-secret", help="The HMAC secret it verifies (a local test credential)."
+        SIM_SECRET, help="The HMAC secret it verifies (a local test credential)."
     ),
     recv_window: float = typer.Option(5.0, help="Receive window cap in seconds."),
     lookup_lag: float = typer.Option(0.0, help="Seconds before a new order is visible."),

@@ -1,4 +1,5 @@
-"""Processes for the execution chaos tests: the paper exchange and a worker fork server."""
+"""The worker fork server of the execution chaos tests (it also forks the paper exchange,
+served behind Binance spot's REST protocol)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,6 @@ from pathlib import Path
 from tests.chaos.line_process import LineProcess
 
 WORKER = Path(__file__).with_name("execution_chaos_worker.py")
-
-
-def paper_exchange(*args: str) -> tuple[LineProcess, str]:
-    """The paper exchange in its own process on 127.0.0.1; returns it and its URL."""
-    process = LineProcess(
-        [sys.executable, "-m", "quorum.execution.paper.server", "--port", "0", *args],
-        "listening ",
-    )
-    return process, f"http://127.0.0.1:{process.first.split()[1]}"
 
 
 class WorkerForkServer(LineProcess):

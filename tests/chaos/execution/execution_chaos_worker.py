@@ -2,8 +2,8 @@
 
 ``python execution_chaos_worker.py DB_URL`` imports once and prints ``ready``.
 ``exchange ARGS…`` forks the paper exchange (``quorum.execution.paper.server``, its own
-process; it prints ``listening PORT``); with ``--protocol binance`` it speaks Binance spot's
-REST API and the workers reach it through ccxt's ``binance`` class (``CcxtBroker``).
+process speaking Binance spot's REST API; it prints ``listening PORT``); the workers reach
+it through ccxt's ``binance`` class (``CcxtBroker``), the code path live trading uses.
 ``venue URL`` warms the start-up path up once and prints ``warmed``.
 ``fork SEED P`` forks a child that runs the real worker loop (``quorum.execution.worker``)
 against the paper exchange process; with probability ``P`` per submit the child SIGKILLs
@@ -28,7 +28,6 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import requests
 from sqlalchemy import Engine
 
@@ -36,7 +35,7 @@ from quorum.clock import SystemClock
 from quorum.domain import OrderState
 from quorum.execution import ExecutionSettings
 from quorum.execution.ccxt_broker import CcxtBroker
-from quorum.execution.paper.client import PaperBroker
+from quorum.execution.paper.binance.connect import simulator_exchange
 from quorum.execution.paper.server import main as server_main
 from quorum.execution.worker import build, run
 from quorum.ports import BrokerOrder, OrderRequest
@@ -80,26 +79,10 @@ def crashing_submit(
     return crashing
 
 
-class CrashingBroker(PaperBroker):
-    """The JSON paper exchange's client, killing its process in the submit path."""
-
-    def __init__(
-        self, url: str, rng: random.Random, p: float, client: httpx.Client, lag: float = 0.0
-    ) -> None:
-        super().__init__(url, recv_window_s=RECV_WINDOW_S, client=client, lookup_lag_s=lag)
-        self.submit = crashing_submit(rng, p, super().submit)  # type: ignore[method-assign]
-
-
 def ccxt_exchange(url: str) -> Any:
     """ccxt's own ``binance`` class pointed at the Binance simulator (no client-side rate
     limiter: the simulator's weight limit is the one that applies)."""
-    import ccxt
-
-    from quorum.execution.paper.binance import ccxt_urls
-
-    key, secret = "quorum-sim", "quorum-sim-secret"  # pragma: allowlist secret
-    config = {**ccxt_urls(url), "apiKey": key, "secret": secret}
-    return ccxt.binance({**config, "enableRateLimit": False, "timeout": 500})
+    return simulator_exchange(url, enableRateLimit=False, timeout=500)
 
 
 class CrashingCcxtBroker(CcxtBroker):
@@ -126,12 +109,7 @@ SETTINGS = ExecutionSettings(
 )
 
 
-def new_client(venue_url: str) -> httpx.Client:
-    # built before forking: creating one (its SSL context) costs ~0.4 s per process
-    return httpx.Client(base_url=venue_url, timeout=0.5)
-
-
-def child(db_url: str, broker: PaperBroker | CcxtBroker, final: bool, engine: Engine) -> None:
+def child(db_url: str, broker: CcxtBroker, final: bool, engine: Engine) -> None:
     started = time.perf_counter()
     worker = build(db_url, broker, settings=SETTINGS, migrate_schema=False, engine=engine)
     trace(f"built in {time.perf_counter() - started:.4f}")
@@ -140,42 +118,31 @@ def child(db_url: str, broker: PaperBroker | CcxtBroker, final: bool, engine: En
     run(worker.service, poll_s=0.01, until_idle=final)
 
 
-def warm_up(db_url: str, venue_url: str, exchange: Any | None) -> Engine:
+def warm_up(db_url: str, exchange: Any) -> Engine:
     """Exercise the whole start-up once in the parent (imports, statement compilation,
     ccxt's markets), then drop every connection so that no child shares a socket. The
     engine (its pool empty, its compiled-statement cache warm) and the ccxt exchange (its
     markets loaded, its session closed) are reused by every child."""
-    client = new_client(venue_url)
-    broker: PaperBroker | CcxtBroker = (
-        PaperBroker(venue_url, client=client)
-        if exchange is None
-        else CrashingCcxtBroker(exchange, random.Random(0), 0.0)
-    )
+    broker = CrashingCcxtBroker(exchange, random.Random(0), 0.0)
     worker = build(
         db_url, broker, settings=SETTINGS, sqlite_synchronous="NORMAL", migrate_schema=False
     )
     worker.service.reconcile(startup=True)
     worker.service.orders({OrderState.NEW})  # compiles the pending queries; sends nothing
     worker.engine.dispose()
-    client.close()
-    if exchange is not None:
-        exchange.session.close()
+    exchange.session.close()
     return worker.engine
 
 
 def main() -> None:
     db_url = sys.argv[1]
-    venue_url = ""
-    client: httpx.Client | None = None
     engine: Engine | None = None
     lag = 0.0
-    binance = False
     exchange: Any | None = None
     say("ready")
     for line in sys.stdin:
         command, *args = line.split()
         if command == "exchange":
-            binance = "--protocol" in args and args[args.index("--protocol") + 1] == "binance"
             pid = os.fork()
             if pid == 0:
                 os._exit(server_main(args))
@@ -184,28 +151,21 @@ def main() -> None:
             lag = float(args[0])
             say(f"lag {lag}")
         elif command == "venue":
-            venue_url = args[0]
-            exchange = ccxt_exchange(venue_url) if binance else None
-            engine = warm_up(db_url, venue_url, exchange)
-            client = new_client(venue_url)  # never used here: its pool stays empty
+            exchange = ccxt_exchange(args[0])
+            engine = warm_up(db_url, exchange)
             gc.collect()
             gc.freeze()  # children do not walk (and copy) the parent's objects
             say("warmed")
         elif command in ("fork", "final"):
-            if client is None or engine is None:
+            if exchange is None or engine is None:
                 raise SystemExit("send 'venue URL' before forking workers")
             seed, p = (int(args[0]), float(args[1])) if command == "fork" else (0, 0.0)
             pid = os.fork()
             if pid == 0:
                 code = 1
                 try:
-                    rng = random.Random(seed)
-                    broker: PaperBroker | CcxtBroker
-                    if exchange is None:
-                        broker = CrashingBroker(venue_url, rng, p, client, lag)
-                    else:
-                        exchange.session = requests.Session()  # this process's own sockets
-                        broker = CrashingCcxtBroker(exchange, rng, p, lag)
+                    exchange.session = requests.Session()  # this process's own sockets
+                    broker = CrashingCcxtBroker(exchange, random.Random(seed), p, lag)
                     child(db_url, broker, command == "final", engine)
                     code = 0
                 except BaseException:

@@ -1,10 +1,12 @@
 """SIGKILL the real outbox worker at random points of the submit path, 500 times.
 
-The paper exchange runs as its own process on loopback; workers are forked from a
-pre-imported fork server and killed either by themselves at a submit-path point (before
-the send, in flight, after the reply before it is recorded) or by the test at a random
-moment. Afterwards a clean worker drains the outbox: zero duplicate orders at the venue,
-zero lost intents, every unknown resolved within 60 s, and the journal verifies.
+The paper exchange runs as its own process on loopback behind Binance spot's REST protocol;
+every worker reaches it through ccxt's ``binance`` class (``CcxtBroker``), the code path
+live trading uses. Workers are forked from a pre-imported fork server and killed either by
+themselves at a submit-path point (before the send, in flight, after the reply before it
+is recorded) or by the test at a random moment. Afterwards a clean worker drains the
+outbox: zero duplicate orders at the venue, zero lost intents, every unknown resolved
+within 60 s, and the journal verifies.
 """
 
 from __future__ import annotations
@@ -60,8 +62,9 @@ def test_sigkill_anywhere_in_the_submit_path_never_duplicates_or_loses_an_order(
     )
     workers = WorkerForkServer(url)
     venue_url = workers.start_exchange(
-        "--recv-window", "0.3", "--latency", "0.002", "--quote", "BTC/USDT:99.5:100.5"
-    )
+        "--recv-window", "0.3", "--latency", "0.002", "--quote", "BTC/USDT:99.5:100.5",
+        "--min-notional", "0", "--weight-limit", "100000000",
+    )  # fmt: skip
     stored: list[str] = []
 
     def store_more(count: int) -> None:
@@ -102,7 +105,8 @@ def test_sigkill_anywhere_in_the_submit_path_never_duplicates_or_loses_an_order(
         assert filled == set(accepted), "venue orders and our filled orders differ"
         assert all(o.filled_quantity == o.quantity for cid, o in orders.items() if cid in filled)
         assert verify_journal(engine).ok
-        print("CHAOS", len(stored), stats)
+        summary = {**stats, "accepted": len(accepted), "drained_s": round(drained_in, 1)}
+        print("CHAOS", KILLS, "kills", len(stored), "intents", summary)
         assert len(stored) > 100
         assert stats["submits"] > 100
     finally:

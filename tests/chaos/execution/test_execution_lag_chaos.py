@@ -8,8 +8,8 @@ whatever they do — start-up reconciliation, lookups, resolving, sending, sleep
 intents: market and limit entries (some rest), reduce-only exits and reduce-only stops,
 on BTC/USDT and ETH/USDT; every round also picks whole or partial (half) fills, and one
 accepted submit in five gets an ambiguous reply (a hang past the client's timeout, a 502
-or a connection reset). It runs over the exchange's JSON API and, the same engine behind
-Binance spot's REST protocol, through ccxt's ``binance`` class. The workers' stderr goes
+or a connection reset). The exchange speaks Binance spot's REST protocol and every worker
+reaches it through ccxt's ``binance`` class. The workers' stderr goes
 to ``workers.stderr`` in the test's directory; a worker that exits on its own fails the
 test with its tail.
 Afterwards a clean worker drains the outbox and the test reports kills / intents /
@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from tests.chaos.execution.execution_chaos_kit import WorkerForkServer
 from tests.chaos.execution.execution_chaos_worker import ccxt_exchange
 from tests.conftest import LiveOrderGuard
@@ -41,7 +40,6 @@ from quorum.clock import SystemClock
 from quorum.domain import JournalKind, OrderLeg, OrderState, OrderType, Side
 from quorum.execution import ExecutionService, ExecutionSettings
 from quorum.execution.ccxt_broker import CcxtBroker
-from quorum.execution.paper.client import PaperBroker
 from quorum.journal import Journal, verify_journal
 from quorum.store import create_engine_for, migrate, session_factory, session_scope
 from quorum.testing import make_order_intent
@@ -84,8 +82,7 @@ def _mix(i: int, symbol: str) -> list[dict[str, Any]]:
 
 
 class Run:
-    def __init__(self, tmp_path: Path, protocol: str) -> None:
-        self.protocol = protocol
+    def __init__(self, tmp_path: Path) -> None:
         self.url = f"sqlite:///{tmp_path / 'lag.db'}"
         self.engine = create_engine_for(self.url, sqlite_synchronous="NORMAL")
         migrate(self.engine)
@@ -94,21 +91,17 @@ class Run:
         self.venue_url = self.workers.start_exchange(
             "--recv-window", "0.3", "--latency", "0.002", "--partial-fill-ratio", "0.5",
             "--ambiguous", "0.2",
-            "--protocol", protocol, "--min-notional", "0", "--weight-limit", "100000000",
+            "--min-notional", "0", "--weight-limit", "100000000",
             *(f"--quote={s}:99.5:100.5" for s in SYMBOLS),
         )  # fmt: skip
         self.workers.set_lag(MAX_LAG_S)
-        broker: PaperBroker | CcxtBroker = (
-            PaperBroker(self.venue_url, recv_window_s=0.3, lookup_lag_s=MAX_LAG_S)
-            if protocol == "json"
-            else CcxtBroker(
-                "binance",
-                SystemClock(),
-                exchange=ccxt_exchange(self.venue_url),
-                recv_window_s=0.3,
-                name="paper",
-                lookup_lag_s=MAX_LAG_S,
-            )
+        broker = CcxtBroker(
+            "binance",
+            SystemClock(),
+            exchange=ccxt_exchange(self.venue_url),
+            recv_window_s=0.3,
+            name="paper",
+            lookup_lag_s=MAX_LAG_S,
         )
         self.check = ExecutionService(  # stores intents; the final checks read through it
             session_factory(self.engine),
@@ -179,8 +172,7 @@ class Run:
                     lost.append(cid)  # a fill we never recorded
                     detail.append(f"{cid} {order.state} {order.filled_quantity} {seen.filled}")
         ours = {p.symbol: p.quantity for p in self.check.positions() if p.quantity}
-        path = "positions" if self.protocol == "json" else "admin/positions"
-        held = httpx.get(f"{self.venue_url}/{path}", timeout=10).json()
+        held = httpx.get(f"{self.venue_url}/admin/positions", timeout=10).json()
         venue = {p["symbol"]: Decimal(p["quantity"]) for p in held if Decimal(p["quantity"])}
         flagged = [
             e
@@ -215,14 +207,11 @@ class Run:
         self.engine.dispose()
 
 
-@pytest.mark.parametrize("protocol", ["json", "binance"])
 def test_kills_at_random_moments_under_lookup_lag_give_no_duplicate_loss_or_exposure(
-    tmp_path: Path, protocol: str, live_order_guard: LiveOrderGuard
+    tmp_path: Path, live_order_guard: LiveOrderGuard
 ) -> None:
-    """``json``: the paper exchange's own API; ``binance``: the same engine behind Binance
-    spot's REST protocol, every worker going through ccxt's ``binance`` class."""
     live_order_guard.loopback_allowed = True  # the checks' reconciliation may cancel
-    run = Run(tmp_path, protocol)
+    run = Run(tmp_path)
     try:
         run.store_more(4)
         kills = rounds = 0
@@ -236,7 +225,7 @@ def test_kills_at_random_moments_under_lookup_lag_give_no_duplicate_loss_or_expo
         final = run.workers.fork("final")
         assert run.workers.reap(final, timeout=120) == 0, run.workers.log_tail()
         report = run.report(kills)
-        print(f"CHAOS-LAG {protocol} " + json.dumps(report))
+        print("CHAOS-LAG binance " + json.dumps(report))
         assert (report["duplicates"], report["lost"], report["unexplained_exposure"]) == (0, 0, 0)
         assert report["kills"] >= KILLS
         assert report["accepted"] > 40

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,13 @@ from typer.testing import CliRunner
 
 from apps.cli.commands.execution import app as execution_app
 from apps.cli.commands.journal import app as journal_app
+from quorum.clock import SystemClock
+from quorum.domain import OrderType, Side
+from quorum.execution import PaperSettings, PaperVenue
 from quorum.execution.controls import strategy_switch
+from quorum.execution.paper.binance import SIM_API_KEY, SIM_SECRET, BinanceSimulator, MarketSpec
 from quorum.execution.repo import put_switch
+from quorum.ports import OrderRequest
 from quorum.store import create_engine_for, migrate, session_scope
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -63,3 +69,43 @@ def test_a_cli_append_goes_through_the_checkpointing_journal(
     report = json.loads(verified.stdout)
     assert verified.exit_code == 0, report
     assert (report["count"], report["latest_checkpoint_size"]) == (1, 1)
+
+
+def test_reconcile_reaches_the_venue_simulator_through_binances_protocol(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, allow_loopback_orders: None
+) -> None:
+    """Issue #20: one venue simulator. `--venue URL` is the paper venue behind Binance's
+    REST protocol, reached through ccxt like a live venue: an order resting there that our
+    books lack is adopted, and the simulator served the requests."""
+    monkeypatch.chdir(tmp_path)
+    clock = SystemClock()
+    venue = PaperVenue(clock, PaperSettings(amount_step=Decimal("0.00001")))
+    venue.set_quote("BTC/USDT", Decimal(100), Decimal("100.1"))
+    venue.submit(
+        OrderRequest(
+            client_order_id="manual-1",
+            symbol="BTC/USDT",
+            side=Side.BUY,
+            order_type=OrderType.LIMIT,
+            quantity=Decimal("0.1"),
+            price=Decimal(90),
+            sent_at=clock.now(),
+        )
+    )
+    sim = BinanceSimulator(
+        venue, [MarketSpec("BTC/USDT")], clock=clock, api_key=SIM_API_KEY, secret=SIM_SECRET
+    ).start()
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    try:
+        result = runner.invoke(
+            _app(), ["execution", "reconcile", "--venue", sim.url, "--db", db, "--json"]
+        )
+    finally:
+        sim.stop()
+
+    assert result.exit_code == 0, result.output
+    adopted = [d for d in json.loads(result.output) if d["event"] == "adopted_external_order"]
+    assert [(d["client_order_id"], d["symbol"], Decimal(d["quantity"])) for d in adopted] == [
+        ("manual-1", "BTC/USDT", Decimal("0.1"))
+    ]
+    assert sim.stats.requests > 0

@@ -1,5 +1,6 @@
-"""The paper exchange: a matching engine (in memory, or shared through the database), fault
-injection, an HTTP server and its clients."""
+"""The paper exchange: one matching engine (in memory, or shared through the database) with
+fault injection, used in process (``InProcessPaperBroker``) or behind Binance spot's REST
+protocol (``paper.binance``, reached through ccxt) — one venue simulator, not two."""
 
 from quorum.execution.paper.faults import AMBIGUOUS_KINDS, Faults, FaultSettings, StoredFaults
 from quorum.execution.paper.inprocess import InProcessPaperBroker

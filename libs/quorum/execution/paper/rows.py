@@ -10,9 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from quorum.domain import OrderType, Side, format_time, parse_time
+from quorum.domain import Liquidity, OrderType, Side, format_time, parse_time
 from quorum.execution.paper.model import Book, PaperOrder, Quote
-from quorum.execution.paper.wire import trade_from_json, trade_to_json
 from quorum.execution.records import dec
 from quorum.ports import BrokerTrade
 
@@ -77,12 +76,38 @@ def order_from_row(row: Mapping[Any, Any]) -> PaperOrder:
 
 
 def trade_row(venue: str, seq: int, trade: BrokerTrade) -> dict[str, Any]:
-    """The ``paper_trades`` row of ``trade``: its wire form plus venue and sequence."""
-    return {"venue": venue, "seq": seq, **trade_to_json(trade)}
+    """The ``paper_trades`` row of ``trade`` (with the venue and its sequence)."""
+    return {
+        "venue": venue,
+        "seq": seq,
+        "venue_trade_id": trade.venue_trade_id,
+        "venue_order_id": trade.venue_order_id,
+        "client_order_id": trade.client_order_id,
+        "symbol": trade.symbol,
+        "side": trade.side.value,
+        "quantity": str(trade.quantity),
+        "price": str(trade.price),
+        "fee": str(trade.fee),
+        "fee_currency": trade.fee_currency,
+        "liquidity": trade.liquidity.value,
+        "ts": format_time(trade.ts),
+    }
 
 
 def trade_from_row(row: Mapping[Any, Any]) -> BrokerTrade:
-    return trade_from_json(dict(row))
+    return BrokerTrade(
+        venue_trade_id=str(row["venue_trade_id"]),
+        venue_order_id=str(row["venue_order_id"]),
+        client_order_id=row["client_order_id"],
+        symbol=str(row["symbol"]),
+        side=Side(row["side"]),
+        quantity=Decimal(row["quantity"]),
+        price=Decimal(row["price"]),
+        fee=Decimal(row["fee"]),
+        fee_currency=str(row["fee_currency"]),
+        liquidity=Liquidity(row["liquidity"]),
+        ts=parse_time(row["ts"]),
+    )
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 from quorum.execution.paper.binance.protocol import BinanceError, exchange_info, ms
-from quorum.execution.paper.wire import position_to_json
+from quorum.ports import BrokerPosition
 
 if TYPE_CHECKING:
     from quorum.execution.paper.binance.server import BinanceSimulator
@@ -69,7 +69,7 @@ class Handler(BaseHTTPRequestHandler):
                 if method == "GET" and path == "/admin/stats":
                     self._send(200, _stats(sim))
                 elif method == "GET" and path == "/admin/positions":
-                    self._send(200, [position_to_json(p) for p in sim.venue.positions()])
+                    self._send(200, [_position(p) for p in sim.venue.positions()])
                 else:
                     self._send(200, sim.admin(path.removeprefix("/admin/"), body))
                 return
@@ -122,12 +122,22 @@ class Handler(BaseHTTPRequestHandler):
         self._serve("DELETE")
 
 
+def _position(position: BrokerPosition) -> dict[str, Any]:
+    entry = position.average_entry
+    return {
+        "symbol": position.symbol,
+        "quantity": str(position.quantity),
+        "average_entry": None if entry is None else str(entry),
+    }
+
+
 def _stats(sim: BinanceSimulator) -> dict[str, Any]:
     venue = sim.venue.stats
     return {
         "requests": sim.stats.requests,
         "rate_limited": sim.stats.rate_limited,
         "accepted": dict(sim.stats.orders),
+        "submits": venue.submits,
         "duplicates_refused": venue.duplicates_refused,
         "late_refused": venue.late_refused,
         "ambiguous_replies": sim.faults.ambiguous_replies,

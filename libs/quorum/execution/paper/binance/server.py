@@ -72,6 +72,11 @@ INTERVAL_MS = {"1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "4h
 INTERVAL_MS["1d"] = 86_400_000
 
 
+SIM_API_KEY = "quorum-sim"  # pragma: allowlist secret
+SIM_SECRET = "quorum-sim-secret"  # noqa: S105  # pragma: allowlist secret
+"""The simulator's default credential: a local test key, never a venue's."""
+
+
 def ccxt_urls(url: str) -> dict[str, Any]:
     """ccxt ``binance`` config pointing its spot endpoints at ``url`` (a simulator or a
     testnet such as ``https://testnet.binance.vision``)."""
