@@ -17,7 +17,7 @@ from quorum.clock import SystemClock
 from quorum.config import build_secrets_provider, load_settings
 from quorum.domain import OrderState
 from quorum.errors import QuorumError
-from quorum.execution import ExecutionService
+from quorum.execution import ExecutionService, ReconcileReport
 from quorum.ports import Broker
 from quorum.store import create_engine_for, migrate, session_factory
 
@@ -71,6 +71,24 @@ def _service(db: str | None, venue: str | None) -> Iterator[ExecutionService]:
             journal.close()
         finally:
             engine.dispose()
+
+
+def _reconcile_configured(db: str | None) -> list[ReconcileReport]:
+    """A pass over the brokers the composition root builds for the pipeline."""
+    from apps.bootstrap import build_pipeline, build_runtime
+    from apps.cli.options import settings_with_database
+    from quorum.pipeline import EmbeddedDispatcher
+    from quorum.pipeline.options import PipelineOptions
+
+    runtime = build_runtime(None if db is None else settings_with_database(db))
+    try:
+        tasks = build_pipeline(runtime, EmbeddedDispatcher(), PipelineOptions(reconcile=False))
+        try:
+            return tasks.deps.execution.reconcile()
+        finally:
+            tasks.close()
+    finally:
+        runtime.close()
 
 
 @app.command("enable-strategy")
@@ -127,12 +145,14 @@ def orders(
 
 @app.command("reconcile")
 def reconcile(venue: VenueOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """One reconciliation pass against the venue simulator; prints the drift it fixed."""
-    if venue is None:
-        _fail("--venue: required (the venue simulator's URL, `quorum venue serve`)")
+    """One reconciliation pass; prints the drift it fixed. Without --venue: the venues the
+    pipeline trades on (the paper venue in the database, the configured live exchange)."""
     try:
-        with _service(db, venue) as service:
-            reports = service.reconcile()
+        if venue is None:
+            reports = _reconcile_configured(db)
+        else:
+            with _service(db, venue) as service:
+                reports = service.reconcile()
     except QuorumError as exc:
         _fail(str(exc))
     drifts = [d for r in reports for d in r.drifts]

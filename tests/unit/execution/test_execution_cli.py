@@ -17,6 +17,7 @@ from quorum.clock import SystemClock
 from quorum.domain import OrderType, Side
 from quorum.execution import PaperSettings, PaperVenue
 from quorum.execution.controls import strategy_switch
+from quorum.execution.paper import StoredPaperVenue
 from quorum.execution.paper.binance import SIM_API_KEY, SIM_SECRET, BinanceSimulator, MarketSpec
 from quorum.execution.repo import put_switch
 from quorum.ports import OrderRequest
@@ -109,3 +110,37 @@ def test_reconcile_reaches_the_venue_simulator_through_binances_protocol(
         ("manual-1", "BTC/USDT", Decimal("0.1"))
     ]
     assert sim.stats.requests > 0
+
+
+def test_reconcile_without_a_venue_reconciles_the_configured_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runbooks say `quorum execution reconcile` (no --venue): it refused with
+    "--venue: required" and could not reach the deployment's venues. Without --venue it
+    reconciles what the pipeline trades on — the paper venue stored in the database (and
+    the live exchange when one is configured): an order resting there that our books lack
+    is adopted."""
+    monkeypatch.chdir(tmp_path)
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    engine = create_engine_for(db)
+    migrate(engine)
+    venue = StoredPaperVenue(engine, SystemClock(), PaperSettings(), name="paper")
+    venue.set_quote("BTC/USDT", Decimal(100), Decimal("100.1"))
+    venue.submit(
+        OrderRequest(
+            client_order_id="manual-2",
+            symbol="BTC/USDT",
+            side=Side.BUY,
+            order_type=OrderType.LIMIT,
+            quantity=Decimal("0.1"),
+            price=Decimal(90),
+            sent_at=SystemClock().now(),
+        )
+    )
+    engine.dispose()
+
+    result = runner.invoke(_app(), ["execution", "reconcile", "--db", db, "--json"])
+
+    assert result.exit_code == 0, result.output
+    adopted = [d for d in json.loads(result.output) if d["event"] == "adopted_external_order"]
+    assert [(d["venue"], d["client_order_id"]) for d in adopted] == [("paper", "manual-2")]
