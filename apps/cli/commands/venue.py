@@ -2,7 +2,10 @@
 
 ``quorum venue serve --protocol binance --port 0`` serves Binance spot's REST API on
 127.0.0.1 (backed by the paper matching engine), prints its URL, and keeps every symbol's
-quote at the last closed bar of the synthetic market (its klines are the same bars). Point
+quote at the last closed bar of the synthetic market (its klines are the same bars); with
+``--follow-client-time`` it lives at the time its clients sign with instead (a live run
+replayed over history: every signed request moves its clock forward and feeds it the bars
+closed by then, see :mod:`quorum.execution.paper.binance.replay`). Point
 ccxt's ``binance`` class at it (``quorum.execution.paper.binance.connect``). It is the one
 venue simulator reachable over HTTP; ``binance`` is its only protocol (the flag stays so a
 second venue's protocol can be added without changing the command).
@@ -11,12 +14,12 @@ second venue's protocol can be added without changing the command).
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import typer
 
-from quorum.clock import SystemClock
+from quorum.clock import Clock, ReplayClock, SystemClock
 from quorum.domain import Bar, BarFrame, Timeframe
 from quorum.execution import PaperVenue
 from quorum.execution.paper.binance import (
@@ -26,9 +29,14 @@ from quorum.execution.paper.binance import (
     KlineSource,
     MarketSpec,
 )
+from quorum.execution.paper.binance.replay import ClientTime
 from quorum.execution.paper.faults import Faults, FaultSettings
 from quorum.execution.paper.model import PaperSettings
 from quorum.market.synthetic import SyntheticSource
+
+REPLAY_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
+"""Where a ``--follow-client-time`` simulator's clock starts: before any client's time,
+so the first signed request sets it."""
 
 app = typer.Typer(help="Local exchanges that speak a real venue's protocol.")
 
@@ -69,6 +77,12 @@ def serve(
     lookup_lag: float = typer.Option(0.0, help="Seconds before a new order is visible."),
     ambiguous: float = typer.Option(0.0, help="Probability of an ambiguous submit reply."),
     quote_balance: str = typer.Option("100000", help="Starting balance of the quote asset."),
+    follow_client_time: bool = typer.Option(
+        False,
+        "--follow-client-time",
+        help="Live at the clients' signed time (a replayed live run): each signed request "
+        "moves the clock forward to its timestamp and feeds the base bars closed by then.",
+    ),
 ) -> None:
     """Serve a local exchange; prints ``listening <url>`` and runs until interrupted."""
     if protocol != "binance":
@@ -76,7 +90,7 @@ def serve(
     names = [s.strip() for s in symbols.split(",") if s.strip()]
     specs = [MarketSpec(name) for name in names]
     quotes = {spec.quote for spec in specs}
-    clock = SystemClock()
+    clock: Clock = ReplayClock(REPLAY_ORIGIN) if follow_client_time else SystemClock()
     settings = PaperSettings(
         recv_window_s=recv_window,
         query_lag_s=lookup_lag,
@@ -86,7 +100,11 @@ def serve(
     )
     venue = PaperVenue(clock, settings)
     source, klines = synthetic_klines(seed)
-    feed_last_closed(venue, source, names)
+    client_time = None
+    if isinstance(clock, ReplayClock):
+        client_time = ClientTime(clock, venue, klines, names, source.base_timeframe)
+    else:
+        feed_last_closed(venue, source, names)
     faults = Faults(FaultSettings(ambiguous_probability=ambiguous, seed=seed))
     sim = BinanceSimulator(
         venue,
@@ -97,12 +115,14 @@ def serve(
         klines=klines,
         faults=faults,
         port=port,
+        client_time=client_time,
     ).start()
     typer.echo(f"listening {sim.url}")
     try:
         while True:
             time.sleep(1.0)
-            feed_last_closed(venue, source, names)
+            if client_time is None:  # replayed: the clients' requests feed the bars
+                feed_last_closed(venue, source, names)
     except KeyboardInterrupt:
         pass
     finally:

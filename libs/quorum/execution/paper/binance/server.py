@@ -333,10 +333,15 @@ class BinanceSimulator(LoopbackServer):
         limit = min(int(params.get("limit") or 500), 1000)
         now_ms = ms(self.clock.now())
         end_ms = int(params.get("endTime") or now_ms)
-        start_ms = int(params.get("startTime") or end_ms - limit * step)
+        start = params.get("startTime")
+        start_ms = int(start) if start else end_ms - (limit + 1) * step
         bars = self.klines(spec.symbol, interval, from_ms(start_ms), from_ms(end_ms + 1))
+        # closed bars only: Binance also returns the forming bar with its values so far, but
+        # a bar source has no intrabar data, and its whole bar would be the future
+        closed = [bar for bar in bars if ms(bar.ts) + step <= now_ms]
+        # from startTime the first `limit`; without it the most recent ones
         rows = []
-        for bar in bars[:limit]:
+        for bar in closed[:limit] if start else closed[-limit:]:
             opened = ms(bar.ts)
             rows.append(
                 [
