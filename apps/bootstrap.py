@@ -240,6 +240,7 @@ def build_pipeline(
     callers such as ``quorum status``), so ``execute`` is unblocked once this returns.
     ``parts`` (a list) receives the venue, the market source and the run's settings.
     """
+    from quorum.agents import compile_analysis_graph
     from quorum.domain import split_symbol
     from quorum.execution import LIVE, PAPER, ExecutionService
     from quorum.execution.paper import (
@@ -300,6 +301,7 @@ def build_pipeline(
     )
     if options.reconcile:
         execution.reconcile(startup=True)
+    checkpointer = analysis_checkpointer(runtime.settings.database.url, options.memory_checkpoints)
     deps = PipelineDeps(
         engine=runtime.engine,
         journal=runtime.journal,
@@ -308,10 +310,9 @@ def build_pipeline(
         execution=execution,
         market=source,
         router=build_router(runtime, components.llm),
-        checkpointer=analysis_checkpointer(
-            runtime.settings.database.url, options.memory_checkpoints
-        ),
+        checkpointer=checkpointer,
         dispatcher=dispatcher,
+        graph=compile_analysis_graph(components.agents, checkpointer),
         settings=pipeline,
         risk=components.risk,
         agents=components.agents,
