@@ -253,6 +253,7 @@ def build_pipeline(
     from quorum.pipeline import PaperBarFeed, PipelineDeps, PipelineTasks
     from quorum.pipeline.options import PipelineOptions, PipelineParts
     from quorum.store import session_factory
+    from quorum.telemetry.metrics import exporter_configured
 
     options = options or PipelineOptions()
     pipeline = options.settings or runtime.settings.pipeline
@@ -322,7 +323,9 @@ def build_pipeline(
         run_id=options.run_id,
         fill_time=venue.fill_time if isinstance(venue, ReplayVenue) else None,
         venue_spec=venue.settings,
-        publish_gauges=options.publish_gauges,
+        publish_gauges=exporter_configured()
+        if options.publish_gauges is None
+        else options.publish_gauges,
     )
     if parts is not None:
         parts.append(PipelineParts(venue=venue, market=source, settings=components))

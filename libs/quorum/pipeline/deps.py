@@ -74,6 +74,7 @@ class PipelineDeps:
     """The paper venue's specification (fees, slippage, amount step, maximum quantity): the
     market limits and costs the risk gate is told in paper mode. None: not known."""
     publish_gauges: bool = True
-    """``monitor`` sets the process's trading gauges from this run's state after each pass;
-    a backtest turns it off (its replayed book is not the process's live one, and the
-    status queries behind the gauges would cost more than the rest of the pass)."""
+    """``monitor`` sets the process's trading gauges from this run's state after each pass
+    (bootstrap: when an exporter is configured, or the API asks); a backtest turns it off
+    (its replayed book is not the process's live one, and the status queries behind the
+    gauges would cost more than the rest of the pass)."""
