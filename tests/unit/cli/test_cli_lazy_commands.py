@@ -64,3 +64,22 @@ def test_a_sub_command_runs_after_loading_its_module() -> None:
 
     assert result.exit_code == 0, result.output
     assert result.output.strip()
+
+
+def test_quorum_runs_modules_leave_out_plots_and_postgres() -> None:
+    """`quorum run` on SQLite draws no report and opens no PostgreSQL connection: neither
+    matplotlib (~0.3 s of import) nor psycopg (~0.2 s) is loaded by what it imports."""
+    code = (
+        "import sys\n"
+        "import apps.cli.commands.run, quorum.pipeline, quorum.pipeline.driver\n"
+        "import quorum.backtest.records\n"
+        "print('LOADED', sorted(m for m in ('matplotlib', 'psycopg') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'libs'}"}
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "LOADED []"
