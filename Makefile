@@ -10,6 +10,7 @@ POETRY_VERSION ?= 2.5.1
 POETRY = $(POETRY_HOME)/bin/python tools/poetry_lock.py
 VENV := .venv
 STAMP := $(VENV)/.quorum-installed
+WARM = $(VENV)/bin/python -c 'from quorum.analysis import warm_up_kernels; warm_up_kernels()'
 export POETRY_VIRTUALENVS_IN_PROJECT := true
 export POETRY_NO_INTERACTION := 1
 export LITELLM_LOCAL_MODEL_COST_MAP := True
@@ -32,6 +33,12 @@ $(STAMP): pyproject.toml poetry.lock | $(POETRY_HOME)/bin/poetry
 	@# PYTHONDONTWRITEBYTECODE stops Python from writing them (every process would otherwise
 	@# compile LangGraph, litellm, pandas … from source: ~5 s CPU per process here).
 	$(VENV)/bin/python -m compileall -q -j 0 $(VENV)/lib libs apps >/dev/null
+	@# The numba kernels compiled once (a cold compile costs the first scan 12-17 s of CPU),
+	@# into the cache `quorum` reads here (NUMBA_CACHE_DIR, else numba's own next to the
+	@# sources) and into the one tools/test.sh reads (.cache/numba).
+	@for cache in "$${NUMBA_CACHE_DIR:-}" "$(CURDIR)/.cache/numba"; do \
+	  NUMBA_CACHE_DIR="$$cache" $(WARM) || exit 1; \
+	done
 	@touch $@
 
 install: $(STAMP)  ## create .venv with the locked dependencies

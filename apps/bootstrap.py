@@ -250,6 +250,7 @@ def build_pipeline(
     callers such as ``quorum status``), so ``execute`` is unblocked once this returns.
     ``parts`` (a list) receives the venue, the market source and the run's settings.
     """
+    from quorum.agents import compile_analysis_graph
     from quorum.domain import split_symbol
     from quorum.execution import LIVE, PAPER, ExecutionService
     from quorum.execution.paper import (
@@ -262,6 +263,7 @@ def build_pipeline(
     from quorum.pipeline import PaperBarFeed, PipelineDeps, PipelineTasks
     from quorum.pipeline.options import PipelineOptions, PipelineParts
     from quorum.store import session_factory
+    from quorum.telemetry.metrics import exporter_configured
 
     options = options or PipelineOptions()
     pipeline = options.settings or runtime.settings.pipeline
@@ -310,6 +312,7 @@ def build_pipeline(
     )
     if options.reconcile:
         execution.reconcile(startup=True)
+    checkpointer = analysis_checkpointer(runtime.settings.database.url, options.memory_checkpoints)
     deps = PipelineDeps(
         engine=runtime.engine,
         journal=runtime.journal,
@@ -318,10 +321,9 @@ def build_pipeline(
         execution=execution,
         market=source,
         router=build_router(runtime, components.llm),
-        checkpointer=analysis_checkpointer(
-            runtime.settings.database.url, options.memory_checkpoints
-        ),
+        checkpointer=checkpointer,
         dispatcher=dispatcher,
+        graph=compile_analysis_graph(components.agents, checkpointer),
         settings=pipeline,
         risk=components.risk,
         agents=components.agents,
@@ -331,7 +333,9 @@ def build_pipeline(
         run_id=options.run_id,
         fill_time=venue.fill_time if isinstance(venue, ReplayVenue) else None,
         venue_spec=venue.settings,
-        publish_gauges=options.publish_gauges,
+        publish_gauges=exporter_configured()
+        if options.publish_gauges is None
+        else options.publish_gauges,
     )
     if parts is not None:
         parts.append(PipelineParts(venue=venue, market=source, settings=components))

@@ -57,10 +57,12 @@ def create_app(
             tasks = pipeline
             if tasks is None:
                 from apps.bootstrap import build_pipeline
+                from quorum.pipeline.options import PipelineOptions
 
                 dispatcher, close_dispatcher = _dispatcher(rt.settings)
                 stack.callback(close_dispatcher)
-                tasks = build_pipeline(rt, dispatcher)
+                # this process serves /metrics: its monitor passes publish the gauges
+                tasks = build_pipeline(rt, dispatcher, PipelineOptions(publish_gauges=True))
                 stack.callback(tasks.close)
             probes, closers = build_probes(rt.settings, rt.engine, tasks.deps.execution)
             ctx = ApiContext(

@@ -3,6 +3,7 @@ on shutdown. The prefork parent never builds one (no database connection crosses
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import os
@@ -38,8 +39,22 @@ with them instead of importing LangGraph and LiteLLM again (tens of seconds on a
 
 
 def preload() -> None:
-    for name in PRELOAD:
-        importlib.import_module(name)
+    """The pool parent's start-up, inherited by every pool process: :data:`PRELOAD` imported
+    and the numba kernels loaded from ``NUMBA_CACHE_DIR`` (compiled there when missing), so
+    a process's first scan is only a scan; then everything frozen (``gc.freeze``, before
+    the fork as Python's documentation advises), so the children's collector passes neither
+    walk it nor write to its pages. The collector is paused meanwhile: start-up only adds
+    long-lived objects."""
+    gc.disable()
+    try:
+        for name in PRELOAD:
+            importlib.import_module(name)
+        from quorum.analysis import warm_up_kernels
+
+        warm_up_kernels()
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 class ProcessPipeline:

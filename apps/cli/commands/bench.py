@@ -103,6 +103,21 @@ def bench_execution(
     )
 
 
+@app.command("startup")
+def bench_startup(
+    help_runs: int = typer.Option(3, min=1, help="Runs of `quorum --help`."),
+    steps: int = typer.Option(96, min=1, help="Base bars of the timed `quorum run`."),
+    seed: int = typer.Option(7, help="Seed of the first scan's synthetic data."),
+    skip_run: bool = typer.Option(False, "--skip-run", help="Leave out the `quorum run`."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """`quorum --help`, a default `quorum run` and a fresh worker's first scan, each in new
+    processes: wall and CPU seconds, with the load average."""
+    from benchmarks.startup import run
+
+    _emit(run(help_runs=help_runs, steps=steps, seed=seed, skip_run=skip_run), as_json)
+
+
 @app.command("backtest")
 def bench_backtest(
     days: float = typer.Option(365, min=0.25, help="Window length in days (from 2025-01-01)."),

@@ -33,6 +33,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from apps.bootstrap import Runtime, build_pipeline, build_runtime
+from apps.cli import collector
 from apps.cli.options import (
     parse_symbols,
     parse_time,
@@ -83,39 +84,40 @@ def run(
     stamp = f"{parse_time(start, '--start'):%Y%m%dT%H%M%SZ}" if live_data is None else "live"
     args = [symbols, timeframes, data, start, steps, base, history, live_data, db, exchange_url]
     run_id = new_run_id(stamp, db, args)
-    try:
-        runtime = build_runtime(_run_settings(db, run_id, exchange_url, live_data))
-    except QuorumError as exc:
-        console.print(f"[red]start-up refused:[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from None
-    try:
-        if live_data is not None:
-            data, first = _live_window(runtime, live_data, symbol_list, base_tf, steps)
+    with collector.paused():  # settled once the pipeline is wired (_run)
+        try:
+            runtime = build_runtime(_run_settings(db, run_id, exchange_url, live_data))
+        except QuorumError as exc:
+            console.print(f"[red]start-up refused:[/red] {escape(str(exc))}")
+            raise typer.Exit(1) from None
+        try:
+            if live_data is not None:
+                data, first = _live_window(runtime, live_data, symbol_list, base_tf, steps)
+            else:
+                first = base_tf.floor(parse_time(start, "--start"))
+            settings = runtime.settings.pipeline.model_copy(
+                update={
+                    "symbols": tuple(symbol_list),
+                    "timeframes": tuple(tf.value for tf in frames),
+                    "base": base_tf.value,
+                    "data": data,
+                    "history_bars": history,
+                }
+            )
+            result = _run(runtime, run_id, settings, first, steps, as_json)
+        except QuorumError as exc:
+            console.print(f"[red]run failed:[/red] {escape(str(exc))}")
+            raise typer.Exit(1) from None
+        except ValidationError as exc:  # a parameter the pipeline's models refuse (e.g. --history)
+            console.print(f"[red]run refused:[/red] {escape(problems(exc))}")
+            raise typer.Exit(2) from None
+        finally:
+            runtime.close()
+        result["wall_s"] = round(time.perf_counter() - began, 3)
+        if as_json:
+            typer.echo(json.dumps(result, indent=2, default=str))
         else:
-            first = base_tf.floor(parse_time(start, "--start"))
-        settings = runtime.settings.pipeline.model_copy(
-            update={
-                "symbols": tuple(symbol_list),
-                "timeframes": tuple(tf.value for tf in frames),
-                "base": base_tf.value,
-                "data": data,
-                "history_bars": history,
-            }
-        )
-        result = _run(runtime, run_id, settings, first, steps, as_json)
-    except QuorumError as exc:
-        console.print(f"[red]run failed:[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from None
-    except ValidationError as exc:  # a parameter the pipeline's models refuse (e.g. --history)
-        console.print(f"[red]run refused:[/red] {escape(problems(exc))}")
-        raise typer.Exit(2) from None
-    finally:
-        runtime.close()
-    result["wall_s"] = round(time.perf_counter() - began, 3)
-    if as_json:
-        typer.echo(json.dumps(result, indent=2, default=str))
-    else:
-        _print(result, runtime)
+            _print(result, runtime)
     if not result["journal"]["verified"]:
         raise typer.Exit(1)
 
@@ -203,6 +205,7 @@ def _run(
         live=str(runtime.flags.get("trading.mode")) == "live",
     )
     tasks = build_pipeline(runtime, dispatcher, options, parts=parts)
+    collector.settle()  # start-up is over: what it built lives as long as the run
     venue = parts[0].venue
     record = RunRecord(runtime, run_id, params, parts[0].settings.digest())
     with Progress(

@@ -2,7 +2,9 @@
 
 ``build_analysis_graph(services, checkpointer)`` compiles the graph over the services the
 caller hands in (:class:`AnalysisServices`: the ``LLMRouter`` port, the journal recorder,
-the risk gate, scoring settings and calibrator); ``analyze(graph, scan, as_of, thread_id)``
+the risk gate, scoring settings and calibrator); ``compile_analysis_graph(settings,
+checkpointer)`` compiles it once for a process, each run then passing its services
+(``services=``); ``analyze(graph, scan, as_of, thread_id)``
 runs or resumes one analysis to its :class:`AnalysisOutcome`; ``stream_analysis`` does the
 same while yielding each node's events. The graph proposes a typed decision and journals
 every opinion, score and decision; it never calls a broker.
@@ -23,6 +25,7 @@ from quorum.agents.graph import (
     NodeEvent,
     analyze,
     build_analysis_graph,
+    compile_analysis_graph,
     is_retryable,
     retry_policy,
     stream_analysis,
@@ -69,6 +72,7 @@ __all__ = [
     "build_analysis_graph",
     "build_context",
     "checkpoint_serde",
+    "compile_analysis_graph",
     "context_bytes",
     "debate_messages",
     "decision_timeframe",

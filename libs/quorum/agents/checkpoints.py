@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psycopg
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
-from psycopg.rows import dict_row
 
 from quorum.agents.state import AnalysisState, DebateTurn, TraceEvent
 from quorum.domain import (
@@ -43,6 +41,9 @@ from quorum.domain import (
     TimeframeScan,
     Verdict,
 )
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.postgres import PostgresSaver
 
 STATE_TYPES: tuple[type, ...] = (
     AnalysisState,
@@ -92,6 +93,10 @@ def sqlite_checkpointer(path: str | Path) -> SqliteSaver:
 
 def postgres_checkpointer(url: str) -> PostgresSaver:
     """A saver in PostgreSQL (``postgresql://…``; a SQLAlchemy ``+psycopg`` suffix is fine)."""
+    import psycopg  # here: a SQLite deployment never loads the PostgreSQL driver (~0.2 s)
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg.rows import dict_row
+
     dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
     connection = psycopg.connect(dsn, autocommit=True, prepare_threshold=0, row_factory=dict_row)
     saver = PostgresSaver(connection, serde=checkpoint_serde())

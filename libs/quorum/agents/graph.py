@@ -18,6 +18,11 @@ round), joined by ``debate``, which loops back to both for another round. LLM no
 a checkpointer every superstep is saved (``durability="sync"``), so an analysis that was
 interrupted — by ``interrupt_before`` or by a failure — resumes where it stopped when it
 is run again with the same ``thread_id``; a finished one is not run twice.
+
+A pipeline compiles the graph once per process (:func:`compile_analysis_graph`, ~10 ms a
+compile) and hands each analysis its own :class:`AnalysisServices` (router, journal, risk
+gate over that moment's account) as LangGraph's runtime context (``services=`` on the run);
+:func:`build_analysis_graph` compiles a graph bound to one set of services (one-off callers).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import RetryPolicy
 
 from quorum.agents.nodes import (
@@ -47,18 +53,21 @@ from quorum.agents.nodes import (
     score_node,
 )
 from quorum.agents.services import AnalysisServices
-from quorum.agents.settings import ANALYSTS, DEBATERS, NodeRetry
+from quorum.agents.settings import ANALYSTS, DEBATERS, AgentSettings, NodeRetry
 from quorum.agents.state import AnalysisOutcome, AnalysisState, TraceEvent, outcome_of
 from quorum.domain import ScanResult
 from quorum.errors import Retryable
 
-AnalysisGraph = CompiledStateGraph[AnalysisState, None, AnalysisState, AnalysisState]
+AnalysisGraph = CompiledStateGraph[AnalysisState, AnalysisServices, AnalysisState, AnalysisState]
 
 
 class Node(Protocol):
-    """A node as LangGraph calls it: the state in, a partial update out."""
+    """A node as LangGraph calls it: the state (and the run's runtime) in, a partial update
+    out."""
 
-    def __call__(self, state: AnalysisState) -> dict[str, Any]: ...
+    def __call__(
+        self, state: AnalysisState, runtime: Runtime[AnalysisServices]
+    ) -> dict[str, Any]: ...
 
 
 NODES: tuple[str, ...] = (
@@ -91,26 +100,38 @@ def retry_policy(settings: NodeRetry) -> RetryPolicy:
     )
 
 
+def _services(
+    bound: AnalysisServices | None, runtime: Runtime[AnalysisServices]
+) -> AnalysisServices:
+    """The services a node runs with: the graph's own, else the run's context."""
+    services = bound if bound is not None else runtime.context
+    if services is None:
+        raise ValueError(
+            "services: this graph was compiled without services; pass services= to the run"
+        )
+    return services
+
+
 def _bind(
     function: Callable[[AnalysisState, AnalysisServices], dict[str, Any]],
-    services: AnalysisServices,
+    bound: AnalysisServices | None,
 ) -> Node:
-    def node(state: AnalysisState) -> dict[str, Any]:
-        return function(state, services)
+    def node(state: AnalysisState, runtime: Runtime[AnalysisServices]) -> dict[str, Any]:
+        return function(state, _services(bound, runtime))
 
     return node
 
 
-def _analyst(agent: str, services: AnalysisServices) -> Node:
-    def node(state: AnalysisState) -> dict[str, Any]:
-        return analyst_node(state, services, agent)
+def _analyst(agent: str, bound: AnalysisServices | None) -> Node:
+    def node(state: AnalysisState, runtime: Runtime[AnalysisServices]) -> dict[str, Any]:
+        return analyst_node(state, _services(bound, runtime), agent)
 
     return node
 
 
-def _debater(side: str, services: AnalysisServices) -> Node:
-    def node(state: AnalysisState) -> dict[str, Any]:
-        return debater_node(state, services, side)
+def _debater(side: str, bound: AnalysisServices | None) -> Node:
+    def node(state: AnalysisState, runtime: Runtime[AnalysisServices]) -> dict[str, Any]:
+        return debater_node(state, _services(bound, runtime), side)
 
     return node
 
@@ -121,14 +142,34 @@ def build_analysis_graph(
     *,
     interrupt_before: Sequence[str] = (),
 ) -> AnalysisGraph:
-    """The compiled graph; ``interrupt_before`` pauses before the named nodes (review)."""
+    """The graph compiled over ``services`` (one-off callers: ``quorum analyze``, tests);
+    ``interrupt_before`` pauses before the named nodes (review)."""
+    return _compile(services.settings, services, checkpointer, interrupt_before)
+
+
+def compile_analysis_graph(
+    settings: AgentSettings,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+    *,
+    interrupt_before: Sequence[str] = (),
+) -> AnalysisGraph:
+    """The graph compiled once for a process (its shape: ``settings.debate_rounds`` and the
+    retry policy); each run hands its own services as the run's context (``services=``)."""
+    return _compile(settings, None, checkpointer, interrupt_before)
+
+
+def _compile(
+    settings: AgentSettings,
+    services: AnalysisServices | None,
+    checkpointer: BaseCheckpointSaver[Any] | None,
+    interrupt_before: Sequence[str],
+) -> AnalysisGraph:
     unknown = sorted(set(interrupt_before) - set(NODES))
     if unknown:
         raise ValueError(f"interrupt_before: unknown node(s) {', '.join(unknown)}")
-    settings = services.settings
     rounds = settings.debate_rounds
     retry = retry_policy(settings.retry)
-    builder = StateGraph(AnalysisState)
+    builder = StateGraph(AnalysisState, context_schema=AnalysisServices)
     builder.add_node("context", _bind(context_node, services))
     builder.add_node("prefilter", _bind(prefilter_node, services))
     for agent in ANALYSTS:
@@ -188,7 +229,12 @@ class AnalysisRun:
     """
 
     def __init__(
-        self, graph: AnalysisGraph, scan: ScanResult, as_of: datetime, thread_id: str
+        self,
+        graph: AnalysisGraph,
+        scan: ScanResult,
+        as_of: datetime,
+        thread_id: str,
+        services: AnalysisServices | None = None,
     ) -> None:
         if as_of.tzinfo is None or as_of.utcoffset() is None:
             raise ValueError(f"as_of: must be timezone-aware (got {as_of.isoformat()})")
@@ -200,6 +246,7 @@ class AnalysisRun:
         self._scan = scan
         self._as_of = as_of
         self._config = _config(thread_id)
+        self._services = services
         self._outcome: AnalysisOutcome | None = None
 
     @property
@@ -244,6 +291,7 @@ class AnalysisRun:
                 self._config,
                 stream_mode=["updates", "values"],
                 durability="sync" if self.checkpointed else None,
+                context=self._services,
             )
             for mode, chunk in stream:
                 if mode == "values":
@@ -268,17 +316,27 @@ def _node_event(node: str, update: Any) -> NodeEvent:
 
 
 def stream_analysis(
-    graph: AnalysisGraph, scan: ScanResult, as_of: datetime, thread_id: str
+    graph: AnalysisGraph,
+    scan: ScanResult,
+    as_of: datetime,
+    thread_id: str,
+    services: AnalysisServices | None = None,
 ) -> AnalysisRun:
-    """The run of ``scan`` at ``as_of``: iterate it for node events, then read ``.outcome``."""
-    return AnalysisRun(graph, scan, as_of, thread_id)
+    """The run of ``scan`` at ``as_of``: iterate it for node events, then read ``.outcome``
+    (``services``: this run's, for a graph from :func:`compile_analysis_graph`)."""
+    return AnalysisRun(graph, scan, as_of, thread_id, services)
 
 
 def analyze(
-    graph: AnalysisGraph, scan: ScanResult, as_of: datetime, thread_id: str
+    graph: AnalysisGraph,
+    scan: ScanResult,
+    as_of: datetime,
+    thread_id: str,
+    services: AnalysisServices | None = None,
 ) -> AnalysisOutcome:
-    """Run (or resume) the analysis of ``scan`` at ``as_of`` to its outcome."""
-    run = AnalysisRun(graph, scan, as_of, thread_id)
+    """Run (or resume) the analysis of ``scan`` at ``as_of`` to its outcome (``services``:
+    this run's, for a graph from :func:`compile_analysis_graph`)."""
+    run = AnalysisRun(graph, scan, as_of, thread_id, services)
     for _ in run:
         pass
     return run.outcome

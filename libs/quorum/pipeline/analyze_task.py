@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from quorum.agents import AnalysisOutcome, AnalysisServices, PortfolioRiskGate, build_analysis_graph
+from quorum.agents import AnalysisOutcome, AnalysisServices, PortfolioRiskGate
 from quorum.agents import analyze as run_graph
 from quorum.analysis.scan import ScanParams
 from quorum.domain import Signal, Timeframe, format_time, parse_time
@@ -120,10 +120,10 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
         ),
         stop_settings=deps.risk,
     )
-    graph = build_analysis_graph(services, deps.checkpointer)
+    graph = deps.graph
     journal_resume(deps, graph, key, symbol, tf, at)
     with span("quorum.agents"):
-        outcome = run_graph(graph, scan, at, thread_id=key)
+        outcome = run_graph(graph, scan, at, thread_id=key, services=services)
     proposed = outcome.signal or _candidate(graph, key)
     for attempt in range(5):
         try:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy.engine import Engine
 
-from quorum.agents import AgentSettings
+from quorum.agents import AgentSettings, AnalysisGraph
 from quorum.clock import Clock
 from quorum.config import FlagStore
 from quorum.execution import ExecutionService, PaperSettings
@@ -54,6 +54,9 @@ class PipelineDeps:
     router: LLMRouter
     checkpointer: BaseCheckpointSaver[str]
     dispatcher: Dispatcher
+    graph: AnalysisGraph
+    """The analysis graph, compiled once over ``checkpointer`` and ``agents``; each analysis
+    runs it with its own services (``quorum.agents.compile_analysis_graph``)."""
     settings: PipelineSettings = field(default_factory=PipelineSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
     agents: AgentSettings = field(default_factory=AgentSettings)
@@ -71,6 +74,7 @@ class PipelineDeps:
     """The paper venue's specification (fees, slippage, amount step, maximum quantity): the
     market limits and costs the risk gate is told in paper mode. None: not known."""
     publish_gauges: bool = True
-    """``monitor`` sets the process's trading gauges from this run's state after each pass;
-    a backtest turns it off (its replayed book is not the process's live one, and the
-    status queries behind the gauges would cost more than the rest of the pass)."""
+    """``monitor`` sets the process's trading gauges from this run's state after each pass
+    (bootstrap: when an exporter is configured, or the API asks); a backtest turns it off
+    (its replayed book is not the process's live one, and the status queries behind the
+    gauges would cost more than the rest of the pass)."""

@@ -61,8 +61,10 @@ class PipelineOptions:
     living at the replayed time (the Binance simulator). Never set by backtests."""
     reconcile: bool = True
     """Start-up reconciliation (off for read-only callers such as ``quorum status``)."""
-    publish_gauges: bool = True
-    """``monitor`` publishes the process's trading gauges (off in backtests)."""
+    publish_gauges: bool | None = None
+    """``monitor`` publishes the process's trading gauges: None (default) when an exporter
+    is configured (``quorum.telemetry.metrics.exporter_configured``); the API, which serves
+    ``/metrics`` itself, says True; backtests say False."""
 
 
 def llm_for_mode(settings: LLMSettings, mode: LlmMode | None) -> LLMSettings:

@@ -311,6 +311,13 @@ def process_metrics[M](factory: Callable[[CollectorRegistry], M]) -> M:
     return cast(M, found)
 
 
+def exporter_configured() -> bool:
+    """Whether another process exports this one's samples: multiprocess mode
+    (``PROMETHEUS_MULTIPROC_DIR``: the files a worker's exporter or the API's ``/metrics``
+    merge). A process that serves its own metrics (the API) knows it without asking."""
+    return bool(os.environ.get(MULTIPROC_ENV))
+
+
 def exposition_registry() -> CollectorRegistry:
     """What ``/metrics`` serves: every process's files merged under multiprocess mode,
     else the default registry."""
@@ -330,6 +337,7 @@ __all__ = [
     "WINDOWS",
     "BoundedLabel",
     "QuorumMetrics",
+    "exporter_configured",
     "exposition_registry",
     "metrics",
     "process_metrics",

@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 from apps.cli.main import COMMANDS, app, load_command
 
 REPO = Path(__file__).resolve().parents[3]
+HEAVY = ("langgraph", "litellm", "numba", "psycopg", "pandas", "sqlalchemy", "celery")
+"""Libraries that cost ~0.3–3 s of import each: `quorum --help` loads none of them (#22)."""
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
@@ -42,7 +44,9 @@ def test_help_imports_no_sub_command_module_and_no_library() -> None:
         "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "loaded = sorted(m for m in sys.modules if m.startswith(('apps.cli.commands', 'quorum')))\n"
+        "ours = ('apps.cli.commands', 'quorum')\n"
+        f"heavy = {HEAVY!r}\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(ours) or m in heavy)\n"
         "print('LOADED', loaded)"
     )
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'libs'}"}
@@ -60,3 +64,22 @@ def test_a_sub_command_runs_after_loading_its_module() -> None:
 
     assert result.exit_code == 0, result.output
     assert result.output.strip()
+
+
+def test_quorum_runs_modules_leave_out_plots_and_postgres() -> None:
+    """`quorum run` on SQLite draws no report and opens no PostgreSQL connection: neither
+    matplotlib (~0.3 s of import) nor psycopg (~0.2 s) is loaded by what it imports."""
+    code = (
+        "import sys\n"
+        "import apps.cli.commands.run, quorum.pipeline, quorum.pipeline.driver\n"
+        "import quorum.backtest.records\n"
+        "print('LOADED', sorted(m for m in ('matplotlib', 'psycopg') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'libs'}"}
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "LOADED []"

@@ -207,6 +207,19 @@ def test_runtime_environment_workdir_and_writable_var(runtime: list[Instruction]
     assert "chown -R 10001:10001 /app/var" in runs
 
 
+def test_the_image_warms_the_numba_cache_as_its_user_after_creating_it(
+    runtime: list[Instruction],
+) -> None:
+    """The kernels compiled into NUMBA_CACHE_DIR at build time, by the user that reads it."""
+    order = [(i.keyword, i.args) for i in runtime]
+    made = next(n for n, (k, a) in enumerate(order) if k == "RUN" and "numba-cache" in a)
+    user = next(n for n, (k, _) in enumerate(order) if k == "USER")
+    warms = [n for n, (k, a) in enumerate(order) if k == "RUN" and "warm_up_kernels()" in a]
+
+    assert len(warms) == 1
+    assert made < user < warms[0]
+
+
 def test_healthcheck_probes_the_live_endpoint_with_urllib(runtime: list[Instruction]) -> None:
     (check,) = args_of(runtime, "HEALTHCHECK")
     _, _, command = check.partition(" CMD ")

@@ -9,7 +9,6 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 
 from quorum.backtest.report.metrics import Metrics
-from quorum.backtest.report.plots import calibration_svg, equity_svg, price_svgs
 from quorum.backtest.results import BacktestResult
 
 __all__ = ["render_html"]
@@ -56,6 +55,10 @@ def _environment() -> Environment:
 def render_html(
     result: BacktestResult, metrics: Metrics, document: dict[str, Any], content_hash: str
 ) -> str:
+    # matplotlib (~0.3 s of import) only when a report is drawn: `quorum run` imports
+    # quorum.backtest for its run records and draws nothing
+    from quorum.backtest.report.plots import calibration_svg, equity_svg, price_svgs
+
     source = files("quorum.backtest.report").joinpath(_TEMPLATE).read_text(encoding="utf-8")
     template = _environment().from_string(source)
     return template.render(
