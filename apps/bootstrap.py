@@ -240,6 +240,7 @@ def build_pipeline(
     callers such as ``quorum status``), so ``execute`` is unblocked once this returns.
     ``parts`` (a list) receives the venue, the market source and the run's settings.
     """
+    from quorum.agents.settings import resolve_min_opinions
     from quorum.domain import split_symbol
     from quorum.execution import LIVE, PAPER, ExecutionService
     from quorum.execution.paper import (
@@ -300,6 +301,7 @@ def build_pipeline(
     )
     if options.reconcile:
         execution.reconcile(startup=True)
+    router = build_router(runtime, components.llm)
     deps = PipelineDeps(
         engine=runtime.engine,
         journal=runtime.journal,
@@ -307,14 +309,17 @@ def build_pipeline(
         flags=runtime.flags,
         execution=execution,
         market=source,
-        router=build_router(runtime, components.llm),
+        router=router,
+        reload_accuracy=router.accuracy.refresh,
         checkpointer=analysis_checkpointer(
             runtime.settings.database.url, options.memory_checkpoints
         ),
         dispatcher=dispatcher,
         settings=pipeline,
         risk=components.risk,
-        agents=components.agents,
+        agents=resolve_min_opinions(
+            components.agents, any(m.paid and m.enabled for m in router.registry)
+        ),
         scoring=components.scoring,
         quotes=quotes,
         trading_mode=mode(),

@@ -129,7 +129,12 @@ def build_analysis_graph(
 
     builder.add_edge(START, "context")
     builder.add_edge("context", "prefilter")
-    builder.add_conditional_edges("prefilter", after_prefilter, [*ANALYSTS, "decide"])
+    llm_opinions = services.settings.llm_opinions
+
+    def fan_out(state: AnalysisState) -> list[str] | str:
+        return after_prefilter(state, llm_opinions)
+
+    builder.add_conditional_edges("prefilter", fan_out, [*ANALYSTS, "score", "decide"])
     builder.add_edge(list(ANALYSTS), "debate" if rounds else "score")
     if rounds:
 
