@@ -32,7 +32,7 @@ from quorum.pipeline.accounting import (
     reference_price,
     rules_state,
 )
-from quorum.pipeline.decisions import commit_decision
+from quorum.pipeline.decisions import commit_decision, signal_id
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import StageJournal
 from quorum.pipeline.learned import learned_scoring
@@ -163,6 +163,7 @@ def _commit(
 ) -> JSON:
     if signal is None or outcome.decision is None:
         score = outcome.score or outcome.prefilter
+        store_opinions(session, deps.run_id, signal_id(key), outcome.opinions, deps.agents.roles)
         return {
             "symbol": outcome.symbol,
             "as_of": format_time(outcome.as_of),

@@ -1,9 +1,10 @@
 """The opinions behind each signal, and what closed trades teach about the models.
 
-The analyze task stores, with each signal, the opinions its score used (the analysts' and
-the last debate round's): node, agent (the role), the model's LLM role, model, stance,
-confidence and prompt version. The ``refresh`` task attributes every closed trade to its
-signal's opinions (:func:`opinion_hits`) and learns per-(model, role) accuracy from them
+The analyze task stores, under each analysis's signal id (derived from its task key, also
+when the analysis ended in a no-trade and no signal row was stored), the opinions its score
+used (the analysts' and the last debate round's): node, agent (the role), the model's LLM
+role, model, stance, confidence and prompt version. The ``refresh`` task attributes every
+closed trade to its signal's opinions (:func:`opinion_hits`) and learns per-(model, role) accuracy from them
 (:func:`quorum.scoring.learn_accuracy`); the analyze task reads the result back
 (:func:`learned_accuracy`) into the confluence weights, and the router's accuracy board
 reads the per-model values from ``llm_model_scores``.
@@ -12,6 +13,7 @@ reads the per-model values from ``llm_model_scores``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -64,7 +66,7 @@ def store_opinions(
     return stored
 
 
-def signal_opinions(db: Reader, signal_ids: Iterable[str]) -> dict[str, list[dict[str, object]]]:
+def signal_opinions(db: Reader, signal_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """The stored opinion rows per signal id, in order."""
     ids = sorted(set(signal_ids))
     if not ids:
@@ -74,7 +76,7 @@ def signal_opinions(db: Reader, signal_ids: Iterable[str]) -> dict[str, list[dic
         .where(_OPINIONS.c.signal_id.in_(ids))
         .order_by(_OPINIONS.c.signal_id, _OPINIONS.c.seq)
     )
-    out: dict[str, list[dict[str, object]]] = {}
+    out: dict[str, list[dict[str, Any]]] = {}
     for row in db.execute(stmt).mappings():
         out.setdefault(str(row["signal_id"]), []).append(dict(row))
     return out
@@ -97,7 +99,7 @@ def opinion_hits(db: Reader, closed: Sequence[Trade]) -> list[OpinionHit]:
                 OpinionHit(
                     model=str(row["model"]),
                     role=str(row["agent"]),
-                    confidence=float(str(row["confidence"])),
+                    confidence=float(row["confidence"]),
                     right=right,
                 )
             )

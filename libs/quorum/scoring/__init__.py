@@ -19,6 +19,7 @@ from quorum.scoring.accuracy import (
     accuracy_key,
     learn_accuracy,
     model_accuracy,
+    opinion_brier,
     stance_was_right,
 )
 from quorum.scoring.adaptive import (
@@ -78,6 +79,7 @@ __all__ = [
     "indicator_signals",
     "learn_accuracy",
     "model_accuracy",
+    "opinion_brier",
     "pool_adjacent_violators",
     "regime_bias",
     "reliability",

@@ -69,6 +69,11 @@ def stance_was_right(stance: Bias | None, direction: Direction, won: bool) -> bo
     return agreed == won
 
 
+def opinion_brier(confidence: float, right: bool) -> float:
+    """``(p − right)²`` with ``p = (1 + confidence) / 2``: the opinion's squared error."""
+    return ((1.0 + confidence) / 2.0 - float(right)) ** 2
+
+
 def _learn(
     model: str, role: str | None, hits: Sequence[OpinionHit], prior: AccuracyPrior
 ) -> LearnedAccuracy | None:
@@ -77,7 +82,7 @@ def _learn(
         return None
     right = sum(h.right for h in recent)
     shrunk = (right + prior.strength * prior.prior) / (len(recent) + prior.strength)
-    brier = sum(((1.0 + h.confidence) / 2.0 - float(h.right)) ** 2 for h in recent) / len(recent)
+    brier = sum(opinion_brier(h.confidence, h.right) for h in recent) / len(recent)
     return LearnedAccuracy(
         model=model,
         role=role,

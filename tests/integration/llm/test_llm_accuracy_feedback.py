@@ -27,7 +27,7 @@ from quorum.pipeline.opinions import store_opinions
 from quorum.pipeline.persistence import Trade, insert_trade
 from quorum.store import session_scope
 
-ROLES = {n: "fast" for n in ("technical", "patterns", "regime", "bull", "bear")}
+ROLES = dict.fromkeys(("technical", "patterns", "regime", "bull", "bear"), "fast")
 PRIOR = {"min_samples": 4, "window": 50, "prior": 0.5, "strength": 2.0}
 SHARE = 0.35
 CONFIDENCE = 0.7  # the loopback's default answer
