@@ -1,13 +1,13 @@
-"""The opinions behind each signal, and what closed trades teach about the models.
+"""The opinions behind each analysis, and what closed trades teach about the models.
 
 The analyze task stores, under each analysis's signal id (derived from its task key, also
 when the analysis ended in a no-trade and no signal row was stored), the opinions its score
 used (the analysts' and the last debate round's): node, agent (the role), the model's LLM
 role, model, stance, confidence and prompt version. The ``refresh`` task attributes every
-closed trade to its signal's opinions (:func:`opinion_hits`) and learns per-(model, role) accuracy from them
-(:func:`quorum.scoring.learn_accuracy`); the analyze task reads the result back
-(:func:`learned_accuracy`) into the confluence weights, and the router's accuracy board
-reads the per-model values from ``llm_model_scores``.
+closed trade to its signal's opinions (:func:`opinion_hits`) and learns per-(model, role)
+accuracy from them (:func:`quorum.scoring.learn_accuracy`); the analyze task reads the
+result back (:func:`learned_accuracy`) into the confluence weights, and the router's
+accuracy board reads the per-model values from ``llm_model_scores``.
 """
 
 from __future__ import annotations
