@@ -13,7 +13,6 @@
 """
 
 from quorum.scoring.accuracy import (
-    AccuracyPrior,
     LearnedAccuracy,
     OpinionHit,
     accuracy_key,
@@ -49,7 +48,12 @@ from quorum.scoring.confluence import (
 from quorum.scoring.explain import MAX_CHARS, explain
 from quorum.scoring.indicators import indicator_signals
 from quorum.scoring.reliability import CalibrationRow, ReliabilityReport, reliability
-from quorum.scoring.settings import INDICATOR_SIGNALS, EvidenceWeights, ScoringSettings
+from quorum.scoring.settings import (
+    INDICATOR_SIGNALS,
+    AccuracyPrior,
+    EvidenceWeights,
+    ScoringSettings,
+)
 
 __all__ = [
     "INDICATOR_SIGNALS",

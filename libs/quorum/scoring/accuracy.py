@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from pydantic import Field
 
-from quorum.config.settings.scoring import AccuracyPrior
 from quorum.domain import Bias, Direction, DomainModel
+from quorum.scoring.settings import AccuracyPrior
 
 ROLE_SEPARATOR = "#"
 

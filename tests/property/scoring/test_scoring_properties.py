@@ -18,12 +18,12 @@ from quorum.scoring import (
     Bandit,
     BanditLimits,
     EpsilonGreedy,
+    OpinionHit,
     ScoringSettings,
     fit_calibration,
+    learn_accuracy,
     reliability,
     score_confluence,
-    OpinionHit,
-    learn_accuracy,
 )
 
 EXAMPLES = settings(max_examples=40, deadline=None)
