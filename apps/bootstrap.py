@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
+    from quorum.agents.settings import AgentSettings
     from quorum.domain import Timeframe
     from quorum.llm import LLMSettings, QuorumRouter
     from quorum.market import MarketDataLoader
@@ -220,6 +221,14 @@ def build_router(runtime: Runtime, llm: LLMSettings) -> QuorumRouter:
     )
 
 
+def with_min_opinions(agents: AgentSettings, router: QuorumRouter) -> AgentSettings:
+    """``agents`` with ``min_opinions`` resolved: 2 when ``router`` has a paid model enabled
+    (unless the settings say otherwise), else 0."""
+    from quorum.agents.settings import resolve_min_opinions
+
+    return resolve_min_opinions(agents, any(m.paid and m.enabled for m in router.registry))
+
+
 def build_pipeline(
     runtime: Runtime,
     dispatcher: Dispatcher,
@@ -240,7 +249,6 @@ def build_pipeline(
     callers such as ``quorum status``), so ``execute`` is unblocked once this returns.
     ``parts`` (a list) receives the venue, the market source and the run's settings.
     """
-    from quorum.agents.settings import resolve_min_opinions
     from quorum.domain import split_symbol
     from quorum.execution import LIVE, PAPER, ExecutionService
     from quorum.execution.paper import (
@@ -317,9 +325,7 @@ def build_pipeline(
         dispatcher=dispatcher,
         settings=pipeline,
         risk=components.risk,
-        agents=resolve_min_opinions(
-            components.agents, any(m.paid and m.enabled for m in router.registry)
-        ),
+        agents=with_min_opinions(components.agents, router),
         scoring=components.scoring,
         quotes=quotes,
         trading_mode=mode(),

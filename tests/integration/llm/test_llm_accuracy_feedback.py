@@ -33,7 +33,7 @@ SHARE = 0.35
 CONFIDENCE = 0.7  # the loopback's default answer
 
 
-def _kit(loopback: Loopback) -> Kit:
+def _kit(loopback: Loopback, agents: dict[str, Any] | None = None) -> Kit:
     def entry(name: str, accuracy: float) -> dict[str, Any]:
         return model(
             name,
@@ -53,7 +53,7 @@ def _kit(loopback: Loopback) -> Kit:
     }
     sections = {
         "llm": llm,
-        "agents": {"roles": ROLES},
+        "agents": {"roles": ROLES, **(agents or {})},
         "scoring": {"llm_share": SHARE, "accuracy": PRIOR},
     }
     kit = make_kit(sections=sections, pipeline={"symbols": ("BTC/USDT", "ETH/USDT")})
@@ -158,5 +158,33 @@ def test_learned_accuracy_reorders_the_router_and_reweighs_the_opinions(
         share, models = _llm_share(kit, str(after["signal_id"]))
         assert set(models) == {"beta"}
         assert share == pytest.approx(SHARE / (1 - SHARE) * CONFIDENCE * beta)
+    finally:
+        kit.close()
+
+
+@pytest.mark.parametrize(
+    ("agents", "status"), [({}, "no_trade"), ({"min_opinions": 0}, "approved")]
+)
+def test_with_a_paid_model_an_entry_needs_two_valid_opinions_by_default(
+    loopback: Loopback,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    agents: dict[str, Any],
+    status: str,
+) -> None:
+    """Every call fails (HTTP 500, no offline fallback): the analysis has no opinion at all.
+    Before ``agents.min_opinions`` the quantitative score alone proposed the entry."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(TEST_KEY_VARIABLE, "sk-test")  # pragma: allowlist secret
+    loopback.set("alpha", status=500)
+    loopback.set("beta", status=500)
+    kit = _kit(loopback, agents)
+    try:
+        as_of = format_time(kit.clock.now().replace(second=0))
+        result = kit.tasks.analyze("BTC/USDT", as_of, "15m")
+        assert loopback.hits, "the models were asked"
+        assert result["status"] == status, result
+        if status == "no_trade":
+            assert "0 valid opinion(s), agents.min_opinions needs 2" in str(result["reason"])
     finally:
         kit.close()
