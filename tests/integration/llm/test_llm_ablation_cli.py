@@ -72,9 +72,24 @@ def test_contrarian_opinions_change_decisions_and_the_table_shows_them(
         tmp_path,
         *("--symbols", "BTC/USDT,ETH/USDT", "--timeframes", "15m,1h,4h"),
         *("--start", "2025-01-01T00:00:00Z", "--end", "2025-01-03T00:00:00Z"),
-        *("--llm", "live"),
+        *("--llm", "live", "--report", str(tmp_path / "report")),
     )
     with_llm, without = table["arms"]["with_llm"], table["arms"]["without_llm"]
+    assert with_llm["trades"] > 0
+    # the report of the arm with opinions: per model and per role, from the run's ledger
+    report = json.loads((tmp_path / "report" / "with_llm" / "report.json").read_text())
+    (row,) = report["llm"]["by_model"]
+    assert row["label"] == "contrarian"
+    assert row["calls"] == len(loopback.hits)
+    assert float(row["spend_usd"]) == pytest.approx(float(with_llm["llm_spend_usd"]))
+    assert row["trades"] == with_llm["trades"]
+    assert row["opinions"] > 0
+    assert row["hit_rate"] is not None
+    assert row["brier"] is not None
+    assert {r["label"] for r in report["llm"]["by_role"]} == {
+        "technical", "patterns", "regime", "bull", "bear",
+    }  # fmt: skip
+    assert [h["label"] for h in report["hit_rates"]["models"]] == ["contrarian"]
     assert set(with_llm) >= ROWS
     assert with_llm["llm_calls"] == len(loopback.hits) > 0
     assert float(with_llm["llm_spend_usd"]) > 0
