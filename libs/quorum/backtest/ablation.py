@@ -68,12 +68,13 @@ def _opinion_text(row: dict[str, Any]) -> str:
 
 
 def run_decisions(engine: Engine, run_id: str) -> dict[tuple[str, str], Decision]:
-    """Every analysis ``run_id`` stored, by (symbol, as_of)."""
+    """Every analysis ``run_id`` (and its parts ``run_id.N``, one symbol each) stored, by
+    (symbol, as_of)."""
     runs = SQLModel.metadata.tables[TASK_RUNS_TABLE]
     with engine.connect() as conn:
         rows = conn.execute(
             select(runs.c.key, runs.c.result).where(
-                runs.c.task == "analyze", runs.c.key.like(f"analyze:{run_id}:%")
+                runs.c.task == "analyze", runs.c.key.like(f"analyze:{run_id}%")
             )
         ).all()
         opinions = signal_opinions(conn, (signal_id(str(k)) for k, _ in rows))
