@@ -192,6 +192,7 @@ class QuorumRouter:
             self.settings.accuracy_floor,
             tokens,
             self.settings.assumed_latency_s,
+            node=request.node,
         )
         choice = rank(policy, usable, inputs)
         why = choice.why

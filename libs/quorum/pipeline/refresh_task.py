@@ -7,8 +7,9 @@ Model accuracy: each closed trade is attributed to its signal's stored opinions 
 per-(model, role) accuracy is learned over a rolling window with a prior
 (:func:`quorum.scoring.learn_accuracy`, ``scoring.accuracy``). The results are persisted
 (compare-and-set on their version) and journaled; the analyze task reads them for every new
-analysis. The per-model accuracies are also written to ``llm_model_scores`` after the
-commit, where the router's accuracy board (``accuracy_first``) reads them;
+analysis. The per-model and per-(model, role) accuracies (``model#role``) are also written
+to ``llm_model_scores`` after the commit, where the router's accuracy board
+(``accuracy_first``, ``cost_aware``) reads them for the asking node;
 ``deps.reload_accuracy`` makes this process's board re-read them at once.
 """
 
@@ -45,6 +46,10 @@ from quorum.scoring import (
 )
 from quorum.store import session_scope
 
+MODEL_KEY_CHARS = 64
+"""``llm_model_scores.model`` holds this many characters; a longer ``model#role`` key stays
+in the scoring state only (the router then uses the model's pooled score)."""
+
 
 class ScoringConflict(QuorumError):
     """Another worker refreshed the scoring state at the same time."""
@@ -53,10 +58,10 @@ class ScoringConflict(QuorumError):
 def refresh(deps: PipelineDeps) -> JSON:
     with session_scope(deps.engine) as session:
         result, accuracy = _refresh(deps, session)
-    pooled = {a.model: a.accuracy for a in accuracy.values() if a.role is None}
-    for model, value in sorted(pooled.items()):
-        save_accuracy(deps.engine, deps.clock, model, value, source="trades")
-    if pooled and deps.reload_accuracy is not None:
+    scores = {k: a.accuracy for k, a in accuracy.items() if len(k) <= MODEL_KEY_CHARS}
+    for key, value in sorted(scores.items()):
+        save_accuracy(deps.engine, deps.clock, key, value, source="trades")
+    if scores and deps.reload_accuracy is not None:
         deps.reload_accuracy()
     return result
 

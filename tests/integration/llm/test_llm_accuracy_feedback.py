@@ -61,22 +61,22 @@ def _kit(loopback: Loopback, agents: dict[str, Any] | None = None) -> Kit:
     return kit
 
 
-def _seed(kit: Kit, model_name: str, right: bool, count: int) -> None:
-    """``count`` closed long trades whose technical opinion came from ``model_name``:
+def _seed(kit: Kit, model_name: str, right: bool, count: int, agent: str = "technical") -> None:
+    """``count`` closed long trades whose ``agent`` opinion came from ``model_name``:
     bullish on losers (wrong) or bearish on losers (right)."""
     deps = kit.tasks.deps
     at = kit.clock.now() - timedelta(days=2)
     with session_scope(deps.engine) as session:
         for i in range(count):
-            sid = f"seed-{model_name}-{i}"
+            sid = f"seed-{model_name}-{agent}-{i}"
             opinion = AgentOpinion(
-                agent="technical",
+                agent=agent,
                 symbol="BTC/USDT",
                 as_of=at,
                 stance=Bias.BEARISH if right else Bias.BULLISH,
                 confidence=0.9,
                 model=model_name,
-                prompt_version="technical@seed",
+                prompt_version=f"{agent}@seed",
             )
             store_opinions(session, deps.run_id, sid, [opinion], ROLES)
             insert_trade(
@@ -102,6 +102,15 @@ def _seed(kit: Kit, model_name: str, right: bool, count: int) -> None:
                     version=1,
                 ),
             )
+
+
+def _models_by_agent(kit: Kit, signal_id: str) -> dict[str, str]:
+    with kit.runtime.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT agent, model FROM pipeline_signal_opinions WHERE signal_id = :s"),
+            {"s": signal_id},
+        ).all()
+    return {str(a): str(m) for a, m in rows}
 
 
 def _llm_share(kit: Kit, signal_id: str) -> tuple[float, list[str]]:
@@ -149,7 +158,12 @@ def test_learned_accuracy_reorders_the_router_and_reweighs_the_opinions(
         assert refreshed["accuracy"]["beta#technical"] == pytest.approx(beta, abs=1e-4)
         with kit.runtime.engine.connect() as conn:
             scores = dict(conn.execute(text("SELECT model, accuracy FROM llm_model_scores")).all())
-        assert scores == {"alpha": pytest.approx(alpha), "beta": pytest.approx(beta)}
+        assert scores == {
+            "alpha": pytest.approx(alpha),
+            "beta": pytest.approx(beta),
+            "alpha#technical": pytest.approx(alpha),
+            "beta#technical": pytest.approx(beta),
+        }
 
         loopback.hits.clear()
         after = kit.tasks.analyze("ETH/USDT", as_of, "15m")
@@ -186,5 +200,35 @@ def test_with_a_paid_model_an_entry_needs_two_valid_opinions_by_default(
         assert result["status"] == status, result
         if status == "no_trade":
             assert "0 valid opinion(s), agents.min_opinions needs 2" in str(result["reason"])
+    finally:
+        kit.close()
+
+
+def test_the_router_ranks_models_per_role_once_a_role_has_a_record(
+    loopback: Loopback, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """alpha (registry 0.9) reads charts well and argues badly: right four times as the
+    technical analyst, wrong four times as the bull. After ``refresh`` the technical node
+    still asks alpha first (5/6 > beta's 0.8), the bull asks beta (alpha#bull 1/6), and the
+    other nodes use alpha's pooled 0.5 < 0.8."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(TEST_KEY_VARIABLE, "sk-test")  # pragma: allowlist secret
+    kit = _kit(loopback)
+    try:
+        _seed(kit, "alpha", right=True, count=4, agent="technical")
+        _seed(kit, "alpha", right=False, count=4, agent="bull")
+        refreshed = kit.tasks.refresh()
+        assert refreshed["accuracy"]["alpha"] == pytest.approx(0.5)
+        as_of = format_time(kit.clock.now().replace(second=0))
+        result = kit.tasks.analyze("BTC/USDT", as_of, "15m")
+        assert result.get("signal_id"), result
+        models = _models_by_agent(kit, str(result["signal_id"]))
+        assert models == {
+            "technical": "alpha",
+            "patterns": "beta",
+            "regime": "beta",
+            "bull": "beta",
+            "bear": "beta",
+        }
     finally:
         kit.close()
