@@ -225,13 +225,16 @@ class FoldMetrics(DomainModel):
 
 class FittedState(DomainModel):
     """The scoring state one fold's train part fitted and its test part used, frozen:
-    ``digest`` is the SHA-256 of the stored calibration and weights payloads."""
+    ``digest`` is the SHA-256 of the stored calibration, weights and (when learned) model
+    accuracy payloads."""
 
     digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     calibration_method: Name
     calibration_samples: Count
     family_weights: dict[Name, Weight] = Field(default_factory=dict)
     analyst_weights: dict[Name, Weight] = Field(default_factory=dict)
+    model_accuracy: dict[Name, Confidence] = Field(default_factory=dict)
+    """Learned accuracy per model and ``model#role`` (empty below the minimum sample)."""
 
 
 class WalkForwardFold(DomainModel):

@@ -16,11 +16,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from quorum.agents.settings import ANALYSTS, DEBATERS
+from quorum.clock import Clock
 from quorum.domain import AgentOpinion, Bias, Direction
+from quorum.llm import save_accuracy
 from quorum.pipeline.persistence import Reader, Trade, load_scoring
 from quorum.pipeline.runs import inserted
 from quorum.scoring import LearnedAccuracy, OpinionHit, stance_was_right
@@ -28,6 +31,10 @@ from quorum.store.tables.pipeline import SIGNAL_OPINIONS_TABLE
 
 ACCURACY = "accuracy"
 """Name of the learned accuracy in the pipeline's scoring state."""
+
+MODEL_KEY_CHARS = 64
+"""``llm_model_scores.model`` holds this many characters; a longer ``model#role`` key stays
+in the scoring state only (the router then uses the model's pooled score)."""
 
 _OPINIONS = SQLModel.metadata.tables[SIGNAL_OPINIONS_TABLE]
 
@@ -106,6 +113,16 @@ def opinion_hits(db: Reader, closed: Sequence[Trade]) -> list[OpinionHit]:
     return hits
 
 
+def publish_accuracy(engine: Engine, clock: Clock, accuracy: Mapping[str, LearnedAccuracy]) -> int:
+    """Write ``accuracy`` (per model and ``model#role``) to ``llm_model_scores``, where the
+    router's accuracy board reads it; run after the transaction that learned it. Returns
+    the number of rows written."""
+    scores = {k: a.accuracy for k, a in accuracy.items() if len(k) <= MODEL_KEY_CHARS}
+    for key, value in sorted(scores.items()):
+        save_accuracy(engine, clock, key, value, source="trades")
+    return len(scores)
+
+
 def learned_accuracy(db: Reader) -> dict[str, LearnedAccuracy]:
     """The accuracy the last ``refresh`` learned, per accuracy key (empty before any)."""
     payload, _ = load_scoring(db, ACCURACY)
@@ -116,6 +133,7 @@ __all__ = [
     "ACCURACY",
     "learned_accuracy",
     "opinion_hits",
+    "publish_accuracy",
     "scored_opinions",
     "signal_opinions",
     "store_opinions",

@@ -21,10 +21,9 @@ from sqlalchemy.orm import Session
 
 from quorum.domain import Direction, JournalKind
 from quorum.errors import QuorumError
-from quorum.llm import save_accuracy
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.learned import CALIBRATION, WEIGHTS
-from quorum.pipeline.opinions import ACCURACY, opinion_hits
+from quorum.pipeline.opinions import ACCURACY, opinion_hits, publish_accuracy
 from quorum.pipeline.persistence import (
     get_signal,
     load_scoring,
@@ -46,10 +45,6 @@ from quorum.scoring import (
 )
 from quorum.store import session_scope
 
-MODEL_KEY_CHARS = 64
-"""``llm_model_scores.model`` holds this many characters; a longer ``model#role`` key stays
-in the scoring state only (the router then uses the model's pooled score)."""
-
 
 class ScoringConflict(QuorumError):
     """Another worker refreshed the scoring state at the same time."""
@@ -58,10 +53,7 @@ class ScoringConflict(QuorumError):
 def refresh(deps: PipelineDeps) -> JSON:
     with session_scope(deps.engine) as session:
         result, accuracy = _refresh(deps, session)
-    scores = {k: a.accuracy for k, a in accuracy.items() if len(k) <= MODEL_KEY_CHARS}
-    for key, value in sorted(scores.items()):
-        save_accuracy(deps.engine, deps.clock, key, value, source="trades")
-    if scores and deps.reload_accuracy is not None:
+    if publish_accuracy(deps.engine, deps.clock, accuracy) and deps.reload_accuracy is not None:
         deps.reload_accuracy()
     return result
 
