@@ -90,6 +90,7 @@ def test_contrarian_opinions_change_decisions_and_the_table_shows_them(
         "technical", "patterns", "regime", "bull", "bear",
     }  # fmt: skip
     assert [h["label"] for h in report["hit_rates"]["models"]] == ["contrarian"]
+    assert report["hit_rates"]["patterns"], "trades carry the patterns their score used"
     assert set(with_llm) >= ROWS
     assert with_llm["llm_calls"] == len(loopback.hits) > 0
     assert float(with_llm["llm_spend_usd"]) > 0
