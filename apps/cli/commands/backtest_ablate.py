@@ -11,6 +11,7 @@ them differ; ``--report DIR`` also writes each arm's report and ``ablation.json`
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +108,11 @@ def _print(table: dict[str, Any]) -> None:
 
 
 def _cell(value: Any) -> str:
+    """A table cell: ratios to 4 places, money (decimal text) to 8, counts as they are."""
     if value is None:
         return "-"
     if isinstance(value, float):
         return f"{value:.4f}"
+    if isinstance(value, str):
+        return f"{Decimal(value).quantize(Decimal('1e-8')).normalize():f}"
     return str(value)
