@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
+    from quorum.agents.settings import AgentSettings
     from quorum.domain import Timeframe
     from quorum.llm import LLMSettings, QuorumRouter
     from quorum.market import MarketDataLoader
@@ -230,6 +231,14 @@ def build_router(runtime: Runtime, llm: LLMSettings) -> QuorumRouter:
     )
 
 
+def with_min_opinions(agents: AgentSettings, router: QuorumRouter) -> AgentSettings:
+    """``agents`` with ``min_opinions`` resolved: 2 when ``router`` has a paid model enabled
+    (unless the settings say otherwise), else 0."""
+    from quorum.agents.settings import resolve_min_opinions
+
+    return resolve_min_opinions(agents, any(m.paid and m.enabled for m in router.registry))
+
+
 def build_pipeline(
     runtime: Runtime,
     dispatcher: Dispatcher,
@@ -312,6 +321,8 @@ def build_pipeline(
     )
     if options.reconcile:
         execution.reconcile(startup=True)
+    router = build_router(runtime, components.llm)
+    agents = with_min_opinions(components.agents, router)
     checkpointer = analysis_checkpointer(runtime.settings.database.url, options.memory_checkpoints)
     deps = PipelineDeps(
         engine=runtime.engine,
@@ -320,13 +331,14 @@ def build_pipeline(
         flags=runtime.flags,
         execution=execution,
         market=source,
-        router=build_router(runtime, components.llm),
+        router=router,
+        reload_accuracy=router.accuracy.refresh,
         checkpointer=checkpointer,
         dispatcher=dispatcher,
-        graph=compile_analysis_graph(components.agents, checkpointer),
+        graph=compile_analysis_graph(agents, checkpointer),
         settings=pipeline,
         risk=components.risk,
-        agents=components.agents,
+        agents=agents,
         scoring=components.scoring,
         quotes=quotes,
         trading_mode=mode(),

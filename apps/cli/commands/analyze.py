@@ -21,7 +21,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from apps.bootstrap import Runtime, analysis_checkpointer, build_router, build_runtime, run_settings
+from apps.bootstrap import (
+    Runtime,
+    analysis_checkpointer,
+    build_router,
+    build_runtime,
+    run_settings,
+    with_min_opinions,
+)
 from apps.cli.options import parse_symbols, parse_time, parse_timeframes
 from quorum.agents import (
     AgentSettings,
@@ -41,6 +48,7 @@ from quorum.llm.offline_report import describe_offline, offline_reasons
 from quorum.market import open_source
 from quorum.pipeline import ScanStage, StageJournal
 from quorum.pipeline.leverage import leverage_for
+from quorum.pipeline.opinions import learned_accuracy
 from quorum.pipeline.options import PipelineOptions, RunSettings
 from quorum.risk import MarketInfo, Portfolio, RiskSettings, initial_state, prepare_portfolio
 
@@ -146,7 +154,9 @@ def _analyze(
     router = build_router(runtime, settings.llm)
     markets = runtime.settings.execution.markets
     leverage = leverage_for(symbol, markets, settings.risk.portfolio.leverage)
-    agents = settings.agents.model_copy(update={"leverage": leverage})
+    agents = with_min_opinions(settings.agents.model_copy(update={"leverage": leverage}), router)
+    with runtime.engine.connect() as conn:
+        accuracy = {k: v.accuracy for k, v in learned_accuracy(conn).items()}
     try:
         services = AnalysisServices(
             router=router,
@@ -154,6 +164,7 @@ def _analyze(
             risk_gate=paper_risk_gate(scan, agents, equity, settings.risk),
             run_id=run_id,
             scoring=settings.scoring,
+            model_accuracy=accuracy,
             settings=agents,
             stop_settings=settings.risk,
         )

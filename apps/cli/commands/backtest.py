@@ -6,7 +6,9 @@ database, so a fresh one is what makes a run repeatable. The run's record (``run
 table), decisions, orders, trades and journal are all in it, under the run id.
 ``--walk-forward TRAIN:TEST[:STEP]`` runs rolling folds instead (one database per part,
 see :mod:`apps.cli.commands.backtest_walkforward`); ``--risk-config PATH`` overrides
-RiskSettings fields for the run (part of the spec and its config hash).
+RiskSettings fields for the run (part of the spec and its config hash); ``--ablate llm``
+runs the window with and without the LLM opinions (see
+:mod:`apps.cli.commands.backtest_ablate`).
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ def backtest(
     llm: str = typer.Option("cached", help="cached | offline | live"),
     strategy: str = typer.Option("agents", help="agents | ema-cross:FAST,SLOW[,STOP[,TARGET]]"),
     seed: int = typer.Option(7, help="Seed (synthetic data, venue)."),
+    history_bars: int = typer.Option(
+        500, "--history-bars", help="Bars of history before the window (indicator warm-up)."
+    ),
     strict_leakage: bool = typer.Option(
         False, "--strict-leakage", help="Refuse models whose training may cover the window."
     ),
@@ -113,6 +118,11 @@ def backtest(
         "--overrides",
         help="YAML file with agents: / scoring: / risk: / llm: fields to override for this run "
         "(over the deployment's settings; hashed into the run record).",
+    ),
+    ablate: str | None = typer.Option(
+        None,
+        "--ablate",
+        help="llm: run the window with and without the LLM opinions; compare side by side.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -153,11 +163,19 @@ def backtest(
                 llm=llm,
                 strategy=strategy,
                 seed=seed,
+                history_bars=history_bars,
                 strict_leakage=strict_leakage,
                 risk=changes.get("risk"),
                 agents=changes.get("agents"),
                 scoring=changes.get("scoring"),
                 llm_settings=changes.get("llm"),
+            )
+        if ablate is not None and ablate != "llm":
+            raise ConfigError(f"--ablate: must be llm (got {ablate!r})")
+        if ablate and (gate is not None or walk_forward or spec.rule is not None):
+            raise ConfigError(
+                "--ablate llm: compares the agents strategy with and without its LLM "
+                "opinions; not with --gate, --walk-forward or a rule strategy"
             )
         plan = parse_plan(walk_forward) if walk_forward else None
         folds = make_folds(spec.start, spec.end, plan, spec.base_timeframe) if plan else []
@@ -172,6 +190,11 @@ def backtest(
     if plan is not None:
         run_id = f"wf-{spec.config_hash()[:12]}-{stamp[:15]}"
         walk_forward_command(spec, plan, folds, path, report, as_json, run_id)
+        return
+    if ablate:
+        from apps.cli.commands.backtest_ablate import ablate_command
+
+        ablate_command(spec, path, report, as_json)
         return
     if path.exists():
         console.print(f"[red]backtest refused:[/red] database {path} exists; expected a fresh one")

@@ -184,7 +184,12 @@ def _compile(
 
     builder.add_edge(START, "context")
     builder.add_edge("context", "prefilter")
-    builder.add_conditional_edges("prefilter", after_prefilter, [*ANALYSTS, "decide"])
+    llm_opinions = settings.llm_opinions
+
+    def fan_out(state: AnalysisState) -> list[str] | str:
+        return after_prefilter(state, llm_opinions)
+
+    builder.add_conditional_edges("prefilter", fan_out, [*ANALYSTS, "score", "decide"])
     if rounds:
         for side in DEBATERS:
             builder.add_edge(list(ANALYSTS), side)

@@ -181,6 +181,16 @@ def debate_node(state: AnalysisState, services: AnalysisServices) -> Update:
 # -- score, risk gate, decision --------------------------------------------------------
 
 
+def _too_few_opinions(state: AnalysisState, services: AnalysisServices) -> str | None:
+    """The no-trade reason when fewer valid opinions than ``min_opinions`` were scored."""
+    settings = services.settings
+    needed = settings.min_opinions or 0
+    valid = sum(o.stance is not None for o in scored_opinions(state))
+    if not settings.llm_opinions or valid >= needed:
+        return None
+    return f"no-trade: {valid} valid opinion(s), agents.min_opinions needs {needed}"
+
+
 def score_node(state: AnalysisState, services: AnalysisServices) -> Update:
     """The confluence score of the scan and the opinions, with its calibrated probability."""
     threshold = services.settings.min_trade_score
@@ -194,8 +204,10 @@ def score_node(state: AnalysisState, services: AnalysisServices) -> Update:
     score = calibrated(raw, services.calibrator)
     services.journal.record(JournalKind.SCORE, score_payload(score, "final", threshold))
     summary = f"score {score.score:+.3f}, probability {score.probability:.2f}"
-    if abs(score.score) < threshold or score.score == 0.0:
+    reason = _too_few_opinions(state, services)
+    if reason is None and (abs(score.score) < threshold or score.score == 0.0):
         reason = f"no-trade: score {score.score:+.3f} below {threshold:.3f}"
+    if reason is not None:
         return {
             "score": score,
             "no_trade_reason": reason,
@@ -279,9 +291,12 @@ def decide_node(state: AnalysisState, services: AnalysisServices) -> Update:
 # -- routing ---------------------------------------------------------------------------
 
 
-def after_prefilter(state: AnalysisState) -> list[str] | str:
-    """Fan out to the analysts in parallel, or skip every LLM node."""
-    return "decide" if state.no_trade_reason is not None else list(ANALYSTS)
+def after_prefilter(state: AnalysisState, llm_opinions: bool = True) -> list[str] | str:
+    """Fan out to the analysts in parallel, or skip every LLM node (straight to the score
+    without opinions when ``agents.llm_opinions`` is off)."""
+    if state.no_trade_reason is not None:
+        return "decide"
+    return list(ANALYSTS) if llm_opinions else "score"
 
 
 def after_debate(state: AnalysisState, rounds: int) -> list[str] | str:

@@ -11,9 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from quorum.backtest.results import SignalOutcome, Trade
-from quorum.domain import Direction, parse_time
+from quorum.backtest.results import SignalOutcome, Trade, TradeOpinion
+from quorum.backtest.spend import signal_spend
+from quorum.domain import Bias, Direction, parse_time
 from quorum.execution import ReplayVenue
+from quorum.pipeline.opinions import signal_opinions
+from quorum.scoring import stance_was_right
 from quorum.store.tables.execution import FILLS_TABLE, ORDERS_TABLE
 from quorum.store.tables.pipeline import SIGNALS_TABLE, TRADES_TABLE
 
@@ -56,6 +59,8 @@ def closed_trades(
             r["signal_id"]: r
             for r in conn.execute(select(signals).where(signals.c.run_id == run_id)).mappings()
         }
+        opinion_rows = signal_opinions(conn, signal_rows)
+        spend = signal_spend(conn, run_id)
     legs = {o[0]: o[2] for o in order_rows}
     by_symbol: dict[str, list[Any]] = {}
     for f in sorted(fill_rows, key=lambda f: (f["ts"], f["venue_trade_id"])):
@@ -111,9 +116,15 @@ def closed_trades(
             ),
             pnl=Decimal(row["pnl"]),
             r_multiple=row["r_multiple"],
-            analysts=tuple(sorted({str(c.get("name")) for c in components if c.get("name")})),
+            patterns=_patterns(components),
+            analysts=_analysts(components),
+            models=tuple(sorted({str(o["model"]) for o in opinion_rows.get(row["signal_id"], [])})),
             confidence=None if signal is None else signal["confidence"],
             exit_reason=reason or legs.get(last_exit["client_order_id"]),
+            opinions=_opinions(
+                opinion_rows.get(row["signal_id"], []), Direction(row["direction"]), row["pnl"]
+            ),
+            llm_spend_usd=None if spend is None else spend.get(row["signal_id"], ZERO),
         )
         out.append(trade)
         if signal is not None and signal["probability"] is not None:
@@ -128,6 +139,39 @@ def closed_trades(
     out.sort(key=lambda t: (t.exit_time, t.symbol, t.entry_time))
     outcomes.sort(key=lambda s: (s.time, s.symbol))
     return out, outcomes, still_open
+
+
+def _patterns(components: list[dict[str, Any]]) -> tuple[str, ...]:
+    """``family:name`` of the pattern components (``{tf}:pattern:{family}:{name}[#n]``)."""
+    names = (str(c.get("name", "")) for c in components)
+    return tuple(
+        sorted({n.split(":pattern:", 1)[1].split("#", 1)[0] for n in names if ":pattern:" in n})
+    )
+
+
+def _analysts(components: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The analysts whose opinion weighed in the score (``llm:{agent}`` components)."""
+    names = (str(c.get("name", "")) for c in components)
+    return tuple(sorted({n[4:].split("#", 1)[0] for n in names if n.startswith("llm:")}))
+
+
+def _opinions(
+    rows: list[dict[str, Any]], direction: Direction, pnl: str
+) -> tuple[TradeOpinion, ...]:
+    won = Decimal(pnl) > 0
+    out = []
+    for r in rows:
+        stance = None if r["stance"] is None else Bias(str(r["stance"]))
+        out.append(
+            TradeOpinion(
+                model=str(r["model"]),
+                role=str(r["agent"]),
+                stance=None if stance is None else stance.value,
+                confidence=float(r["confidence"]),
+                right=stance_was_right(stance, direction, won),
+            )
+        )
+    return tuple(out)
 
 
 def _market_time(fill: Any, notes: dict[str, Any]) -> datetime:

@@ -29,6 +29,7 @@ from quorum.backtest.results import (
     DataQuality,
     EquityPoint,
     LeakageFlag,
+    LlmSpend,
     LlmStats,
     PriceSeries,
     SignalOutcome,
@@ -36,6 +37,7 @@ from quorum.backtest.results import (
 )
 from quorum.backtest.services import Services
 from quorum.backtest.spec import BacktestSpec
+from quorum.backtest.spend import merge_spend, model_role_spend
 from quorum.clock import ReplayClock
 from quorum.config.settings.pipeline import PipelineSettings
 from quorum.domain import BarFrame, JournalKind, Timeframe, split_symbol
@@ -239,6 +241,7 @@ def run_backtest(
     tally: dict[str, Any] = {}
     calls = hits = 0
     spend = Decimal(0)
+    spends: list[LlmSpend] = []
     still_open = 0
     done = 0
     quality = DataQuality()
@@ -304,6 +307,8 @@ def run_backtest(
             raise
         part_trades, part_outcomes, part_open = closed_trades(services.engine, part_id, venue)
         counts = run_counts(services.engine, part_id)
+        with services.engine.connect() as conn:
+            spends += model_role_spend(conn, part_id)
         trades += part_trades
         outcomes += part_outcomes
         still_open += part_open
@@ -352,7 +357,12 @@ def run_backtest(
         equity_curve=tuple(_sum_curves(curves)),
         signals=tuple(outcomes),
         leakage=tuple(flags),
-        llm=LlmStats(calls=calls, cache_hits=min(hits, calls), spend_usd=spend),
+        llm=LlmStats(
+            calls=calls,
+            cache_hits=min(hits, calls),
+            spend_usd=spend,
+            by_model_role=merge_spend(spends),
+        ),
         data_quality=quality,
         prices=tuple(prices),
         warnings=tuple(_warnings(spec, flags)),

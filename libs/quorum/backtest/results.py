@@ -42,10 +42,12 @@ __all__ = [
     "FittedState",
     "FoldMetrics",
     "LeakageFlag",
+    "LlmSpend",
     "LlmStats",
     "PriceSeries",
     "SignalOutcome",
     "Trade",
+    "TradeOpinion",
     "WalkForward",
     "WalkForwardFold",
 ]
@@ -65,6 +67,17 @@ def _increasing(times: Sequence[object], field: str) -> None:
                 f"{field}[{i}]: times must be strictly increasing; "
                 f"{times[i]} does not come after {times[i - 1]}"
             )
+
+
+class TradeOpinion(DomainModel):
+    """One opinion the trade's score used: its model, role (the analyst), stance and
+    confidence, and whether it called the trade right (None: neutral or no opinion)."""
+
+    model: Name
+    role: Name
+    stance: str | None = None
+    confidence: Confidence = 0.0
+    right: bool | None = None
 
 
 class Trade(DomainModel):
@@ -93,6 +106,10 @@ class Trade(DomainModel):
     models: tuple[Name, ...] = ()
     confidence: Confidence | None = None
     exit_reason: str | None = None
+    opinions: tuple[TradeOpinion, ...] = ()
+    llm_spend_usd: NonNegativeDecimal | None = None
+    """What the LLM calls of the analysis that opened the trade cost (None: the ledger
+    does not say which calls those were)."""
 
     @model_validator(mode="after")
     def _check_times(self) -> Trade:
@@ -141,10 +158,20 @@ class LeakageFlag(DomainModel):
     contaminated: bool
 
 
+class LlmSpend(DomainModel):
+    """The ledger's calls and spend of one (model, role) in the run."""
+
+    model: Name
+    role: Name
+    calls: Count = 0
+    spend_usd: NonNegativeDecimal = Decimal(0)
+
+
 class LlmStats(DomainModel):
     calls: Count = 0
     cache_hits: Count = 0
     spend_usd: NonNegativeDecimal = Decimal(0)
+    by_model_role: tuple[LlmSpend, ...] = ()
 
     @model_validator(mode="after")
     def _check_hits(self) -> LlmStats:
@@ -198,13 +225,16 @@ class FoldMetrics(DomainModel):
 
 class FittedState(DomainModel):
     """The scoring state one fold's train part fitted and its test part used, frozen:
-    ``digest`` is the SHA-256 of the stored calibration and weights payloads."""
+    ``digest`` is the SHA-256 of the stored calibration, weights and (when learned) model
+    accuracy payloads."""
 
     digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     calibration_method: Name
     calibration_samples: Count
     family_weights: dict[Name, Weight] = Field(default_factory=dict)
     analyst_weights: dict[Name, Weight] = Field(default_factory=dict)
+    model_accuracy: dict[Name, Confidence] = Field(default_factory=dict)
+    """Learned accuracy per model and ``model#role`` (empty below the minimum sample)."""
 
 
 class WalkForwardFold(DomainModel):

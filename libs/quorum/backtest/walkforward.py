@@ -7,8 +7,9 @@ fold is left out). For every fold:
 1. the train part is an ordinary :func:`~quorum.backtest.engine.run_backtest` with
    learning on (``refresh``: calibration and adaptive weights refitted from the run's
    closed trades, last at the window's end) on a database of its own;
-2. the scoring state it left (the ``calibration`` and ``weights`` rows the ``refresh``
-   task persisted) is read and copied, journaled, into a second fresh database;
+2. the scoring state it left (the ``calibration``, ``weights`` and model ``accuracy`` rows
+   the ``refresh`` task persisted) is read and copied, journaled, into a second fresh
+   database (the accuracy also into its ``llm_model_scores``, for the router);
 3. the test part runs there with learning frozen (``refresh`` off), so every analysis in
    it reads exactly the train part's state; afterwards the state is read again and must
    be unchanged.
@@ -56,11 +57,13 @@ from quorum.backtest.results import (
 )
 from quorum.backtest.services import Services
 from quorum.backtest.spec import BacktestSpec
+from quorum.clock import ReplayClock
 from quorum.domain import JournalKind, Timeframe
 from quorum.errors import ConfigError, JournalIntegrityError
 from quorum.pipeline.learned import CALIBRATION, WEIGHTS
+from quorum.pipeline.opinions import ACCURACY, publish_accuracy
 from quorum.pipeline.persistence import load_scoring, save_scoring
-from quorum.scoring import Calibrator, EvidenceWeights
+from quorum.scoring import Calibrator, EvidenceWeights, LearnedAccuracy
 from quorum.store import session_scope
 
 __all__ = [
@@ -90,9 +93,12 @@ class Learned:
 
     calibration: dict[str, Any] | None
     weights: dict[str, Any] | None
+    accuracy: dict[str, Any] | None = None
 
     def digest(self) -> str:
         data = {"calibration": self.calibration, "weights": self.weights}
+        if self.accuracy:
+            data["accuracy"] = self.accuracy
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -109,12 +115,20 @@ class Learned:
             calibration_samples=calibrator.samples,
             family_weights=dict(sorted(weights.families.items())),
             analyst_weights=dict(sorted(weights.analysts.items())),
+            model_accuracy={k: v.accuracy for k, v in sorted(self.accuracies().items())},
         )
+
+    def accuracies(self) -> dict[str, LearnedAccuracy]:
+        return {k: LearnedAccuracy.model_validate(v) for k, v in (self.accuracy or {}).items()}
 
 
 def learned_state(engine: Engine) -> Learned:
     with engine.connect() as conn:
-        return Learned(load_scoring(conn, CALIBRATION)[0], load_scoring(conn, WEIGHTS)[0])
+        return Learned(
+            load_scoring(conn, CALIBRATION)[0],
+            load_scoring(conn, WEIGHTS)[0],
+            load_scoring(conn, ACCURACY)[0],
+        )
 
 
 def seed_state(
@@ -123,7 +137,7 @@ def seed_state(
     """Store ``state`` as the database's scoring state (journaled first, one transaction).
     Refused on a database that already holds a scoring state: each test part gets a fresh one."""
     with session_scope(services.engine) as session:
-        for name in (CALIBRATION, WEIGHTS):
+        for name in (CALIBRATION, WEIGHTS, ACCURACY):
             if load_scoring(session, name)[0] is not None:
                 raise ConfigError(
                     f"walk-forward {run_id}: the database already holds a learned {name!r} "
@@ -133,9 +147,15 @@ def seed_state(
         services.journal.append(
             session, JournalKind.SCORE, payload, actor="backtest", run_id=run_id
         )
-        for name, value in ((CALIBRATION, state.calibration), (WEIGHTS, state.weights)):
+        states = (
+            (CALIBRATION, state.calibration),
+            (WEIGHTS, state.weights),
+            (ACCURACY, state.accuracy),
+        )
+        for name, value in states:
             if value is not None and not save_scoring(session, name, value, 0, at):
                 raise ConfigError(f"walk-forward {run_id}: could not seed scoring {name!r}")
+    publish_accuracy(services.engine, ReplayClock(at), state.accuracies())
 
 
 @dataclass

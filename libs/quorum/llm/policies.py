@@ -52,6 +52,8 @@ class PolicyInputs:
     floor: float
     input_tokens: int
     assumed_latency_s: float
+    node: str | None = None
+    """The asking node: its learned (model, node) accuracy wins over the model's."""
 
 
 def expected_cost_nano(model: RegisteredModel, inputs: PolicyInputs) -> float:
@@ -67,7 +69,7 @@ def rank(policy: PolicyName, models: Sequence[RegisteredModel], inputs: PolicyIn
     """The fallback chain for ``policy`` (empty when ``models`` is)."""
     if not models:
         return Choice((), f"{policy}: no model available")
-    acc = {m.name: inputs.accuracy.get(m.name) for m in models}
+    acc = {m.name: inputs.accuracy.get(m.name, inputs.node) for m in models}
     cost = {m.name: expected_cost_nano(m, inputs) for m in models}
     if policy == "accuracy_first":
         chain = sorted(models, key=lambda m: (-acc[m.name], cost[m.name], m.name))

@@ -201,6 +201,7 @@ class QuorumRouter:
             self.settings.accuracy_floor,
             tokens,
             self.settings.assumed_latency_s,
+            node=request.node,
         )
         choice = rank(policy, usable, inputs)
         why = choice.why

@@ -4,7 +4,8 @@
 seeded from the cost ledger at start-up (:meth:`StatsBoard.seed`) and fed by every call.
 :class:`AccuracyBoard` holds each model's accuracy score: the registry's value until the
 scoring stage records one from trade outcomes (``llm_model_scores``, re-read every
-``refresh_s`` seconds).
+``refresh_s`` seconds), per model and per (model, role) under ``model#role``
+(:func:`quorum.scoring.accuracy_key`; the role is the node that asks).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from quorum.clock import Clock
 from quorum.llm.ledger import CallRecord
+from quorum.scoring import accuracy_key
 from quorum.store.tables.llm import LLM_MODEL_SCORES_TABLE, llm_table
 
 
@@ -142,11 +144,15 @@ class AccuracyBoard:
         self._next_refresh = clock.monotonic()
         self._lock = threading.Lock()
 
-    def get(self, model: str) -> float:
+    def get(self, model: str, role: str | None = None) -> float:
+        """The learned (model, role) score, else the model's, else the registry's."""
         if self._engine is not None and self._clock.monotonic() >= self._next_refresh:
             self.refresh()
         with self._lock:
-            return self._scores.get(model, self._defaults.get(model, 0.0))
+            fallback = self._scores.get(model, self._defaults.get(model, 0.0))
+            return (
+                fallback if role is None else self._scores.get(accuracy_key(model, role), fallback)
+            )
 
     def update(self, model: str, accuracy: float) -> None:
         """Use ``accuracy`` for ``model`` in this process (see :func:`save_accuracy`)."""

@@ -32,11 +32,12 @@ from quorum.pipeline.accounting import (
     reference_price,
     rules_state,
 )
-from quorum.pipeline.decisions import commit_decision
+from quorum.pipeline.decisions import commit_decision, signal_id
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import StageJournal
 from quorum.pipeline.learned import learned_scoring
 from quorum.pipeline.leverage import market_leverage
+from quorum.pipeline.opinions import learned_accuracy, store_opinions
 from quorum.pipeline.persistence import trades
 from quorum.pipeline.resume import journal_resume
 from quorum.pipeline.runs import TaskRuns
@@ -103,6 +104,7 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
         snapshot = account_now(deps, conn, at, {symbol: price})
         market = market_info(deps, scan, tf, {e.symbol for e in snapshot.exposures}, price)
         calibrator, weights = learned_scoring(conn)
+        accuracy = {k: v.accuracy for k, v in learned_accuracy(conn).items()}
     # Prepared once for this snapshot: the graph's gate and the commit re-check share it.
     account = prepare_portfolio(snapshot, deps.risk, (market,), state)
     journal = StageJournal(deps.journal, deps.engine, deps.run_id, actor=settings.actor)
@@ -115,6 +117,7 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
         calibrator=calibrator,
         scoring=deps.scoring,
         weights=weights,
+        model_accuracy=accuracy,
         settings=deps.agents.model_copy(
             update={"decision_timeframe": tf, "leverage": market_leverage(deps, symbol)}
         ),
@@ -160,6 +163,7 @@ def _commit(
 ) -> JSON:
     if signal is None or outcome.decision is None:
         score = outcome.score or outcome.prefilter
+        store_opinions(session, deps.run_id, signal_id(key), outcome.opinions, deps.agents.roles)
         return {
             "symbol": outcome.symbol,
             "as_of": format_time(outcome.as_of),
@@ -168,9 +172,13 @@ def _commit(
             "reason": outcome.no_trade_reason or "no signal",
             "score": None if score is None else score.score,
         }
-    return commit_decision(
+    result = commit_decision(
         deps, session, key, signal, outcome.decision, account, market, seen_version
     )
+    sid = result.get("signal_id")
+    if sid:
+        store_opinions(session, deps.run_id, str(sid), outcome.opinions, deps.agents.roles)
+    return result
 
 
 __all__ = ["analyze", "analyze_key"]

@@ -73,6 +73,9 @@ class PipelineDeps:
     venue_spec: PaperSettings | None = None
     """The paper venue's specification (fees, slippage, amount step, maximum quantity): the
     market limits and costs the risk gate is told in paper mode. None: not known."""
+    reload_accuracy: Callable[[], None] | None = None
+    """Make this process's LLM router re-read the model accuracies ``refresh`` just wrote
+    (``llm_model_scores``); None: the router re-reads them on its own schedule."""
     publish_gauges: bool = True
     """``monitor`` sets the process's trading gauges from this run's state after each pass
     (bootstrap: when an exporter is configured, or the API asks); a backtest turns it off

@@ -1,10 +1,16 @@
-"""The ``refresh`` task body: closed trades → calibration and adaptive weights.
+"""The ``refresh`` task body: closed trades → calibration, adaptive weights, model accuracy.
 
 Level-triggered and deterministic: both are refitted from every closed trade in exit
 order (isotonic calibration of strength-toward-the-trade vs. won; an ε-greedy bandit with
 ε = 0 over pattern-family and analyst arms), so running it twice stores the same values.
-The results are persisted (compare-and-set on their version) and journaled; the analyze
-task reads them for every new analysis.
+Model accuracy: each closed trade is attributed to its signal's stored opinions and
+per-(model, role) accuracy is learned over a rolling window with a prior
+(:func:`quorum.scoring.learn_accuracy`, ``scoring.accuracy``). The results are persisted
+(compare-and-set on their version) and journaled; the analyze task reads them for every new
+analysis. The per-model and per-(model, role) accuracies (``model#role``) are also written
+to ``llm_model_scores`` after the commit, where the router's accuracy board
+(``accuracy_first``, ``cost_aware``) reads them for the asking node;
+``deps.reload_accuracy`` makes this process's board re-read them at once.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from quorum.domain import Direction, JournalKind
 from quorum.errors import QuorumError
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.learned import CALIBRATION, WEIGHTS
+from quorum.pipeline.opinions import ACCURACY, opinion_hits, publish_accuracy
 from quorum.pipeline.persistence import (
     get_signal,
     load_scoring,
@@ -28,9 +35,11 @@ from quorum.scoring import (
     Calibrator,
     EpsilonGreedy,
     EvidenceWeights,
+    LearnedAccuracy,
     TradeOutcome,
     arm_credit,
     fit_calibration,
+    learn_accuracy,
     strength_toward,
     update_weights,
 )
@@ -43,10 +52,13 @@ class ScoringConflict(QuorumError):
 
 def refresh(deps: PipelineDeps) -> JSON:
     with session_scope(deps.engine) as session:
-        return _refresh(deps, session)
+        result, accuracy = _refresh(deps, session)
+    if publish_accuracy(deps.engine, deps.clock, accuracy) and deps.reload_accuracy is not None:
+        deps.reload_accuracy()
+    return result
 
 
-def _refresh(deps: PipelineDeps, session: Session) -> JSON:
+def _refresh(deps: PipelineDeps, session: Session) -> tuple[JSON, dict[str, LearnedAccuracy]]:
     closed = sorted(
         (t for t in trades(session, states=["closed"]) if t.pnl is not None),
         key=lambda t: (t.closed_at or t.opened_at, t.trade_id),
@@ -83,9 +95,14 @@ def _refresh(deps: PipelineDeps, session: Session) -> JSON:
         if arms
         else EvidenceWeights()
     )
+    accuracy = learn_accuracy(opinion_hits(session, closed), deps.scoring.accuracy)
     now = deps.clock.now()
-    for name, value in ((CALIBRATION, calibrator), (WEIGHTS, weights)):
-        payload = value.model_dump(mode="json")
+    states: list[tuple[str, JSON]] = [
+        (CALIBRATION, calibrator.model_dump(mode="json")),
+        (WEIGHTS, weights.model_dump(mode="json")),
+        (ACCURACY, {k: v.model_dump(mode="json") for k, v in accuracy.items()}),
+    ]
+    for name, payload in states:
         stored, version = load_scoring(session, name)
         if stored == payload:
             continue
@@ -102,6 +119,7 @@ def _refresh(deps: PipelineDeps, session: Session) -> JSON:
         "calibrated": enough,
         "wins": sum(o.won for o in outcomes),
         "weights": {"families": weights.families, "analysts": weights.analysts},
+        "accuracy": {k: round(v.accuracy, 4) for k, v in accuracy.items()},
     }
     if learned:
         deps.journal.append(
@@ -111,4 +129,4 @@ def _refresh(deps: PipelineDeps, session: Session) -> JSON:
             actor=deps.settings.actor,
             run_id=deps.run_id,
         )
-    return result
+    return result, accuracy

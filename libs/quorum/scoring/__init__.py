@@ -7,11 +7,20 @@
   Brier score and calibration table.
 * :class:`EpsilonGreedy` / :class:`UCB1` / :func:`update_weights` — bounded adaptive
   multipliers per pattern family and analyst from closed trades;
-  :func:`update_model_accuracy` — bounded EMA of each model's hit rate.
+  :func:`learn_accuracy` — per-(model, role) hit rate over a rolling window, shrunk
+  toward a prior, with its Brier score.
 * :func:`explain` — a short reason stored with the Signal.
 """
 
-from quorum.scoring.accuracy import AccuracyLimits, opinion_was_right, update_model_accuracy
+from quorum.scoring.accuracy import (
+    LearnedAccuracy,
+    OpinionHit,
+    accuracy_key,
+    learn_accuracy,
+    model_accuracy,
+    opinion_brier,
+    stance_was_right,
+)
 from quorum.scoring.adaptive import (
     TradeOutcome,
     analyst_arm,
@@ -39,23 +48,31 @@ from quorum.scoring.confluence import (
 from quorum.scoring.explain import MAX_CHARS, explain
 from quorum.scoring.indicators import indicator_signals
 from quorum.scoring.reliability import CalibrationRow, ReliabilityReport, reliability
-from quorum.scoring.settings import INDICATOR_SIGNALS, EvidenceWeights, ScoringSettings
+from quorum.scoring.settings import (
+    INDICATOR_SIGNALS,
+    AccuracyPrior,
+    EvidenceWeights,
+    ScoringSettings,
+)
 
 __all__ = [
     "INDICATOR_SIGNALS",
     "MAX_CHARS",
     "REGIME_AGAINST",
     "UCB1",
-    "AccuracyLimits",
+    "AccuracyPrior",
     "Bandit",
     "BanditLimits",
     "CalibrationRow",
     "Calibrator",
     "EpsilonGreedy",
     "EvidenceWeights",
+    "LearnedAccuracy",
+    "OpinionHit",
     "ReliabilityReport",
     "ScoringSettings",
     "TradeOutcome",
+    "accuracy_key",
     "analyst_arm",
     "arm_credit",
     "arm_of",
@@ -64,15 +81,17 @@ __all__ = [
     "family_arm",
     "fit_calibration",
     "indicator_signals",
-    "opinion_was_right",
+    "learn_accuracy",
+    "model_accuracy",
+    "opinion_brier",
     "pool_adjacent_violators",
     "regime_bias",
     "reliability",
     "score_confluence",
+    "stance_was_right",
     "strength_toward",
     "timeframe_weights",
     "trade_contributors",
     "trade_reward",
-    "update_model_accuracy",
     "update_weights",
 ]

@@ -10,7 +10,14 @@ Components (``value`` in [-1, 1], positive is bullish; ``contribution = value ×
   left out. A repeated name gets a ``#2``, ``#3`` … suffix.
 * ``"regime:{tf}"`` — value ``trend_score``; weight ``tf_weight × regime_weight``.
 * ``"llm:{agent}"`` — value ``stance.sign`` (0 for neutral: a neutral view dilutes the
-  score); weight ``llm_weight × confidence × accuracy(model) × analyst multiplier``.
+  score); weight ``unit × confidence × accuracy(model, agent) × analyst multiplier``.
+  ``unit`` is ``llm_share / (1 − llm_share) × W / n`` where ``W`` is the total weight of
+  the scan's evidence and ``n`` the number of scored opinions: with confidence, accuracy and
+  multiplier 1 the opinions hold exactly ``llm_share`` of the total weight, however many
+  indicators, patterns and timeframes the scan has. Without ``llm_share`` (None) or without
+  scan evidence, ``unit`` is ``llm_weight``. ``accuracy(model, agent)`` is the learned
+  (model, role) accuracy, else the model's, else ``default_model_accuracy``
+  (:func:`quorum.scoring.accuracy.model_accuracy`).
   "No opinion" (``stance is None``) contributes nothing and is not listed.
 * ``"regime:against"`` — only when the raw score points against the regime bias (the
   timeframe-weighted mean ``trend_score``): weight 0, value ``sign(bias) × penalty × |bias|``
@@ -40,6 +47,7 @@ from quorum.domain import (
     Timeframe,
 )
 from quorum.errors import ValidationFailed
+from quorum.scoring.accuracy import model_accuracy as lookup_accuracy
 from quorum.scoring.indicators import indicator_signals
 from quorum.scoring.settings import EvidenceWeights, ScoringSettings
 
@@ -99,11 +107,18 @@ class _Components:
         )
 
 
-def _accuracy(model: str, model_accuracy: Mapping[str, float], default: float) -> float:
-    accuracy = model_accuracy.get(model, default)
-    if not math.isfinite(accuracy):
-        raise ValidationFailed(f"model_accuracy[{model!r}]", "must be finite", accuracy)
-    return max(0.0, min(1.0, accuracy))
+def _accuracy(opinion: AgentOpinion, accuracy: Mapping[str, float], default: float) -> float:
+    value = lookup_accuracy(accuracy, opinion.model, opinion.agent, default)
+    if not math.isfinite(value):
+        raise ValidationFailed(f"model_accuracy[{opinion.model!r}]", "must be finite", value)
+    return max(0.0, min(1.0, value))
+
+
+def _llm_unit(settings: ScoringSettings, scan_weight: float, scored: int) -> float:
+    share = settings.llm_share
+    if share is None or scan_weight <= 0 or scored == 0:
+        return settings.llm_weight
+    return share / (1.0 - share) * scan_weight / scored
 
 
 def _add_scan(
@@ -153,12 +168,13 @@ def score_confluence(
             raise ValidationFailed(
                 f"opinions[{i}].symbol", f"must be {scan.symbol}", opinion.symbol
             )
+    scored = sum(o.stance is not None for o in opinions)
+    unit = _llm_unit(settings, sum(c.weight for c in parts.items), scored)
+    for opinion in opinions:
         if opinion.stance is None:
             continue
-        accuracy = _accuracy(opinion.model, model_accuracy, settings.default_model_accuracy)
-        weight = (
-            settings.llm_weight * opinion.confidence * accuracy * weights.analyst(opinion.agent)
-        )
+        accuracy = _accuracy(opinion, model_accuracy, settings.default_model_accuracy)
+        weight = unit * opinion.confidence * accuracy * weights.analyst(opinion.agent)
         parts.add(f"llm:{opinion.agent}", opinion.stance.sign, weight)
     total_weight = sum(c.weight for c in parts.items)
     raw = _clip(sum(c.contribution for c in parts.items) / total_weight) if total_weight else 0.0

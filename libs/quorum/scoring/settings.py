@@ -12,6 +12,7 @@ from pydantic import Field
 
 from quorum.config.settings.scoring import (
     INDICATOR_SIGNALS,
+    AccuracyPrior,
     NonNegative,
     Positive,
     ScoringSettings,
@@ -21,6 +22,7 @@ from quorum.domain import DomainModel
 
 __all__ = [
     "INDICATOR_SIGNALS",
+    "AccuracyPrior",
     "EvidenceWeights",
     "NonNegative",
     "Positive",

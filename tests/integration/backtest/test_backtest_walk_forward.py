@@ -25,23 +25,25 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from apps.cli.commands.backtest import backtest_runtime
 from quorum.backtest import BacktestSpec
 from quorum.backtest.walkforward import (
+    Learned,
     WalkForwardOutcome,
     learned_state,
     parse_plan,
     run_walk_forward,
+    seed_state,
 )
 from quorum.clock import ReplayClock
 from quorum.domain import Timeframe
 from quorum.market import MarketDataLoader, QualityPolicy
 from quorum.market.synthetic import SyntheticSource
-from quorum.scoring import Calibrator
+from quorum.scoring import Calibrator, LearnedAccuracy
 from quorum.store.tables.journal import JOURNAL_TABLE_NAME
 from quorum.store.tables.pipeline import SCORING_TABLE, SIGNALS_TABLE
 
@@ -166,7 +168,7 @@ def test_test_part_holds_exactly_the_train_fit_seeded_once_and_never_refitted(
     with test_db.connect() as conn:
         versions = conn.execute(select(scoring.c.name, scoring.c.version)).all()
         entries = conn.execute(select(journal.c.payload).where(journal.c.kind == "score")).all()
-    assert sorted(versions) == [("calibration", 1), ("weights", 1)]
+    assert sorted(versions) == [("accuracy", 1), ("calibration", 1), ("weights", 1)]
     events = [json.loads(e[0]).get("event") for e in entries]
     assert [e for e in events if e is not None] == ["scoring_seeded"]
 
@@ -180,3 +182,24 @@ def test_every_test_signal_is_calibrated_by_the_train_fit(runs: dict[str, Run]) 
     assert calibrator.probability(0.3) != Calibrator.prior_only().probability(0.3)
     for as_of, score, probability in signals:
         assert probability == pytest.approx(calibrator.probability(abs(score)), abs=1e-12), as_of
+
+
+def test_a_test_part_is_seeded_with_the_train_parts_model_accuracy(tmp_path: Path) -> None:
+    """The learned model accuracy goes with calibration and weights into a test part: its
+    scoring state (the confluence weights) and its ``llm_model_scores`` (the router)."""
+    accuracy = {
+        k: LearnedAccuracy(model="m", role=r, samples=30, hits=20, accuracy=0.6, brier=0.2)
+        for k, r in (("m", None), ("m#bull", "bull"))
+    }
+    state = Learned(None, None, {k: v.model_dump(mode="json") for k, v in accuracy.items()})
+    runtime = backtest_runtime(tmp_path / "test-part.sqlite")
+    try:
+        at = datetime(2025, 1, 3, tzinfo=UTC)
+        seed_state(runtime, state, run_id="f1-test", source_run_id="f1-train", at=at)
+        assert learned_state(runtime.engine) == state
+        assert state.summary().model_accuracy == {"m": 0.6, "m#bull": 0.6}
+        with runtime.engine.connect() as conn:
+            rows = dict(conn.execute(text("SELECT model, accuracy FROM llm_model_scores")).all())
+        assert rows == {"m": 0.6, "m#bull": 0.6}
+    finally:
+        runtime.close()

@@ -66,7 +66,7 @@ DRIFT_EVERY = 4
 HIT_PROBABILITY = 0.65
 SEEDS = (1, 2, 3, 4, 5)
 PRESENT = {"pattern": 0.6, "llm": 0.9}
-SETTINGS = ScoringSettings()
+SETTINGS = ScoringSettings(llm_share=None)  # tuned on absolute per-opinion weights (llm_weight)
 
 
 @dataclass(frozen=True)

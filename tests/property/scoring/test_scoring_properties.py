@@ -14,15 +14,16 @@ from tests.unit.scoring.scoring_kit import frame, hit, opinion, scan
 from quorum.domain import AgentOpinion, Bias, PatternFamily, ScanResult, Timeframe
 from quorum.scoring import (
     UCB1,
-    AccuracyLimits,
+    AccuracyPrior,
     Bandit,
     BanditLimits,
     EpsilonGreedy,
+    OpinionHit,
     ScoringSettings,
     fit_calibration,
+    learn_accuracy,
     reliability,
     score_confluence,
-    update_model_accuracy,
 )
 
 EXAMPLES = settings(max_examples=40, deadline=None)
@@ -266,15 +267,19 @@ def test_same_seed_and_updates_give_the_same_weights(
 
 @EXAMPLES
 @given(
-    st.dictionaries(st.sampled_from(["a", "b"]), st.floats(0.05, 0.95)),
-    st.dictionaries(st.sampled_from(["a", "b", "c"]), st.lists(st.booleans(), max_size=200)),
+    st.lists(st.tuples(st.sampled_from(["a", "b"]), st.booleans(), unit), max_size=200),
+    st.integers(1, 50),
+    st.floats(0.0, 50.0),
 )
-def test_model_accuracy_stays_within_limits(
-    accuracy: dict[str, float], hits: dict[str, list[bool]]
+def test_learned_accuracy_stays_within_limits_and_needs_the_minimum_sample(
+    calls: list[tuple[str, bool, float]], min_samples: int, strength: float
 ) -> None:
-    limits = AccuracyLimits()
-    result = update_model_accuracy(accuracy, hits, limits)
-    for model, value in result.items():
-        assert limits.floor <= value <= limits.cap
-        start = accuracy.get(model, limits.initial)
-        assert abs(value - start) <= limits.max_window_change + 1e-12
+    prior = AccuracyPrior(min_samples=min_samples, window=50, strength=strength)
+    hits = [OpinionHit(model=m, role="bull", confidence=c, right=r) for m, r, c in calls]
+    for learned in learn_accuracy(hits, prior).values():
+        assert prior.floor <= learned.accuracy <= prior.cap
+        assert min_samples <= learned.samples <= prior.window
+        rate = learned.hits / learned.samples
+        # shrinkage: between the prior and the raw hit rate
+        assert min(rate, prior.prior) - 1e-12 <= learned.accuracy or learned.accuracy == prior.floor
+        assert learned.accuracy <= max(rate, prior.prior) + 1e-12 or learned.accuracy == prior.cap

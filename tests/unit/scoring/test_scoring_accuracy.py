@@ -1,66 +1,88 @@
-"""update_model_accuracy: bounded EMA of each model's hit rate; opinion_was_right."""
+"""learn_accuracy: per-(model, role) hit rate over a window, shrunk toward a prior."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
-
 import pytest
-from tests.unit.scoring.scoring_kit import AS_OF, SYMBOL, opinion
 
 from quorum.domain import Bias, Direction
-from quorum.scoring import AccuracyLimits, TradeOutcome, opinion_was_right, update_model_accuracy
+from quorum.scoring import (
+    AccuracyPrior,
+    OpinionHit,
+    accuracy_key,
+    learn_accuracy,
+    model_accuracy,
+    stance_was_right,
+)
 
 
-def test_one_hit_moves_accuracy_by_alpha_capped_at_max_step() -> None:
-    limits = AccuracyLimits(alpha=0.05, max_step=0.02)
-    assert update_model_accuracy({"m": 0.5}, {"m": [True]}, limits)["m"] == pytest.approx(0.52)
-    assert update_model_accuracy({"m": 0.9}, {"m": [True]}, limits)["m"] == pytest.approx(0.905)
+def _hits(model: str, role: str, rights: list[bool], confidence: float = 0.8) -> list[OpinionHit]:
+    return [OpinionHit(model=model, role=role, confidence=confidence, right=r) for r in rights]
 
 
-def test_a_long_losing_streak_moves_accuracy_at_most_the_window_change() -> None:
-    result = update_model_accuracy({"m": 0.6}, {"m": [False] * 500}, AccuracyLimits())
-    assert result["m"] == pytest.approx(0.5)
+def test_below_the_minimum_sample_nothing_is_learned() -> None:
+    prior = AccuracyPrior(min_samples=20)
+    assert learn_accuracy(_hits("m", "bull", [True] * 19), prior) == {}
 
 
-def test_new_model_starts_at_initial_and_others_are_kept() -> None:
-    result = update_model_accuracy({"old": 0.7}, {"new": []}, AccuracyLimits(initial=0.4))
-    assert result == {"old": 0.7, "new": 0.4}
+def test_accuracy_is_shrunk_toward_the_prior() -> None:
+    prior = AccuracyPrior(min_samples=10, window=100, prior=0.5, strength=20.0)
+    learned = learn_accuracy(_hits("m", "bull", [True] * 10), prior)
+    # (10 + 20 × 0.5) / (10 + 20): ten right calls out of ten are worth 0.667, not 1.0
+    assert learned[accuracy_key("m", "bull")].accuracy == pytest.approx(20 / 30)
+    assert learned["m"].accuracy == pytest.approx(20 / 30)
+    assert learned["m"].role is None
+    assert learned["m"].samples == 10
 
 
-def test_accuracy_stays_within_floor_and_cap() -> None:
-    limits = AccuracyLimits(max_window_change=1.0, max_step=1.0, alpha=1.0, cap=0.9)
-    assert update_model_accuracy({}, {"m": [True] * 5}, limits)["m"] == 0.9
+def test_only_the_last_window_counts() -> None:
+    prior = AccuracyPrior(min_samples=5, window=10, strength=0.0, floor=0.0, cap=1.0)
+    learned = learn_accuracy(_hits("m", "technical", [False] * 50 + [True] * 10), prior)
+    assert learned["m#technical"].accuracy == 1.0
+    assert learned["m#technical"].samples == 10
 
 
-def test_limits_refuse_initial_outside_floor_and_cap() -> None:
-    with pytest.raises(ValueError, match="initial"):
-        AccuracyLimits(floor=0.3, initial=0.2)
+def test_roles_are_learned_apart_and_pooled_per_model() -> None:
+    prior = AccuracyPrior(min_samples=4, strength=0.0, floor=0.0, cap=1.0)
+    hits = _hits("m", "bull", [True] * 4) + _hits("m", "bear", [False] * 4)
+    learned = learn_accuracy(hits, prior)
+    assert learned["m#bull"].accuracy == 1.0
+    assert learned["m#bear"].accuracy == 0.0
+    assert learned["m"].accuracy == 0.5
 
 
-def _trade(direction: Direction, pnl: str) -> TradeOutcome:
-    return TradeOutcome(
-        symbol=SYMBOL,
-        direction=direction,
-        entry_time=AS_OF,
-        exit_time=AS_OF + timedelta(hours=1),
-        r_multiple=1.0,
-        pnl=Decimal(pnl),
-    )
+def test_brier_uses_the_opinion_confidence() -> None:
+    prior = AccuracyPrior(min_samples=2)
+    learned = learn_accuracy(_hits("m", "bull", [True, False], confidence=0.6), prior)
+    # p = (1 + 0.6) / 2 = 0.8: (0.2² + 0.8²) / 2
+    assert learned["m"].brier == pytest.approx((0.04 + 0.64) / 2)
+
+
+def test_lookup_prefers_the_role_then_the_model_then_the_default() -> None:
+    accuracy = {"m#bull": 0.7, "m": 0.6}
+    assert model_accuracy(accuracy, "m", "bull", 0.5) == 0.7
+    assert model_accuracy(accuracy, "m", "bear", 0.5) == 0.6
+    assert model_accuracy(accuracy, "other", "bull", 0.5) == 0.5
+
+
+def test_prior_refuses_min_samples_above_window_and_prior_outside_bounds() -> None:
+    with pytest.raises(ValueError, match="min_samples"):
+        AccuracyPrior(window=10, min_samples=11)
+    with pytest.raises(ValueError, match="prior"):
+        AccuracyPrior(floor=0.3, prior=0.2)
 
 
 @pytest.mark.parametrize(
-    ("stance", "direction", "pnl", "right"),
+    ("stance", "direction", "won", "right"),
     [
-        (Bias.BULLISH, Direction.LONG, "5", True),
-        (Bias.BULLISH, Direction.LONG, "-5", False),
-        (Bias.BEARISH, Direction.LONG, "-5", True),
-        (Bias.BEARISH, Direction.SHORT, "5", True),
-        (Bias.NEUTRAL, Direction.LONG, "5", None),
-        (None, Direction.LONG, "5", None),
+        (Bias.BULLISH, Direction.LONG, True, True),
+        (Bias.BULLISH, Direction.LONG, False, False),
+        (Bias.BEARISH, Direction.LONG, False, True),
+        (Bias.BEARISH, Direction.SHORT, True, True),
+        (Bias.NEUTRAL, Direction.LONG, True, None),
+        (None, Direction.LONG, True, None),
     ],
 )
-def test_opinion_was_right_compares_stance_trade_and_result(
-    stance: Bias | None, direction: Direction, pnl: str, right: bool | None
+def test_stance_was_right_compares_stance_trade_and_result(
+    stance: Bias | None, direction: Direction, won: bool, right: bool | None
 ) -> None:
-    assert opinion_was_right(opinion(stance=stance), _trade(direction, pnl)) is right
+    assert stance_was_right(stance, direction, won) is right

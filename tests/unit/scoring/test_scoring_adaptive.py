@@ -63,7 +63,10 @@ def test_arm_of_maps_component_names_to_arms(name: str, arm: str | None) -> None
 
 def test_trade_contributors_are_signed_toward_the_trade() -> None:
     score = score_confluence(
-        scan(frame(patterns=(hit(Timeframe.H1),))), [opinion()], {"m": 1.0}, ScoringSettings()
+        scan(frame(patterns=(hit(Timeframe.H1),))),
+        [opinion()],
+        {"m": 1.0},
+        ScoringSettings(llm_share=None),
     )
     short = trade_contributors(score, Direction.SHORT)
     assert short["1h:pattern:candlestick:hammer"] == pytest.approx(-1.0)

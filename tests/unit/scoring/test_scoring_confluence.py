@@ -17,7 +17,7 @@ from quorum.scoring import (
     timeframe_weights,
 )
 
-SETTINGS = ScoringSettings()
+SETTINGS = ScoringSettings(llm_share=None)  # the absolute llm_weight, hand-computed below
 
 
 def _by_name(score: object) -> dict[str, tuple[float, float, float]]:
@@ -157,3 +157,27 @@ def test_settings_reject_unknown_keys_and_negative_weights() -> None:
         ScoringSettings(unknown=1.0)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="llm_weight"):
         ScoringSettings(llm_weight=-1.0)
+
+
+def test_llm_share_fixes_the_opinions_share_of_the_weight_whatever_the_scan_size() -> None:
+    settings = ScoringSettings(llm_share=0.4)
+    small = scan(frame(values={"rsi": 20.0}))
+    large = scan(
+        frame(values={"rsi": 20.0, "mfi": 10.0, "cci": -200.0}, patterns=(hit(Timeframe.H1),) * 3)
+    )
+    for case in (small, large):
+        result = score_confluence(case, [opinion(confidence=1.0)], {"m": 1.0}, settings)
+        llm = sum(c.weight for c in result.components if c.name.startswith("llm:"))
+        total = sum(c.weight for c in result.components)
+        assert llm / total == pytest.approx(0.4)
+
+
+def test_llm_share_is_split_among_opinions_and_scaled_by_confidence_and_accuracy() -> None:
+    settings = ScoringSettings(llm_share=0.5)
+    opinions = [opinion(confidence=1.0), opinion("regime", Bias.BEARISH, confidence=0.5)]
+    accuracy = {"m#technical": 0.8, "m": 0.6}
+    parts = _by_name(score_confluence(scan(frame()), opinions, accuracy, settings))
+    scan_weight = sum(w for name, (_, w, _) in parts.items() if not name.startswith("llm:"))
+    unit = scan_weight / 2  # share 0.5 → as much as the scan, shared by two opinions
+    assert parts["llm:technical"][1] == pytest.approx(unit * 1.0 * 0.8)  # its (model, role)
+    assert parts["llm:regime"][1] == pytest.approx(unit * 0.5 * 0.6)  # the model's pooled

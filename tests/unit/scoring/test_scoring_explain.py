@@ -9,7 +9,7 @@ from quorum.domain import Bias, Timeframe
 from quorum.errors import ValidationFailed
 from quorum.scoring import MAX_CHARS, ScoringSettings, explain, score_confluence
 
-SETTINGS = ScoringSettings()
+SETTINGS = ScoringSettings(llm_share=None)  # the absolute llm_weight, hand-computed below
 
 
 def _score(trend: float = 0.0):  # type: ignore[no-untyped-def]

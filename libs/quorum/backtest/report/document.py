@@ -21,6 +21,7 @@ from typing import Any
 from quorum.backtest.report.attribution import HitRate
 from quorum.backtest.report.drawdown import Drawdown
 from quorum.backtest.report.metrics import Metrics, ReturnStats, compute_metrics
+from quorum.backtest.report.models import ModelRow
 from quorum.backtest.results import BacktestResult, WalkForward
 
 __all__ = ["REPORT_FORMAT", "build_report", "canonical_json", "content_hash", "leakage_warning"]
@@ -118,6 +119,23 @@ def _hits(rows: list[HitRate]) -> list[JSON]:
     ]
 
 
+def _models(rows: list[ModelRow]) -> list[JSON]:
+    return [
+        {
+            "label": r.label,
+            "trades": r.trades,
+            "opinions": r.opinions,
+            "right": r.right,
+            "hit_rate": _ratio(r.hit_rate),
+            "brier": _ratio(r.brier),
+            "calls": r.calls,
+            "spend_usd": _money(r.spend_usd),
+            "spend_per_trade_usd": _money(r.spend_per_trade_usd),
+        }
+        for r in rows
+    ]
+
+
 def _trades(m: Metrics) -> JSON:
     t = m.trades
     return {
@@ -187,6 +205,8 @@ def build_report(result: BacktestResult, metrics: Metrics | None = None) -> JSON
             "cache_hit_rate": _ratio(m.cache_hit_rate),
             "spend_usd": _money(result.llm.spend_usd),
             "spend_per_trade_usd": _money(m.spend_per_trade),
+            "by_model": _models(m.model_rows),
+            "by_role": _models(m.role_rows),
         },
         "data_quality": result.data_quality.model_dump(mode="json"),
         "baseline": {

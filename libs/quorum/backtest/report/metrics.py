@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from quorum.backtest.report.attribution import BuyAndHold, HitRate, buy_and_hold, hit_rates
 from quorum.backtest.report.drawdown import Drawdown, max_drawdown
+from quorum.backtest.report.models import ModelRow, by_model, by_role
 from quorum.backtest.report.returns import (
     SECONDS_PER_YEAR,
     cagr,
@@ -19,10 +21,10 @@ from quorum.backtest.report.returns import (
     total_return,
 )
 from quorum.backtest.report.trades import TradeStats, trade_stats
-from quorum.backtest.results import BacktestResult
+from quorum.backtest.results import BacktestResult, Trade
 from quorum.scoring.reliability import ReliabilityReport, reliability
 
-__all__ = ["Metrics", "ReturnStats", "compute_metrics", "equity_points"]
+__all__ = ["Metrics", "ReturnStats", "compute_metrics", "equity_points", "spend_per_trade"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,8 @@ class Metrics:
     by_pattern: list[HitRate]
     by_analyst: list[HitRate]
     by_model: list[HitRate]
+    model_rows: list[ModelRow]
+    role_rows: list[ModelRow]
     calibration: ReliabilityReport
     baseline: BuyAndHold
     baseline_returns: ReturnStats | None
@@ -99,6 +103,17 @@ def _return_stats(
     )
 
 
+def spend_per_trade(trades: Sequence[Trade], total: Decimal) -> Decimal | None:
+    """Mean LLM spend of the analyses that opened the trades when the ledger says which
+    calls those were (every trade's ``llm_spend_usd`` set); else total spend ÷ trades."""
+    if not trades:
+        return None
+    known = [t.llm_spend_usd for t in trades if t.llm_spend_usd is not None]
+    if len(known) == len(trades):
+        return sum(known, Decimal(0)) / len(trades)
+    return total / len(trades)
+
+
 def compute_metrics(result: BacktestResult) -> Metrics:
     times, equity = equity_points(result)
     years = (result.end - result.start).total_seconds() / SECONDS_PER_YEAR
@@ -122,6 +137,8 @@ def compute_metrics(result: BacktestResult) -> Metrics:
         by_pattern=hit_rates(result.trades, lambda t: t.patterns),
         by_analyst=hit_rates(result.trades, lambda t: t.analysts),
         by_model=hit_rates(result.trades, lambda t: t.models),
+        model_rows=by_model(result.trades, llm.by_model_role),
+        role_rows=by_role(result.trades, llm.by_model_role),
         calibration=reliability(
             [s.probability for s in result.signals], [s.outcome for s in result.signals]
         ),
@@ -129,7 +146,7 @@ def compute_metrics(result: BacktestResult) -> Metrics:
         baseline_returns=base_returns,
         baseline_drawdown=base_dd,
         cache_hit_rate=llm.cache_hits / llm.calls if llm.calls else None,
-        spend_per_trade=llm.spend_usd / stats.closed if stats.closed else None,
+        spend_per_trade=spend_per_trade(result.trades, llm.spend_usd),
         equity_times=times,
         equity=equity,
     )

@@ -77,6 +77,12 @@ class AgentSettings(BaseModel):
       ``reward_risk × stop distance``.
     * ``max_context_bytes``: bound on the rendered market context; patterns and then
       indicators are trimmed (least important first) until it fits.
+    * ``llm_opinions``: False skips every LLM node (the score is the quantitative evidence
+      alone): the baseline of ``quorum backtest --ablate llm``.
+    * ``min_opinions``: the number of valid opinions (an answer with a stance, from any
+      model) the final score needs before it may propose an entry; fewer is a no-trade.
+      None: 2 when a paid model is configured and enabled, else 0 (resolved by the
+      composition root, :func:`resolve_min_opinions`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -98,6 +104,8 @@ class AgentSettings(BaseModel):
     max_patterns_per_timeframe: int = Field(default=4, ge=0, le=20)
     max_context_bytes: int = Field(default=6000, ge=500, le=200_000)
     retry: NodeRetry = Field(default_factory=NodeRetry)
+    llm_opinions: bool = True
+    min_opinions: int | None = Field(default=None, ge=0, le=len(ANALYSTS) + len(DEBATERS))
 
     @model_validator(mode="after")
     def _roles_cover_nodes(self) -> Self:
@@ -108,3 +116,14 @@ class AgentSettings(BaseModel):
         if unknown:
             raise ValueError(f"policies: unknown node(s) {', '.join(unknown)}")
         return self
+
+
+PAID_MIN_OPINIONS = 2
+"""``min_opinions`` when left unset and a paid model is configured."""
+
+
+def resolve_min_opinions(settings: AgentSettings, paid_models: bool) -> AgentSettings:
+    """``settings`` with ``min_opinions`` set: as given, else 2 with paid models, else 0."""
+    if settings.min_opinions is not None:
+        return settings
+    return settings.model_copy(update={"min_opinions": PAID_MIN_OPINIONS if paid_models else 0})

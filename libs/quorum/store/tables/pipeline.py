@@ -1,5 +1,5 @@
 """Tables of ``quorum.pipeline``: task runs, the risk rules state, signals, trades, scan
-marks and the learned scoring state.
+marks, the opinions behind each signal and the learned scoring state.
 
 As in the execution tables, decimals are exact text and times canonical ISO-8601 UTC
 text. ``pipeline_task_runs.key`` is the primary key: a task's derived idempotency key is
@@ -20,6 +20,7 @@ SIGNALS_TABLE = "pipeline_signals"
 TRADES_TABLE = "pipeline_trades"
 SCAN_MARKS_TABLE = "pipeline_scan_marks"
 SCORING_TABLE = "pipeline_scoring"
+SIGNAL_OPINIONS_TABLE = "pipeline_signal_opinions"
 
 _DEC = 48
 _TIME = 40
@@ -127,3 +128,21 @@ class PipelineScoringRecord(SQLModel, table=True):
     version: int = Field(sa_column=Column("version", Integer(), nullable=False))
     payload: str = Field(sa_column=Column("payload", Text(), nullable=False))
     updated_at: str = Field(sa_column=Column("updated_at", String(_TIME), nullable=False))
+
+
+class PipelineSignalOpinionRecord(SQLModel, table=True):
+    """One scored opinion behind a stored signal: who said what, through which model and
+    prompt. A closed trade is attributed to its signal's opinions (model accuracy)."""
+
+    __tablename__ = SIGNAL_OPINIONS_TABLE
+
+    signal_id: str = Field(sa_column=Column("signal_id", String(64), primary_key=True))
+    seq: int = Field(sa_column=Column("seq", Integer(), primary_key=True))
+    run_id: str = Field(sa_column=Column("run_id", String(64), nullable=False, index=True))
+    node: str = Field(sa_column=Column("node", String(32), nullable=False))
+    agent: str = Field(sa_column=Column("agent", String(64), nullable=False))
+    llm_role: str = Field(sa_column=Column("llm_role", String(32), nullable=False))
+    model: str = Field(sa_column=Column("model", String(200), nullable=False))
+    stance: str | None = Field(default=None, sa_column=Column("stance", String(16)))
+    confidence: float = Field(sa_column=Column("confidence", Float(), nullable=False))
+    prompt_version: str = Field(sa_column=Column("prompt_version", String(64), nullable=False))
