@@ -8,7 +8,9 @@ UTC offset or epoch seconds / milliseconds (the unit is detected), and every
 row keeps its position in the file: CSV line numbers count from 1 and include
 the header line, Parquet rows count from 1. Quality rules are not applied here
 (that is :func:`quorum.market.quality.check_bars`); what is refused here is what
-cannot be read at all, each error naming the file, the line or row, and the rule.
+cannot be read at all (an empty, header-only, binary or non-UTF-8 file too), each error
+naming the file, the line or row, and the rule; with a timeframe given,
+:func:`quorum.market.layout.conform_bars` checks the timestamps' spacing and convention.
 """
 
 from __future__ import annotations
