@@ -25,6 +25,7 @@ from quorum.market import (
     QualityPolicy,
     QualityRejected,
     QualityReport,
+    TimestampConvention,
     check_bars,
     conform_bars,
     infer_timeframe,
@@ -109,7 +110,7 @@ def _check_file(
     """Read and check ``file``; raises DataQualityError / ValidationFailed / typer.BadParameter."""
     tf = Timeframe.parse(timeframe) if timeframe else None
     chosen = symbol if symbol != DEFAULT_SYMBOL else None
-    convention = "close" if timestamps is StampChoice.CLOSE else "open"
+    convention: TimestampConvention = "close" if timestamps is StampChoice.CLOSE else "open"
     raw = read_bar_file(file, chosen, tf, assume_utc=assume_utc, timestamps=convention)
     if tf is None:
         tf = infer_timeframe(raw)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from quorum.domain import Timeframe
 from quorum.errors import DataQualityError
-from quorum.market.source import SOURCE_ROW, Ints, index_ns
+from quorum.market.source import SOURCE_ROW, Bools, Ints, index_ns
 
 __all__ = ["TIMESTAMP_CONVENTIONS", "TimestampConvention", "conform_bars"]
 
@@ -122,7 +122,7 @@ def _check_opens(source: str, ns: Ints, timeframe: Timeframe) -> None:
 
 
 def _opens_of_closes(
-    ns: Ints, present: np.ndarray, step: int, timeframe: Timeframe, where: Callable[[int], str]
+    ns: Ints, present: Bools, step: int, timeframe: Timeframe, where: Callable[[int], str]
 ) -> Ints:
     if timeframe is Timeframe.D1:
         return ((ns - 1) // step) * step
