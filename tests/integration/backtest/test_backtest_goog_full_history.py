@@ -56,6 +56,7 @@ def test_the_full_goog_daily_history_runs_to_the_end_with_default_risk(
     )
 
 
+@pytest.mark.timeout(900)  # ~3 min on a shared 2-core machine (2148 bars, one process)
 def test_the_full_goog_daily_history_runs_to_the_end_through_quorum_backtest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
