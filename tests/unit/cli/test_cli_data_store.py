@@ -55,3 +55,12 @@ def test_a_store_spec_without_a_directory_is_refused_naming_the_form(
     result = runner.invoke(app, [*args, "--llm", "offline", "--strategy", "ema-cross:10,30"])
     assert result.exit_code == 1, result.output
     assert "store:DIR" in " ".join(result.output.split())
+
+
+def test_scan_reads_the_store_the_flag_names_at_its_last_close(goog_store: Path) -> None:
+    args = ["scan", "--data", f"store:{goog_store}", "--symbols", "GOOG/USD"]
+    args += ["--timeframes", "1d", "--base", "1d", "--history", "700"]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    (scan,) = json.loads(result.output)
+    assert scan["as_of"].startswith("2013-03-02")

@@ -233,3 +233,20 @@ def test_scan_of_an_hourly_file_as_15m_bars_is_refused_not_read_ahead(tmp_path: 
     assert result.exit_code == 1, result.output
     assert "timestamps are 1h apart" in " ".join(result.output.split())
     assert "declared 15m" in " ".join(result.output.split())
+
+
+def test_backtest_of_an_hourly_file_as_15m_bars_is_refused_by_the_same_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "hourly.csv"
+    path.write_text(HOURLY)
+    args = ["backtest", "--symbols", "BTC/USDT", "--timeframes", "15m", "--data", f"csv:{path}"]
+    args += ["--start", "2024-01-01T00:00:00Z", "--end", "2024-01-02T00:00:00Z"]
+    result = runner.invoke(main_app, [*args, "--strategy", "ema-cross:10,30", "--llm", "offline"])
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert (
+        f"{path}: timestamps are 1h apart (23 of 23 steps), but the timeframe is declared 15m"
+        in text
+    )
