@@ -250,3 +250,16 @@ def test_backtest_of_an_hourly_file_as_15m_bars_is_refused_by_the_same_reader(
         f"{path}: timestamps are 1h apart (23 of 23 steps), but the timeframe is declared 15m"
         in text
     )
+
+
+def test_declared_close_stamps_off_the_intraday_grid_are_refused_naming_the_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "half-hours.csv"
+    path.write_text(f"{HEADER}\n{_rows(T0 + HOUR / 2, HOUR, 5)}\n")
+    result = runner.invoke(data_app, ["validate", str(path), "-t", "1h", "--timestamps", "close"])
+    assert result.exit_code == 1, result.output
+    assert (
+        f"error: {path} line 2: timestamp 2024-01-01T00:30:00+00:00 is not a bar close on the "
+        "1h grid; expected close times on the grid (or less than 1 s before it)"
+    ) in " ".join(result.stderr.split())
