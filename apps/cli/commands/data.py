@@ -234,6 +234,11 @@ def import_file(
         frame, report = _check_file(
             file, symbol, timeframe, _policy(policy, False), assume_utc, timestamps
         )
+        if not len(frame.df):
+            raise DataQualityError(
+                f"{file}: no bars left after the quality gates ({report.rows_in} rows read); "
+                "expected at least one valid closed bar"
+            )
         target = ParquetBarStore(store)
         written = target.write(symbol, frame.timeframe, frame)
     except QualityRejected as exc:

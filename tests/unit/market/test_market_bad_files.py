@@ -263,3 +263,17 @@ def test_declared_close_stamps_off_the_intraday_grid_are_refused_naming_the_line
         f"error: {path} line 2: timestamp 2024-01-01T00:30:00+00:00 is not a bar close on the "
         "1h grid; expected close times on the grid (or less than 1 s before it)"
     ) in " ".join(result.stderr.split())
+
+
+def test_import_refuses_a_file_whose_every_row_the_repairs_dropped(tmp_path: Path) -> None:
+    path, store = tmp_path / "all-nan.csv", tmp_path / "store"
+    rows = [f"2024-01-01T{h:02d}:00:00Z,1,2,0.5,,10" for h in range(4)]
+    path.write_text(f"{HEADER}\n" + "\n".join(rows) + "\n")
+    args = ["import", str(path), "-s", "BTC/USDT", "-t", "1h", "--store", str(store)]
+    result = runner.invoke(data_app, [*args, "--policy", "repair"])
+    assert result.exit_code == 1, result.output
+    assert (
+        f"error: {path}: no bars left after the quality gates (4 rows read); expected at "
+        "least one valid closed bar; nothing was written"
+    ) in " ".join(result.stderr.split())
+    assert not store.exists()
