@@ -5,7 +5,6 @@ and nothing is written."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -218,21 +217,20 @@ def test_validate_infers_the_timeframe_and_still_checks_the_convention(tmp_path:
     assert bad.message.format(path=path) in " ".join(result.stderr.split())
 
 
-ScanArgs = Callable[[Path, str], list[str]]
-
-
 def test_scan_of_an_hourly_file_as_15m_bars_is_refused_not_read_ahead(tmp_path: Path) -> None:
-    """The look-ahead of the issue: at 10:15 the 15m scan reported the close of the hour
-    ending at 11:00. The file source (the one `quorum run`/`quorum backtest` use for
-    csv:PATH) refuses the file instead."""
+    """The look-ahead of the issue: 600 hourly bars read as 15m bars, scanned at 10:15 of
+    day 21, reported close 591.0 (the hour that ends at 11:00). The file source (the one
+    `quorum run`/`quorum backtest` use for csv:PATH) refuses the file instead."""
     path = tmp_path / "hourly.csv"
-    path.write_text(HOURLY)
+    path.write_text(f"{HEADER}\n{_rows(T0, HOUR, 600)}\n")
     args = ["scan", "--symbols", "BTC/USDT", "--timeframes", "15m", "--base", "15m"]
-    args += ["--data", f"csv:{path}", "--as-of", "2024-01-01T10:15:00Z", "--json"]
-    result = runner.invoke(main_app, args)
+    args += ["--data", f"csv:{path}", "--as-of", "2024-01-21T10:15:00Z", "--history", "2000"]
+    result = runner.invoke(main_app, [*args, "--json"])
     assert result.exit_code == 1, result.output
-    assert "timestamps are 1h apart" in " ".join(result.output.split())
-    assert "declared 15m" in " ".join(result.output.split())
+    assert (
+        f"{path}: timestamps are 1h apart (599 of 599 steps), but the timeframe is declared "
+        "15m; expected bars every 15m, or declare the timeframe 1h"
+    ) in " ".join(result.output.split())
 
 
 def test_backtest_of_an_hourly_file_as_15m_bars_is_refused_by_the_same_reader(
