@@ -87,7 +87,7 @@ def backtest(
     start: str = typer.Option("2025-01-01T00:00:00Z", help="Window start (ISO-8601 UTC)."),
     end: str = typer.Option("2025-01-08T00:00:00Z", help="Window end (ISO-8601 UTC)."),
     data: str = typer.Option(
-        "synthetic", help="store | csv:PATH | synthetic[:SEED] | parquet:PATH"
+        "synthetic", help="store:DIR | csv:PATH | synthetic[:SEED] | parquet:PATH"
     ),
     capital: str = typer.Option("10000", help="Starting capital (quote currency)."),
     capital_mode: str = typer.Option("portfolio", help="independent | portfolio"),

@@ -25,7 +25,9 @@ from quorum.market import (
     QualityPolicy,
     QualityRejected,
     QualityReport,
+    TimestampConvention,
     check_bars,
+    conform_bars,
     infer_timeframe,
     read_bar_file,
 )
@@ -39,6 +41,11 @@ app = typer.Typer(
 DEFAULT_SYMBOL = "UNKNOWN/UNKNOWN"
 DEFAULT_STORE = Path("data/store")
 _SHOWN_REPAIRS = 20
+
+
+class StampChoice(StrEnum):
+    OPEN = "open"
+    CLOSE = "close"
 
 
 class PolicyChoice(StrEnum):
@@ -61,6 +68,15 @@ PolicyOpt = Annotated[
 ]
 AssumeUtcOpt = Annotated[
     bool, typer.Option("--assume-utc", help="Read timestamps without a timezone as UTC.")
+]
+TimestampsOpt = Annotated[
+    StampChoice,
+    typer.Option(
+        "--timestamps",
+        help="What each timestamp marks: the bar's open (default) or its close; bar-close "
+        "files are stored by bar open time. Off-grid and Saturday-but-no-Monday daily stamps "
+        "are detected as closes.",
+    ),
 ]
 RejectStaleOpt = Annotated[
     bool,
@@ -89,12 +105,13 @@ def _check_file(
     timeframe: str | None,
     policy: QualityPolicy,
     assume_utc: bool,
+    timestamps: StampChoice = StampChoice.OPEN,
 ) -> tuple[BarFrame, QualityReport]:
     """Read and check ``file``; raises DataQualityError / ValidationFailed / typer.BadParameter."""
     tf = Timeframe.parse(timeframe) if timeframe else None
-    raw = read_bar_file(
-        file, symbol if symbol != DEFAULT_SYMBOL else None, tf, assume_utc=assume_utc
-    )
+    chosen = symbol if symbol != DEFAULT_SYMBOL else None
+    convention: TimestampConvention = "close" if timestamps is StampChoice.CLOSE else "open"
+    raw = read_bar_file(file, chosen, tf, assume_utc=assume_utc, timestamps=convention)
     if tf is None:
         tf = infer_timeframe(raw)
         if tf is None:
@@ -102,6 +119,7 @@ def _check_file(
                 "cannot infer the timeframe from the timestamps; pass --timeframe",
                 param_hint="--timeframe",
             )
+        raw = conform_bars(raw, tf, convention)
     return check_bars(raw, symbol, tf, SystemClock().now(), policy)
 
 
@@ -170,11 +188,14 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     assume_utc: AssumeUtcOpt = False,
     reject_stale: RejectStaleOpt = False,
+    timestamps: TimestampsOpt = StampChoice.OPEN,
 ) -> None:
     """Run the quality gates on FILE, print the report, exit 1 if it is refused."""
     console, errors = Console(), Console(stderr=True)
     try:
-        _, report = _check_file(file, symbol, timeframe, _policy(policy, reject_stale), assume_utc)
+        _, report = _check_file(
+            file, symbol, timeframe, _policy(policy, reject_stale), assume_utc, timestamps
+        )
     except QualityRejected as exc:
         if as_json:
             _print_json(exc.report, str(exc))
@@ -205,11 +226,19 @@ def import_file(
     ] = DEFAULT_STORE,
     policy: PolicyOpt = PolicyChoice.REJECT,
     assume_utc: AssumeUtcOpt = False,
+    timestamps: TimestampsOpt = StampChoice.OPEN,
 ) -> None:
     """Validate FILE and merge it into the local Parquet store; nothing is written on failure."""
     console, errors = Console(), Console(stderr=True)
     try:
-        frame, report = _check_file(file, symbol, timeframe, _policy(policy, False), assume_utc)
+        frame, report = _check_file(
+            file, symbol, timeframe, _policy(policy, False), assume_utc, timestamps
+        )
+        if not len(frame.df):
+            raise DataQualityError(
+                f"{file}: no bars left after the quality gates ({report.rows_in} rows read); "
+                "expected at least one valid closed bar"
+            )
         target = ParquetBarStore(store)
         written = target.write(symbol, frame.timeframe, frame)
     except QualityRejected as exc:

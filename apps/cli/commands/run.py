@@ -55,7 +55,9 @@ console = Console()
 def run(
     symbols: str = typer.Option("BTC/USDT,ETH/USDT,SOL/USDT", help="Comma-separated symbols."),
     timeframes: str = typer.Option("15m,1h,4h,1d", help="Comma-separated timeframes."),
-    data: str = typer.Option("synthetic", help="synthetic[:SEED] | store | csv:PATH"),
+    data: str = typer.Option(
+        "synthetic", help="synthetic[:SEED] | store:DIR | csv:PATH | parquet:PATH"
+    ),
     start: str = typer.Option("2025-01-01T00:00:00Z", help="Replay start (ISO-8601 UTC)."),
     steps: int = typer.Option(96, min=1, help="Base bars to replay (96 × 15m = one day)."),
     base: str = typer.Option("15m", help="Base timeframe."),

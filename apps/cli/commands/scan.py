@@ -43,7 +43,7 @@ def scan(
     clock: Clock = ReplayClock(when) if when else SystemClock()
     try:
         loader = open_source(data, clock=clock, store_root=store, base_timeframe=base_tf)
-        if when is None and (data.startswith(("csv:", "parquet:")) or data == "store"):
+        if when is None and (data.startswith(("csv:", "parquet:", "store:")) or data == "store"):
             when = loader.latest_close(symbol_list[0], base_tf)
             clock = ReplayClock(when)
             loader = open_source(data, clock=clock, store_root=store, base_timeframe=base_tf)

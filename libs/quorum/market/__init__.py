@@ -15,6 +15,7 @@ from quorum.market.align import (
     resample_with_report,
 )
 from quorum.market.files import TIMESTAMP_COLUMNS, FileSource, infer_timeframe, read_bar_file
+from quorum.market.layout import TIMESTAMP_CONVENTIONS, TimestampConvention, conform_bars
 from quorum.market.loader import MarketDataLoader
 from quorum.market.parquet_store import ParquetBarStore, StoreBackedSource, StoreSource
 from quorum.market.quality import QualityPolicy, check_bars, guard_exchange_time
@@ -33,6 +34,7 @@ __all__ = [
     "SOURCE_ROW",
     "SOURCE_SPECS",
     "TIMESTAMP_COLUMNS",
+    "TIMESTAMP_CONVENTIONS",
     "BoundedSource",
     "FileSource",
     "Gap",
@@ -50,10 +52,12 @@ __all__ = [
     "StoreSource",
     "SyntheticParams",
     "SyntheticSource",
+    "TimestampConvention",
     "aggregate_ohlcv",
     "align_timeframes",
     "check_bars",
     "check_window",
+    "conform_bars",
     "empty_raw_frame",
     "guard_exchange_time",
     "infer_timeframe",

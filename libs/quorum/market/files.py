@@ -8,12 +8,15 @@ UTC offset or epoch seconds / milliseconds (the unit is detected), and every
 row keeps its position in the file: CSV line numbers count from 1 and include
 the header line, Parquet rows count from 1. Quality rules are not applied here
 (that is :func:`quorum.market.quality.check_bars`); what is refused here is what
-cannot be read at all, each error naming the file, the line or row, and the rule.
+cannot be read at all (an empty, header-only, binary or non-UTF-8 file too), each error
+naming the file, the line or row, and the rule; with a timeframe given,
+:func:`quorum.market.layout.conform_bars` checks the timestamps' spacing and convention.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
 import threading
 from collections.abc import Callable
@@ -26,6 +29,7 @@ import pandas as pd
 
 from quorum.domain import BAR_COLUMNS, Timeframe
 from quorum.errors import DataQualityError, ValidationFailed
+from quorum.market.layout import TimestampConvention, conform_bars
 from quorum.market.source import SOURCE_ROW, Floats, Ints, check_window, index_ns
 
 __all__ = ["TIMESTAMP_COLUMNS", "FileSource", "infer_timeframe", "read_bar_file"]
@@ -59,11 +63,15 @@ def read_bar_file(
     *,
     assume_utc: bool = False,
     kind: FileKind | None = None,
+    timestamps: TimestampConvention = "open",
 ) -> pd.DataFrame:
-    """Read a CSV or Parquet file of bars into a raw frame (unchecked, file order kept).
+    """Read a CSV or Parquet file of bars into a raw frame (quality unchecked, file order kept).
 
     ``symbol`` / ``timeframe`` select rows when the file has ``symbol`` /
-    ``timeframe`` columns. Naive timestamps are refused unless ``assume_utc``.
+    ``timeframe`` columns. Naive timestamps are refused unless ``assume_utc``. A file
+    without bar rows is refused. With a ``timeframe``, :func:`~quorum.market.layout.
+    conform_bars` checks the spacing and the ``timestamps`` convention (bar ``open`` or
+    ``close``) and indexes the frame by bar open times.
     """
     path = Path(path)
     file_kind = _kind_of(path, kind)
@@ -80,6 +88,8 @@ def read_bar_file(
         return f"{path} {label} {int(positions[i])}"
 
     columns = _map_columns(path, table)
+    if table.empty:
+        raise DataQualityError(f"{path}: no bar rows after the header; expected at least one bar")
     table, positions = _select(path, table, positions, columns, symbol, timeframe)
     stamps = _timestamps(table[columns["ts"]], where, assume_utc)
     data = {name: _numbers(table[columns[name]], name, where) for name in BAR_COLUMNS}
@@ -87,12 +97,34 @@ def read_bar_file(
     frame = pd.DataFrame(data, index=stamps)
     frame.attrs["source"] = str(path)
     frame.attrs["row_kind"] = label
-    return frame
+    return frame if timeframe is None else conform_bars(frame, timeframe, timestamps)
+
+
+def _text_of(path: Path) -> str:
+    """The file's text: refused when empty, binary or not UTF-8, naming where."""
+    data = path.read_bytes()
+    if not data:
+        raise DataQualityError(
+            f"{path}: empty file (0 bytes); expected a CSV header line and bar rows"
+        )
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise DataQualityError(
+            f"{path}: binary content (a NUL byte at byte {nul}); expected a UTF-8 CSV text file"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataQualityError(
+            f"{path} line {line}: byte 0x{data[exc.start]:02x} (at byte {exc.start}) is not "
+            "UTF-8; expected a UTF-8 CSV file (re-save it as UTF-8)"
+        ) from None
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, Ints]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+    reader = csv.reader(io.StringIO(_text_of(path), newline=""))
+    try:
         header = next(reader, None)
         if header is None:
             raise DataQualityError(f"{path} line 1: empty file; expected a header line")
@@ -108,6 +140,10 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, Ints]:
                 )
             records.append(record)
             lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise DataQualityError(
+            f"{path} line {reader.line_num}: not readable as CSV ({exc}); expected a CSV file"
+        ) from None
     table = pd.DataFrame(records, columns=[h.strip() for h in header], dtype="object")
     return table, np.asarray(lines, dtype="int64")
 
@@ -284,8 +320,10 @@ class FileSource:
         timeframe: Timeframe | None = None,
         assume_utc: bool = False,
         kind: FileKind | None = None,
+        timestamps: TimestampConvention = "open",
     ) -> None:
         self.path = Path(path)
+        self.timestamps: TimestampConvention = timestamps
         self.kind = _kind_of(self.path, kind)
         self.symbol = symbol
         self.timeframe = timeframe
@@ -329,7 +367,12 @@ class FileSource:
         if cached is not None:
             return cached
         raw = read_bar_file(
-            self.path, symbol, timeframe, assume_utc=self.assume_utc, kind=self.kind
+            self.path,
+            symbol,
+            timeframe,
+            assume_utc=self.assume_utc,
+            kind=self.kind,
+            timestamps=self.timestamps,
         )
         with self._lock:
             self._cache = {k: v for k, v in self._cache.items() if k[2:] == key[2:]}

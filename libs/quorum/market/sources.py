@@ -22,6 +22,7 @@ __all__ = ["SOURCE_SPECS", "open_source"]
 SOURCE_SPECS = (
     "synthetic",
     "synthetic:SEED",
+    "store:DIR",
     "store",
     "csv:PATH",
     "parquet:PATH",
@@ -46,7 +47,8 @@ def open_source(
     """A :class:`MarketDataLoader` for ``spec``.
 
     ``synthetic`` / ``synthetic:SEED`` — the seeded generator (``seed`` by default);
-    ``store`` — the local Parquet store at ``store_root``, read-only;
+    ``store:DIR`` — the local Parquet store in directory DIR (as written by
+    ``quorum data import --store DIR``), read-only; ``store`` — the one at ``store_root``;
     ``csv:PATH`` / ``parquet:PATH`` — a user file;
     ``ccxt:EXCHANGE`` — a live exchange, behind the local store when ``store_root`` is given
     (``ccxt_config``: the exchange's non-secret ccxt config, e.g. a testnet or simulator URL).
@@ -66,11 +68,12 @@ def open_source(
                 raise _refuse(spec, f"seed {arg!r} is not an integer") from None
         source = SyntheticSource(seed, base_timeframe=base_timeframe)
     elif kind == "store":
-        if arg:
-            raise _refuse(spec, "store takes no argument (the root comes from store_root)")
-        if store_root is None:
-            raise _refuse(spec, "store needs store_root (the local store directory)")
-        source = StoreSource(ParquetBarStore(store_root), clock=clock)
+        root = Path(arg) if arg else store_root
+        if root is None:
+            raise _refuse(spec, "store needs its directory: store:DIR")
+        if not root.is_dir():
+            raise _refuse(spec, f"store directory {root} does not exist")
+        source = StoreSource(ParquetBarStore(root), clock=clock)
     elif kind in ("csv", "parquet"):
         if not arg:
             raise _refuse(spec, f"{kind} needs a file path")

@@ -36,6 +36,7 @@ from quorum.pipeline.deps import JSON
 from quorum.pipeline.exits import exit_intent
 from quorum.pipeline.leverage import market_leverage
 from quorum.pipeline.persistence import Trade, put_trade, trades
+from quorum.pipeline.protection import protective_stop
 from quorum.pipeline.tasks import PipelineTasks
 from quorum.risk import evaluate, evaluate_exit, prepare_portfolio
 from quorum.store import session_scope
@@ -128,10 +129,9 @@ class StrategyRunner:
             return {"symbol": trade.symbol, "status": "flat"}
         entry = held.average_entry
         direction = Direction(trade.direction)
-        long = direction is Direction.LONG
-        stop = trade.initial_stop
-        if (stop >= entry) if long else (stop <= entry):
-            stop = entry * (Decimal("0.999") if long else Decimal("1.001"))
+        # The planned stop may sit outside the band around a gapped fill (or across it):
+        # the position is judged with the stop the monitor enforces for that fill.
+        stop = protective_stop(trade, entry)
         position = Position(
             position_id=trade.trade_id,
             run_id=deps.run_id,

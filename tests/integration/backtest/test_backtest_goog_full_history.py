@@ -7,14 +7,17 @@ above its planned stop, and the backtest ended with no report.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from tests.integration.backtest.market_entries import market_entries
+from typer.testing import CliRunner
 
 from apps.cli.commands.backtest import backtest_runtime
+from apps.cli.main import app
 from quorum.backtest import BacktestSpec, run_backtest
-from quorum.backtest.refdata import ReferenceSource, reference_frame
+from quorum.backtest.refdata import ReferenceSource, reference_frame, write_reference_csv
 from quorum.clock import ReplayClock
 from quorum.market import MarketDataLoader, QualityPolicy
 
@@ -51,3 +54,21 @@ def test_the_full_goog_daily_history_runs_to_the_end_with_default_risk(
     assert tally["monitor_actions"].get("alert:monitor.stop_rederived", 0) >= 1, (
         "the gapped entry that used to crash is now protected and reported"
     )
+
+
+@pytest.mark.timeout(900)  # ~3 min on a shared 2-core machine (2148 bars, one process)
+def test_the_full_goog_daily_history_runs_to_the_end_through_quorum_backtest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a user would (issue #23 item 2): the bundled history written as a CSV, read by
+    the file source (timeframe and timestamp checks included), default risk and entries."""
+    monkeypatch.chdir(tmp_path)
+    csv = write_reference_csv("GOOG/USD", tmp_path / "goog.csv")
+    args = ["backtest", "--symbols", "GOOG/USD", "--timeframes", "1d", "--data", f"csv:{csv}"]
+    args += ["--start", "2004-08-19T00:00:00Z", "--end", "2013-03-02T00:00:00Z"]
+    args += ["--strategy", "ema-cross:10,30", "--llm", "offline", "--db", "goog.sqlite"]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output[result.output.index("{") :])
+    assert summary["trades"] >= 10
+    assert summary["final_equity"] is not None

@@ -124,5 +124,5 @@ def test_latest_close_of_a_file_is_its_last_bar_close(tmp_path: Path) -> None:
     assert loader.latest_close(SYMBOL, Timeframe.H1) == START + timedelta(hours=3)
     empty = tmp_path / "empty.csv"
     empty.write_text("timestamp,open,high,low,close,volume\n")
-    with pytest.raises(DataQualityError, match="holds no bars"):
+    with pytest.raises(DataQualityError, match="no bar rows after the header"):
         MarketDataLoader(FileSource(empty), ReplayClock(START)).latest_close(SYMBOL, Timeframe.H1)

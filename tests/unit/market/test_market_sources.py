@@ -59,7 +59,8 @@ def test_file_and_store_specs(tmp_path: Path) -> None:
     [
         ("yahoo", "unknown source"),
         ("synthetic:abc", "seed 'abc' is not an integer"),
-        ("store", "store needs store_root"),
+        ("store", "store needs its directory: store:DIR"),
+        ("store:/nonexistent/store", "store directory /nonexistent/store does not exist"),
         ("csv:/nonexistent/bars.csv", "does not exist"),
         ("parquet:", "parquet needs a file path"),
         ("ccxt:", "ccxt needs an exchange id"),
@@ -69,8 +70,9 @@ def test_bad_specs_are_refused_naming_the_allowed_forms(spec: str, why: str) -> 
     with pytest.raises(ConfigError) as caught:
         open_source(spec, clock=CLOCK)
     assert why in str(caught.value)
-    assert "synthetic, synthetic:SEED, store, csv:PATH, parquet:PATH, ccxt:EXCHANGE" in str(
-        caught.value
+    assert (
+        "synthetic, synthetic:SEED, store:DIR, store, csv:PATH, parquet:PATH, ccxt:EXCHANGE"
+        in str(caught.value)
     )
 
 
