@@ -135,6 +135,7 @@ def _analyze(
     markets = runtime.settings.execution.markets
     leverage = leverage_for(symbol, markets, settings.risk.portfolio.leverage)
     agents = settings.agents.model_copy(update={"leverage": leverage})
+    thread = f"{run_id}:{symbol}"
     try:
         services = AnalysisServices(
             router=router,
@@ -144,10 +145,11 @@ def _analyze(
             scoring=settings.scoring,
             settings=agents,
             stop_settings=settings.risk,
+            analysis_id=thread,
         )
         checkpointer = analysis_checkpointer(runtime.settings.database.url)
         graph = build_analysis_graph(services, checkpointer)
-        run = stream_analysis(graph, scan, at, thread_id=f"{run_id}:{symbol}")
+        run = stream_analysis(graph, scan, at, thread_id=thread)
         if not quiet:
             console.print(f"[bold]Analysing[/bold] {symbol} at {at.isoformat()} (run {run_id})")
         for event in run:
@@ -156,9 +158,7 @@ def _analyze(
                     console.print(_event_line(item))
         return run.outcome
     finally:
-        if router.ledger is not None:
-            router.ledger.flush()  # every call in the ledger before the process exits
-        router.close()
+        router.close()  # flushes the ledger: every call in it before the process exits
 
 
 def paper_risk_gate(

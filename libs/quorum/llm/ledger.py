@@ -24,6 +24,7 @@ from typing import Literal
 
 from sqlalchemy import Engine, Table, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql import FromClause
 from sqlmodel import SQLModel
 
 from quorum.clock import Clock
@@ -162,6 +163,7 @@ def spend_by(engine: Engine, by: SpendBy, since_day: str | None = None) -> list[
     order). ``trade``: the calls of the analysis whose signal opened the trade (joined
     through ``signal_id``); calls that led to no trade are not in that grouping."""
     table = llm_table(LLM_CALLS_TABLE)
+    source: FromClause = table
     if by == "trade":
         trades = trades_table()
         column = trades.c.trade_id
@@ -170,7 +172,6 @@ def spend_by(engine: Engine, by: SpendBy, since_day: str | None = None) -> list[
         column = {"model": table.c.model, "node": table.c.node, "role": table.c.role}.get(
             by, table.c.day
         )
-        source = table
     cost = func.sum(table.c.cost_nano)
     query = (
         select(

@@ -81,11 +81,16 @@ def provider_rows(engine: Engine) -> list[CallRecord]:
     ]
 
 
-def assert_ledger_equals_provider_log(engine: Engine, loopback: Loopback) -> list[CallRecord]:
-    """Call by call: the model asked, the tokens it reported and their price."""
+def assert_ledger_equals_provider_log(
+    engine: Engine, loopback: Loopback, *, ordered: bool = True
+) -> list[CallRecord]:
+    """Call by call: the model asked, whether it failed, the tokens it reported and their
+    price (``ordered=False`` when calls ran concurrently: the same calls, any order)."""
     rows = provider_rows(engine)
-    ledger = [(r.model, r.input_tokens, r.output_tokens) for r in rows]
-    log = [(h.model, *(h.usage or (0, 0))) for h in loopback.hits]
+    ledger = [(r.model, r.outcome == "failed", r.input_tokens, r.output_tokens) for r in rows]
+    log = [(h.model, h.status != 200, *(h.usage or (0, 0))) for h in loopback.hits]
+    if not ordered:
+        ledger, log = sorted(ledger), sorted(log)
     assert ledger == log
     for row in rows:  # every test model costs $1 / $4 per million tokens
         expected = (Decimal(row.input_tokens) + 4 * Decimal(row.output_tokens)) / 10**6
