@@ -268,6 +268,31 @@ def analysis_spend(engine: Engine, analysis_id: str) -> Decimal:
         return from_nano(int(conn.execute(query).scalar_one()))
 
 
+def spent_by_scope(engine: Engine, since_day: str, runs_since_day: str) -> dict[str, int]:
+    """Settled spend per budget scope key (``day:D``, ``symbol:S:D`` from ``since_day``,
+    ``run:R`` from ``runs_since_day``), summed from the cost ledger."""
+    table = llm_table(LLM_CALLS_TABLE)
+    cost = func.sum(table.c.cost_nano)
+    recent = table.c.day >= since_day
+    spent: dict[str, int] = {}
+    with engine.connect() as conn:
+        for day, nano in conn.execute(
+            select(table.c.day, cost).where(recent).group_by(table.c.day)
+        ):
+            spent[f"day:{day}"] = int(nano or 0)
+        by_symbol = select(table.c.symbol, table.c.day, cost).where(
+            recent, table.c.symbol.is_not(None)
+        )
+        for symbol, day, nano in conn.execute(by_symbol.group_by(table.c.symbol, table.c.day)):
+            spent[f"symbol:{symbol}:{day}"] = int(nano or 0)
+        by_run = select(table.c.run_id, cost).where(
+            table.c.day >= runs_since_day, table.c.run_id.is_not(None)
+        )
+        for run_id, nano in conn.execute(by_run.group_by(table.c.run_id)):
+            spent[f"run:{run_id}"] = int(nano or 0)
+    return spent
+
+
 def recent_calls(engine: Engine, limit: int) -> Sequence[CallRecord]:
     """The newest ``limit`` rows, oldest first (seeds the live model statistics)."""
     table = llm_table(LLM_CALLS_TABLE)
