@@ -105,10 +105,11 @@ def test_the_embedded_default_budget_carries_spend_across_processes(engine: Engi
     """backend auto on SQLite: an in-process ledger seeded from the cost ledger, so a
     second process on the same database sees the day's spend (and degrades when the cap
     would be passed) without a database round trip per call."""
+    from tests.unit.llm.llm_kit import model, request
+
     from quorum.clock import ReplayClock
     from quorum.config import EnvSecrets
     from quorum.llm import LLMSettings, build_llm_router
-    from tests.unit.llm.llm_kit import model, request
 
     paid = model("best", litellm_model="openai/gpt-4o", key_ref="env:K", price=("0.001", "10.00"))
     llm = LLMSettings.model_validate(  # worst case ~0.0040 (400 out), a real call ~0.0002
