@@ -139,7 +139,7 @@ def _messages(request: LLMRequest[AnalystAnswer]) -> list[dict[str, str]]:
 def _overhead(
     calls: int, budget_backend: str | None, db: Path, clock: SystemClock
 ) -> dict[str, Any]:
-    engine = create_engine_for(f"sqlite:///{db}", sqlite_synchronous="NORMAL")
+    engine = create_engine_for(f"sqlite:///{db}")  # as a deployment opens it (FULL)
     migrate(engine)
     ours = _ours(engine, budget_backend, clock)
     bare = _bare()

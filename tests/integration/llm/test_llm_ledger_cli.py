@@ -135,4 +135,5 @@ def test_quorum_run_ledgers_every_call_with_its_ids_and_joins_spend_to_trades(
     per_trade = sum((Decimal(r["cost_usd"]) for r in by_trade["rows"]), start=Decimal(0))
     assert per_trade == expected
     assert Decimal(by_trade["summary"]["per_trade_usd"]) == expected / outcome.trades
+    assert Decimal(summary["llm"]["spend_per_trade_usd"]) == expected / outcome.trades
     assert _spend(db, "role")["rows"][0]["role"] == "fast"
