@@ -111,7 +111,9 @@ def test_the_embedded_default_budget_carries_spend_across_processes(engine: Engi
     from quorum.config import EnvSecrets
     from quorum.llm import LLMSettings, build_llm_router
 
-    paid = model("best", litellm_model="openai/gpt-4o", key_ref="env:K", price=("0.001", "10.00"))
+    paid = model(
+        "best", litellm_model="openai/quorum-budget-test", key_ref="env:K", price=("0.001", "10")
+    )
     llm = LLMSettings.model_validate(  # worst case ~0.0040 (400 out), a real call ~0.0002
         {"models": [paid], "budget": {"per_day_usd": "0.0041"}, "num_retries": 0}
     )
