@@ -10,7 +10,6 @@ journaled. Whatever happens, the caller gets an :class:`LLMResult`, never an exc
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 
@@ -18,10 +17,10 @@ from pydantic import BaseModel
 
 from quorum.clock import Clock
 from quorum.llm.answers import Answers
-from quorum.llm.attempt import Attempt, CallBudget, Denial, ProviderCall
-from quorum.llm.backend import Completion, FailedCall, LiteLLMBackend, ProviderCallFailed
-from quorum.llm.budget import Reservation
+from quorum.llm.attempt import Attempt, CallBudget, Denial
+from quorum.llm.backend import Completion, LiteLLMBackend, ProviderCallFailed
 from quorum.llm.cache import ResponseCache, normalize_prompt
+from quorum.llm.calls import charge_answer, failure_recorder, input_bound, reservation_amount
 from quorum.llm.events import BudgetEventSink
 from quorum.llm.ledger import LedgerWriter
 from quorum.llm.metrics import LLMMetrics
@@ -37,7 +36,7 @@ from quorum.llm.tokens import (
     offline_prompt_tokens,
     prompt_token_bound,
 )
-from quorum.llm.usage import Limit, charge_for
+from quorum.llm.usage import Limit
 from quorum.ports import LLMRequest, LLMResult, NoOpinionReason
 
 _log = logging.getLogger(__name__)
@@ -244,7 +243,7 @@ class QuorumRouter:
                     max_tokens=max_tokens,
                     group_strategy=strategy,
                     response_format=fmt,
-                    on_failure=self._on_failure(attempt),
+                    on_failure=failure_recorder(attempt, self.registry),
                 )
             except ProviderCallFailed as exc:
                 self.budget.settle(reservation, 0)
@@ -253,7 +252,7 @@ class QuorumRouter:
             answered = self.registry.get(done.group)
             passed = [m.name for m in sub[: sub.index(answered)]] if answered in sub else []
             self._failed(attempt, passed, None)
-            limit = Limit(reservation_amount(reservation), _bound(messages, fmt), max_tokens)
+            limit = Limit(reservation_amount(reservation), input_bound(messages, fmt), max_tokens)
             self._charge(attempt, answered, done, limit)
             self.budget.settle(reservation, attempt.last_cost_nano)
             parsed = parse_structured(done.content, request.schema)
@@ -266,25 +265,6 @@ class QuorumRouter:
             self._failed(attempt, [answered.name], f"invalid output from {answered.name}")
             remaining = remaining[remaining.index(answered) + 1 :]
         return attempt.no_opinion(NoOpinionReason.INVALID_OUTPUT, "invalid_output")
-
-    def _on_failure[T: BaseModel](self, attempt: Attempt[T]) -> Callable[[FailedCall], None]:
-        """Ledger every provider call litellm made and lost (retries, fallbacks)."""
-
-        def failed(call: FailedCall) -> None:
-            model = self.registry.get(call.group)
-            attempt.called(
-                ProviderCall(
-                    model.name,
-                    model.provider,
-                    "",
-                    "failed",
-                    call.latency_ms,
-                    usage="free",
-                    error=f"{call.kind}: {call.detail}",
-                )
-            )
-
-        return failed
 
     def _repair[T: BaseModel](
         self,
@@ -313,13 +293,16 @@ class QuorumRouter:
         _, reservation = held
         try:
             fixed = self.backend.complete(
-                [model.name], repair, max_tokens=max_tokens, on_failure=self._on_failure(attempt)
+                [model.name],
+                repair,
+                max_tokens=max_tokens,
+                on_failure=failure_recorder(attempt, self.registry),
             )
         except ProviderCallFailed as exc:
             self.budget.settle(reservation, 0)
             attempt.error = str(exc)
             return None
-        limit = Limit(reservation_amount(reservation), _bound(repair, None), max_tokens)
+        limit = Limit(reservation_amount(reservation), input_bound(repair, None), max_tokens)
         self._charge(attempt, model, fixed, limit, kind="repair")
         self.budget.settle(reservation, attempt.last_cost_nano)
         value = parse_structured(fixed.content, request.schema).value
@@ -334,33 +317,7 @@ class QuorumRouter:
         limit: Limit,
         kind: str = "",
     ) -> None:
-        """Account one answered call (see :mod:`quorum.llm.usage`): reported usage at the
-        model's price; missing or implausible usage, or a charge above the reservation, costs
-        the reserved worst case and is flagged (ledger ``usage``, a counter, a warning)."""
-        charge = charge_for(model, done, limit)
-        if charge.anomaly is not None:
-            attempt.note(charge.anomaly)
-            _log.warning("llm usage anomaly: %s", charge.anomaly)
-            if self.metrics is not None:
-                self.metrics.usage_anomalies.labels(model.name, charge.usage).inc()
-        latency = done.provider_ms if done.provider_ms is not None else 0.0
-        attempt.called(
-            ProviderCall(
-                model.name,
-                model.provider,
-                kind,
-                "ok",
-                latency,
-                done.input_tokens or 0,
-                done.output_tokens or 0,
-                charge.cost_nano,
-                charge.usage,
-                limit.reserved_nano,
-            )
-        )
-        self.stats.record(
-            model.name, Sample(True, latency / 1000.0, charge.cost_nano, done.output_tokens or 0)
-        )
+        charge_answer(attempt, model, done, limit, kind, self.stats, self.metrics)
 
     def _failed[T: BaseModel](
         self, attempt: Attempt[T], names: list[str], error: str | None
@@ -425,17 +382,6 @@ class QuorumRouter:
             attempt.error = f"offline answer does not fit {request.schema.__name__}: {parsed.error}"
             return attempt.no_opinion(NoOpinionReason.INVALID_OUTPUT, "invalid_output")
         return attempt.answer(parsed.value, offline.name, offline.provider, outcome)
-
-
-def reservation_amount(reservation: Reservation | None) -> int:
-    return reservation.amount_nano if reservation is not None else 0
-
-
-def _bound(messages: Messages, response_format: dict[str, object] | None) -> int:
-    """The most input tokens ``messages`` can be billed as (a structured-output schema is
-    billed as prompt tokens too)."""
-    extra = len(json.dumps(response_format).encode("utf-8")) if response_format else 0
-    return prompt_token_bound(messages) + extra
 
 
 def _response_format(

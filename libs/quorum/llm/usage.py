@@ -45,9 +45,7 @@ def _verdict(done: Completion, limit: Limit) -> str:
     tokens_in, tokens_out = done.input_tokens, done.output_tokens
     if tokens_in is None or tokens_out is None or (tokens_in == 0 and tokens_out == 0):
         return "missing"
-    if tokens_in <= 0 or tokens_in > limit.input_bound or tokens_out > limit.max_tokens:
-        return "implausible"
-    if tokens_out < 0:
+    if not (0 < tokens_in <= limit.input_bound and 0 <= tokens_out <= limit.max_tokens):
         return "implausible"
     return "reported"
 
@@ -60,8 +58,8 @@ def charge_for(model: RegisteredModel, done: Completion, limit: Limit) -> Charge
     verdict = _verdict(done, limit)
     reported = f"{done.input_tokens} in / {done.output_tokens} out"
     if verdict == "missing":
-        return Charge(worst, verdict, f"{model.name} reported no usage; charged the reserved "
-                      f"worst case {from_nano(worst)} USD")  # fmt: skip
+        anomaly = f"{model.name} reported no usage; charged the reserved worst case"
+        return Charge(worst, verdict, f"{anomaly} {from_nano(worst)} USD")
     if verdict == "implausible":
         return Charge(
             worst,
