@@ -142,9 +142,15 @@ class LeakageFlag(DomainModel):
 
 
 class LlmStats(DomainModel):
+    """Ledger rows (one per provider call), cache hits and spend; ``trades`` and
+    ``trade_spend_usd``: the trades an analysis opened and what that analysis' calls cost
+    (joined through the signal id: :func:`quorum.llm.ledger.spend_per_outcome`)."""
+
     calls: Count = 0
     cache_hits: Count = 0
     spend_usd: NonNegativeDecimal = Decimal(0)
+    trades: Count = 0
+    trade_spend_usd: NonNegativeDecimal = Decimal(0)
 
     @model_validator(mode="after")
     def _check_hits(self) -> LlmStats:

@@ -129,7 +129,7 @@ def compute_metrics(result: BacktestResult) -> Metrics:
         baseline_returns=base_returns,
         baseline_drawdown=base_dd,
         cache_hit_rate=llm.cache_hits / llm.calls if llm.calls else None,
-        spend_per_trade=llm.spend_usd / stats.closed if stats.closed else None,
+        spend_per_trade=llm.trade_spend_usd / llm.trades if llm.trades else None,
         equity_times=times,
         equity=equity,
     )
