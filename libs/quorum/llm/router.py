@@ -117,7 +117,7 @@ class QuorumRouter:
         chain, why = self._chain(attempt.policy, candidates, tokens, request)
         # The cache answers for the model that would be asked first (paid or not: a hit
         # costs nothing), never with another model's answer (an offline or fallback one).
-        hit = answers.get(chain[0] if chain else self.registry.offline)
+        hit = answers.get(chain[0]) if chain else None
         if hit is not None:
             return hit
         gated = ""
