@@ -31,25 +31,31 @@ runner = CliRunner()
 KEY = "QUORUM_TEST_LOOPBACK_KEY"
 
 
-def _configure(loopback: Loopback, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A deployment whose `fast` role is one paid model on the loopback server."""
-    config = tmp_path / "quorum.yaml"
-    config.write_text(
-        "llm:\n"
-        "  num_retries: 1\n"
-        "  allowed_fails: 5\n"
-        "  offline: {fallback: true}\n"
-        "  budget: {backend: memory}\n"
-        "  models:\n"
-        "    - name: alpha\n"
-        "      role: fast\n"
-        "      model: openai/alpha\n"
+def _model(name: str, role: str, loopback: Loopback) -> str:
+    return (
+        f"    - name: {name}\n"
+        f"      role: {role}\n"
+        f"      model: openai/{name}\n"
         f"      api_base: {loopback.base_url}\n"
         f"      key_ref: env:{KEY}\n"
         "      price: {input_per_mtok: '1.00', output_per_mtok: '4.00'}\n"
         "      context_window: 128000\n"
         "      max_output_tokens: 400\n"
         "      accuracy: 0.7\n"
+    )
+
+
+def _configure(loopback: Loopback, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deployment with two paid models on the loopback server: `alpha` serves the
+    analysts (role fast, asked concurrently), `beta` the debate (role deep, sequential)."""
+    config = tmp_path / "quorum.yaml"
+    config.write_text(
+        "llm:\n"
+        "  num_retries: 1\n"
+        "  allowed_fails: 20\n"
+        "  offline: {fallback: true}\n"
+        "  budget: {backend: memory}\n"
+        "  models:\n" + _model("alpha", "fast", loopback) + _model("beta", "deep", loopback)
     )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QUORUM_CONFIG", str(config))
@@ -68,29 +74,35 @@ def test_quorum_analyze_ledgers_every_provider_call(
     loopback: Loopback, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _configure(loopback, tmp_path, monkeypatch)
-    # technical: a 500 then the retry; patterns: prose, then the repair; regime: two 500s
-    # (litellm's retry fails too) and the offline analyst falls in; then healthy.
-    loopback.set(
-        "alpha",
-        statuses=[500, 200, 200, 200, 500, 500],
-        contents=[GOOD_ANSWER, GOOD_ANSWER, "Bullish, clearly.", GOOD_ANSWER],
-    )
+    # the three analysts: each call and its retry fail, the offline analyst falls in; the
+    # bull answers prose and is repaired, the bear answers.
+    loopback.set("alpha", status=500)
+    loopback.set("beta", contents=["Bullish, clearly."])
     args = ["analyze", "BTC/USDT", "--as-of", "2025-01-19T00:00:00Z", "--configured-models"]
     result = runner.invoke(_analyze_app(), [*args, "--json"])
     assert result.exit_code == 0, result.output
 
     engine = create_engine_for(f"sqlite:///{tmp_path / 'var' / 'quorum.db'}")
     rows = assert_ledger_equals_provider_log(engine, loopback, ordered=False)
-    kinds = [r.call_kind for r in rows]
-    assert {"retry", "repair"} <= set(kinds), kinds
+    kinds = sorted((r.model, r.call_kind) for r in rows)
+    assert kinds == [
+        *[("alpha", "call")] * 3,
+        *[("alpha", "retry")] * 3,
+        ("beta", "call"),
+        ("beta", "call"),
+        ("beta", "repair"),
+    ]
     everything = recent_calls(engine, 1000)
-    assert any(r.provider == "quorum-local" and r.call_kind == "fallback" for r in everything)
+    fell_back = [r for r in everything if r.provider == "quorum-local"]
+    assert [r.call_kind for r in fell_back] == ["fallback"] * 3
     assert len({r.analysis_id for r in everything}) == 1
     assert everything[0].analysis_id is not None
     assert everything[0].analysis_id.startswith(everything[0].run_id or "-")
-    outcome = json.loads(result.stdout)
-    spent = sum(float(e["data"].get("cost_usd", 0)) for e in outcome["trace"] if e["data"])
-    assert sum(float(r.cost_usd) for r in everything) == pytest.approx(spent)
+    billed = sum(
+        (Decimal(h.usage[0] + 4 * h.usage[1]) / 10**6 for h in loopback.hits if h.usage),
+        start=Decimal(0),
+    )
+    assert sum((r.cost_usd for r in everything), start=Decimal(0)) == billed
 
 
 def _spend(db: Path, by: str) -> dict[str, Any]:
@@ -104,7 +116,13 @@ def test_quorum_run_ledgers_every_call_with_its_ids_and_joins_spend_to_trades(
     loopback: Loopback, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _configure(loopback, tmp_path, monkeypatch)
-    loopback.set("alpha", statuses=[500, 200, 200, 500, 500], contents=["", "", "Bullish!"])
+    # the debate model (asked sequentially): a 500 and the retry, prose and its repair,
+    # then a call and its retry fail and the offline analyst falls in; then healthy
+    loopback.set(
+        "beta",
+        statuses=[500, 200, 200, 500, 500],
+        contents=[GOOD_ANSWER, "Bullish!", GOOD_ANSWER],
+    )
     args = ["run", "--steps", "6", "--symbols", "BTC/USDT,ETH/USDT", "--json"]
     result = runner.invoke(main_app, args)
     assert result.exit_code == 0, result.output
@@ -113,11 +131,13 @@ def test_quorum_run_ledgers_every_call_with_its_ids_and_joins_spend_to_trades(
     engine = create_engine_for(f"sqlite:///{db}")
 
     rows = assert_ledger_equals_provider_log(engine, loopback, ordered=False)
-    assert rows, "the run asked the paid model"
+    kinds = {r.call_kind for r in rows}
+    assert {"call", "retry", "repair"} <= kinds, kinds
     everything = recent_calls(engine, 10_000)
     assert summary["llm"]["calls"] == len(everything)
     assert {r.run_id for r in everything} == {summary["run_id"]}
     assert all(r.analysis_id and r.signal_id for r in everything)
+    assert any(r.provider == "quorum-local" and r.call_kind == "fallback" for r in everything)
 
     trades = llm_table(TRADES_TABLE)
     with engine.connect() as conn:
