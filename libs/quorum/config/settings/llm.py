@@ -160,7 +160,8 @@ class BudgetSettings(ComponentSettings):
 
 
 class CacheSettings(ComponentSettings):
-    """Exact-match answer cache keyed on (role, normalized prompt, schema and prompt version)."""
+    """Exact-match answer cache keyed on (answering model, role, normalized prompt, schema and
+    prompt version)."""
 
     backend: Literal["memory", "sql", "redis", "none"] = "memory"
     redis_url: str | None = Field(default=None, pattern=r"^(redis|rediss|unix)://\S+$")
