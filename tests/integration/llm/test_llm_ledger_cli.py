@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import typer
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from tests.integration.llm.llm_loopback import Loopback
 from tests.integration.llm.test_llm_accounting import assert_ledger_equals_provider_log
@@ -105,6 +106,14 @@ def test_quorum_analyze_ledgers_every_provider_call(
     assert sum((r.cost_usd for r in everything), start=Decimal(0)) == billed
 
 
+def _approved_spend() -> tuple[float, float]:
+    """``quorum_llm_analysis_spend_usd{verdict="approved"}``: (sum, count) in this process."""
+    labels = {"verdict": "approved"}
+    total = REGISTRY.get_sample_value("quorum_llm_analysis_spend_usd_sum", labels)
+    count = REGISTRY.get_sample_value("quorum_llm_analysis_spend_usd_count", labels)
+    return total or 0.0, count or 0.0
+
+
 def _spend(db: Path, by: str) -> dict[str, Any]:
     out = runner.invoke(llm_app, ["spend", "--by", by, "--db", f"sqlite:///{db}", "--json"])
     assert out.exit_code == 0, out.output
@@ -124,6 +133,7 @@ def test_quorum_run_ledgers_every_call_with_its_ids_and_joins_spend_to_trades(
         contents=[GOOD_ANSWER, "Bullish!", GOOD_ANSWER],
     )
     args = ["run", "--steps", "6", "--symbols", "BTC/USDT,ETH/USDT", "--json"]
+    before = _approved_spend()
     result = runner.invoke(main_app, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
@@ -156,4 +166,7 @@ def test_quorum_run_ledgers_every_call_with_its_ids_and_joins_spend_to_trades(
     assert per_trade == expected
     assert Decimal(by_trade["summary"]["per_trade_usd"]) == expected / outcome.trades
     assert Decimal(summary["llm"]["spend_per_trade_usd"]) == expected / outcome.trades
+    spent, count = (after - was for after, was in zip(_approved_spend(), before, strict=True))
+    assert count == outcome.approved_signals  # one observation per approved analysis
+    assert spent == pytest.approx(float(outcome.approved_usd))
     assert _spend(db, "role")["rows"][0]["role"] == "fast"
