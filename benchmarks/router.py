@@ -2,13 +2,16 @@
 
 overhead: the same mock deployment (``openai/gpt-4o-mini`` with litellm's
 ``mock_response``, no network) called ``calls`` times through a bare ``litellm.Router`` and
-through :class:`QuorumRouter`, interleaved call by call in one run. Ours adds the policy
-choice, prompt-token estimate, budget reservation and settlement (in-process ledger with
-day/run/symbol caps), cache lookup (a miss: every prompt differs), parsing into the
-schema, metrics and the ledger write (batched into a SQLite file). Reported: medians and
-p95 of both paths, their differences, and the per-call paired difference. The same is
-repeated (``sql_calls``) with the default SQL budget on SQLite to show what durable budget
-transactions cost.
+through :class:`QuorumRouter`, interleaved call by call in one run. Every request is one of
+the real prompt templates (technical, patterns, regime; rotating) over a market context
+that differs per call; the bare path gets the rendered messages, so ours adds rendering,
+the policy choice, prompt-token bound, budget reservation and settlement (the *default*
+budget backend, built by the factory over a migrated SQLite file as in embedded mode, with
+day/run/symbol caps), cache lookup (a miss), parsing into the schema, metrics and the
+per-call ledger rows (batched into that SQLite file). Reported: wall medians and p95 of
+both paths, their differences, the per-call paired difference, and the CPU time per call
+(``time.process_time``) of both. The same is repeated (``sql_calls``) with the SQL budget
+(``backend: sql``) on SQLite to show what a durable budget transaction per call costs.
 
 cache: a "backtest" of ``bars`` deterministic prompts run twice by two router instances
 sharing a SQLite answer cache (a re-run is a new process); the second run's hit rate.
@@ -36,19 +39,17 @@ from quorum.clock import SystemClock
 from quorum.llm import (
     ANALYST_SCHEMA_VERSION,
     AnalystAnswer,
-    BudgetLedger,
     LLMSettings,
     MarketContext,
     MemoryBudgetLedger,
     MemoryResponseCache,
-    SqlBudgetLedger,
     SqlResponseCache,
     build_llm_router,
 )
-from quorum.llm.prompts import RegimeContext, TimeframeContext
+from quorum.llm.prompts import RegimeContext, TimeframeContext, render_prompt
 from quorum.llm.router import QuorumRouter
 from quorum.llm.vendor import Router
-from quorum.ports import LLMMessage, LLMRequest
+from quorum.ports import LLMRequest
 from quorum.store import create_engine_for, migrate
 
 TARGETS = {"extra_median_ms": 1.0, "extra_p95_ms": 3.0, "second_run_hit_rate": 0.95}
@@ -64,7 +65,7 @@ ANSWER = json.dumps(
 BAR0 = datetime(2024, 6, 3, tzinfo=UTC)
 
 
-def _settings(budget_backend: str = "memory") -> LLMSettings:
+def _settings(budget_backend: str | None = None) -> LLMSettings:
     return LLMSettings.model_validate(
         {
             "models": [
@@ -81,7 +82,7 @@ def _settings(budget_backend: str = "memory") -> LLMSettings:
             "num_retries": 0,
             "group_strategy": "simple-shuffle",
             "budget": {
-                "backend": budget_backend,
+                **({"backend": budget_backend} if budget_backend else {}),
                 "per_day_usd": "1000",
                 "per_run_usd": "1000",
                 "per_symbol_usd": "1000",
@@ -91,15 +92,14 @@ def _settings(budget_backend: str = "memory") -> LLMSettings:
     )
 
 
-def _ours(engine: Any, budget: BudgetLedger, clock: SystemClock) -> QuorumRouter:
+def _ours(engine: Any, budget_backend: str | None, clock: SystemClock) -> QuorumRouter:
     return build_llm_router(
-        _settings(),
+        _settings(budget_backend),
         clock=clock,
         secrets=None,
         flags=None,
         engine=engine,
         metrics_registry=CollectorRegistry(),
-        budget=budget,
         cache=MemoryResponseCache(clock, 3600),
     )
 
@@ -112,59 +112,77 @@ def _bare() -> Any:
     return Router(model_list=[deployment], num_retries=0, routing_strategy="simple-shuffle")
 
 
-def _messages(i: int) -> list[dict[str, str]]:
-    return [
-        {"role": "system", "content": "You are the technical analyst. Answer in JSON."},
-        {"role": "user", "content": f"Bar {i}: rsi {40 + i % 30}.{i % 7}, macd_hist {i % 11 - 5}."},
-    ]
+TEMPLATES = ("technical", "patterns", "regime")
 
 
 def _request(i: int) -> LLMRequest[AnalystAnswer]:
+    template = TEMPLATES[i % len(TEMPLATES)]
     return LLMRequest(
-        node="technical",
+        node=template,
         role="fast",
         schema=AnalystAnswer,
         schema_version=ANALYST_SCHEMA_VERSION,
-        messages=tuple(LLMMessage(m["role"], m["content"]) for m in _messages(i)),  # type: ignore[arg-type]
+        template=template,
+        context=_bar_context(i, 7).model_dump(),
         symbol="BTC/USDT",
         run_id="bench",
     )
 
 
-def _overhead(calls: int, budget: BudgetLedger, db: Path, clock: SystemClock) -> dict[str, Any]:
-    engine = create_engine_for(f"sqlite:///{db}", sqlite_synchronous="NORMAL")
+def _messages(request: LLMRequest[AnalystAnswer]) -> list[dict[str, str]]:
+    assert request.template is not None
+    assert request.context is not None
+    rendered = render_prompt(request.template, request.context, AnalystAnswer)
+    return [{"role": role, "content": text} for role, text in rendered.messages]
+
+
+def _overhead(
+    calls: int, budget_backend: str | None, db: Path, clock: SystemClock
+) -> dict[str, Any]:
+    engine = create_engine_for(f"sqlite:///{db}")  # as a deployment opens it (FULL)
     migrate(engine)
-    ours = _ours(engine, budget, clock)
+    ours = _ours(engine, budget_backend, clock)
     bare = _bare()
     for i in range(50):  # warm both paths (clients, tokenizer, pydantic schemas)
-        bare.completion(model="bench", messages=_messages(-i - 1))
-        ours.complete(_request(-i - 1))
+        warm = _request(-i - 1)
+        bare.completion(model="bench", messages=_messages(warm))
+        ours.complete(warm)
     gc.collect()
     bare_ms: list[float] = []
     ours_ms: list[float] = []
+    bare_cpu = ours_cpu = 0.0
     outcomes: dict[str, int] = {}
     for i in range(calls):
-        messages = _messages(i)
-        start = time.perf_counter()
+        request = _request(i)
+        messages = _messages(request)
+        cpu, start = time.process_time(), time.perf_counter()
         bare.completion(model="bench", messages=messages)
         bare_ms.append((time.perf_counter() - start) * 1000)
-        request = _request(i)
-        start = time.perf_counter()
+        bare_cpu += time.process_time() - cpu
+        cpu, start = time.process_time(), time.perf_counter()
         result = ours.complete(request)
         ours_ms.append((time.perf_counter() - start) * 1000)
+        ours_cpu += time.process_time() - cpu
         outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
-    assert ours.ledger is not None
-    ours.ledger.close()
+    budget = type(ours.budget.ledger).__name__
+    ours.close()  # writes the last ledger rows
     engine.dispose()
     paired = [o - b for o, b in zip(ours_ms, bare_ms, strict=True)]
     bare_p, ours_p = percentiles(bare_ms), percentiles(ours_ms)
     return {
         "calls": calls,
+        "budget_backend": budget_backend or "default (auto)",
+        "budget_ledger": budget,
         "bare_router_ms": {k: round(v, 3) for k, v in bare_p.items()},
         "quorum_router_ms": {k: round(v, 3) for k, v in ours_p.items()},
         "extra_median_ms": round(ours_p["p50"] - bare_p["p50"], 3),
         "extra_p95_ms": round(ours_p["p95"] - bare_p["p95"], 3),
         "paired_extra_ms": {k: round(v, 3) for k, v in percentiles(paired).items()},
+        "cpu_ms_per_call": {
+            "bare": round(bare_cpu * 1000 / calls, 3),
+            "quorum": round(ours_cpu * 1000 / calls, 3),
+            "extra": round((ours_cpu - bare_cpu) * 1000 / calls, 3),
+        },
         "outcomes": outcomes,
     }
 
@@ -246,15 +264,12 @@ def run(calls: int = 2000, seed: int = 1, sql_calls: int = 300, bars: int = 250)
     clock = SystemClock()
     with tempfile.TemporaryDirectory(prefix="quorum-bench-router-") as scratch:
         root = Path(scratch)
-        overhead = _overhead(calls, MemoryBudgetLedger(), root / "ledger.db", clock)
+        overhead = _overhead(calls, None, root / "ledger.db", clock)
         result: dict[str, Any] = {"machine": machine(), "targets": TARGETS, "overhead": overhead}
         if sql_calls:
-            sql_engine = create_engine_for(f"sqlite:///{root / 'budget.db'}")
-            migrate(sql_engine)
             result["overhead_sql_budget"] = _overhead(
-                sql_calls, SqlBudgetLedger(sql_engine), root / "ledger-sql.db", clock
+                sql_calls, "sql", root / "ledger-sql.db", clock
             )
-            sql_engine.dispose()
         result["cache"] = _cache(bars, seed, root / "cache.db", clock)
     result["meets_targets"] = {
         "extra_median_ms": overhead["extra_median_ms"] <= TARGETS["extra_median_ms"],

@@ -54,6 +54,7 @@ _.LLMBudgetSpend  # store/tables/llm.py: table of budget spend
 _.LLMBudgetHold  # store/tables/llm.py: table of budget holds
 _.LLMCacheEntry  # store/tables/llm.py: table of the LLM response cache
 _.LLMModelScore  # store/tables/llm.py: table of model scores
+_.call_kind  # llm/ledger.py + store/tables/llm.py: ledger column, written by field name
 _.PaperVenueRecord  # store/tables/paper.py: table of the stored paper venue
 _.PaperOrderRecord  # store/tables/paper.py: table of paper venue orders
 _.PaperTradeRecord  # store/tables/paper.py: table of paper venue trades

@@ -170,7 +170,7 @@ class SpendOut(_Out):
 
 
 class SpendReport(_Out):
-    by: Literal["model", "node", "day"]
+    by: Literal["model", "node", "role", "day", "trade"]
     since: str | None
     total_usd: Decimal
     calls: int

@@ -109,7 +109,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "llm": LazyCommand(
         "apps.cli.commands.llm",
         "app",
-        "The LLM layer: spend by model, node or day; the model registry and its prices.",
+        "The LLM layer: spend by model, node, role, day or trade; the model registry and prices.",
     ),
     "bench": LazyCommand(
         "apps.cli.commands.bench",

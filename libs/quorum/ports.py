@@ -86,6 +86,9 @@ class LLMRequest[OutputT: BaseModel]:
 
     ``role`` is the logical model role ("fast", "deep" …), ``node`` the pipeline node
     asking; ``policy`` overrides the node's routing policy for this call only.
+    ``analysis_id`` (the analysis task key) and ``signal_id`` (the id its signal is stored
+    under, if it proposes one) go on every ledger row of the request: a trade's LLM spend
+    is joined through its signal.
     """
 
     node: str
@@ -99,6 +102,8 @@ class LLMRequest[OutputT: BaseModel]:
     run_id: str | None = None
     policy: str | None = None
     max_output_tokens: int | None = None
+    analysis_id: str | None = None
+    signal_id: str | None = None
 
     def __post_init__(self) -> None:
         if bool(self.messages) == (self.template is not None):

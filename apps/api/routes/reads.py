@@ -63,7 +63,7 @@ def signals(
 def llm_spend(
     ctx: Ctx,
     _: Viewer,
-    by: Literal["model", "node", "day"] = "model",
+    by: Literal["model", "node", "role", "day", "trade"] = "model",
     since: Annotated[date | None, Query(description="First UTC day (YYYY-MM-DD).")] = None,
 ) -> SpendReport:
     """Calls, tokens, cache hits and USD from the cost ledger (``quorum llm spend``)."""

@@ -157,6 +157,7 @@ def _analyze(
     agents = with_min_opinions(settings.agents.model_copy(update={"leverage": leverage}), router)
     with runtime.engine.connect() as conn:
         accuracy = {k: v.accuracy for k, v in learned_accuracy(conn).items()}
+    thread = f"{run_id}:{symbol}"
     try:
         services = AnalysisServices(
             router=router,
@@ -167,10 +168,11 @@ def _analyze(
             model_accuracy=accuracy,
             settings=agents,
             stop_settings=settings.risk,
+            analysis_id=thread,
         )
         checkpointer = analysis_checkpointer(runtime.settings.database.url)
         graph = build_analysis_graph(services, checkpointer)
-        run = stream_analysis(graph, scan, at, thread_id=f"{run_id}:{symbol}")
+        run = stream_analysis(graph, scan, at, thread_id=thread)
         if not quiet:
             console.print(f"[bold]Analysing[/bold] {symbol} at {at.isoformat()} (run {run_id})")
         for event in run:
@@ -179,9 +181,7 @@ def _analyze(
                     console.print(_event_line(item))
         outcome = run.outcome
     finally:
-        if router.ledger is not None:
-            router.ledger.flush()  # every call in the ledger before the process exits
-        router.close()
+        router.close()  # flushes the ledger: every call in it before the process exits
     return outcome, offline_reasons(runtime.engine, run_id)
 
 

@@ -70,12 +70,15 @@ def bench_journal(
 def bench_router(
     calls: int = typer.Option(2000, help="Calls per path (bare litellm.Router vs ours)."),
     seed: int = typer.Option(1),
+    sql_calls: int = typer.Option(300, min=0, help="Calls with the SQL budget (0: skip)."),
+    bars: int = typer.Option(250, min=1, help="Bars of the cache re-run scenario."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Routing-layer overhead over a bare litellm.Router, and the cache hit rate of a rerun."""
+    """Routing-layer overhead over a bare litellm.Router (real prompt templates, the default
+    budget backend; wall and CPU time), and the cache hit rate of a rerun."""
     from benchmarks.router import run
 
-    _emit(run(calls=calls, seed=seed), as_json)
+    _emit(run(calls=calls, seed=seed, sql_calls=sql_calls, bars=bars), as_json)
 
 
 @app.command("execution")

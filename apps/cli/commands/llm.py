@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from decimal import Decimal
-from typing import Annotated, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,9 +17,12 @@ from rich.table import Table
 
 from quorum.errors import QuorumError
 
+if TYPE_CHECKING:
+    from quorum.llm.ledger import SpendBy
+
 app = typer.Typer(
     name="llm",
-    help="The LLM layer: spend by model, node or day; the model registry and its prices.",
+    help="The LLM layer: spend by model, node, role, day or trade; the model registry and prices.",
     no_args_is_help=True,
 )
 
@@ -40,6 +43,10 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+def _maybe(value: Decimal | None) -> str | None:
+    return None if value is None else _plain(value)
+
+
 def _database_url(db: str | None) -> str:
     if db is not None:
         return db
@@ -51,7 +58,10 @@ def _database_url(db: str | None) -> str:
 @app.command("spend")
 def spend(
     by: Annotated[
-        str, typer.Option("--by", help="Group by model, node or day.", case_sensitive=False)
+        str,
+        typer.Option(
+            "--by", help="Group by model, node, role, day or trade.", case_sensitive=False
+        ),
     ] = "model",
     since: Annotated[
         str | None, typer.Option("--since", help="First UTC day to include (YYYY-MM-DD).")
@@ -59,16 +69,19 @@ def spend(
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Calls, tokens, cache hits and USD spent, from the cost ledger (llm_calls)."""
+    """Calls, tokens, cache hits and USD spent, from the cost ledger (llm_calls): one row per
+    provider call (retries, repairs and fallbacks included). ``--by trade``: the calls of
+    the analysis whose signal opened each trade. The caption (``--json``: ``summary``)
+    gives the spend per trade and per approved signal."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from quorum.llm.ledger import spend_by
+    from quorum.llm.ledger import spend_by, spend_per_outcome
     from quorum.store import create_engine_for, sqlite_file
 
     group = by.lower()
-    if group not in ("model", "node", "day"):
-        raise typer.BadParameter("expected model, node or day", param_hint="--by")
-    key: Literal["model", "node", "day"] = group  # type: ignore[assignment]  # checked above
+    if group not in ("model", "node", "role", "day", "trade"):
+        raise typer.BadParameter("expected model, node, role, day or trade", param_hint="--by")
+    key: SpendBy = group  # type: ignore[assignment]  # checked above
     try:
         url = _database_url(db)
         database = sqlite_file(url)
@@ -77,10 +90,20 @@ def spend(
         engine = create_engine_for(url)
         try:
             rows = spend_by(engine, key, since)
+            outcome = spend_per_outcome(engine)
         finally:
             engine.dispose()
     except (QuorumError, SQLAlchemyError) as exc:
         _fail(f"spend: {exc}")
+    summary = {
+        "total_usd": _plain(outcome.total_usd),
+        "trades": outcome.trades,
+        "trades_usd": _plain(outcome.trades_usd),
+        "per_trade_usd": _maybe(outcome.per_trade_usd),
+        "approved_signals": outcome.approved_signals,
+        "approved_usd": _plain(outcome.approved_usd),
+        "per_approved_signal_usd": _maybe(outcome.per_approved_signal_usd),
+    }
     if as_json:
         payload = [
             {
@@ -94,7 +117,7 @@ def spend(
             }
             for r in rows
         ]
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(json.dumps({"rows": payload, "summary": summary}, indent=2))
         return
     table = Table(title=f"LLM spend by {group}")
     for column in (group, "calls", "cache hits", "tokens in", "tokens out", "USD", "mean ms"):
@@ -110,7 +133,12 @@ def spend(
             f"{r.mean_latency_ms:.1f}",
         )
     total = sum((r.cost_usd for r in rows), start=0)
-    table.caption = f"total {total:.6f} USD over {sum(r.calls for r in rows)} calls"
+    table.caption = (
+        f"total {total:.6f} USD over {sum(r.calls for r in rows)} calls; "
+        f"per trade {summary['per_trade_usd'] or '-'} USD ({outcome.trades} trades), "
+        f"per approved signal {summary['per_approved_signal_usd'] or '-'} USD "
+        f"({outcome.approved_signals})"
+    )
     Console().print(table)
 
 

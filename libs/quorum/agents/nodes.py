@@ -127,6 +127,8 @@ def _ask(
         run_id=services.run_id,
         policy=settings.policies.get(node),
         max_output_tokens=settings.max_output_tokens,
+        analysis_id=services.analysis_id,
+        signal_id=services.signal_id,
     )
     result = services.router.complete(request)
     return opinion_from_result(result, node, state.scan.symbol, state.as_of), result

@@ -55,6 +55,10 @@ class AnalysisServices:
     stop_settings: RiskSettings | None = None
     """The risk settings whose stop band the proposed stop is clamped into (default band
     when None); give the same settings the risk gate evaluates with."""
+    analysis_id: str | None = None
+    """This analysis (the task key) and the id its signal is stored under: every LLM call
+    carries both into the cost ledger (a trade's spend joins through its signal)."""
+    signal_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from quorum.backtest.results import SignalOutcome, Trade, TradeOpinion
-from quorum.backtest.spend import signal_spend
 from quorum.domain import Bias, Direction, parse_time
 from quorum.execution import ReplayVenue
 from quorum.pipeline.opinions import signal_opinions
@@ -60,7 +59,6 @@ def closed_trades(
             for r in conn.execute(select(signals).where(signals.c.run_id == run_id)).mappings()
         }
         opinion_rows = signal_opinions(conn, signal_rows)
-        spend = signal_spend(conn, run_id)
     legs = {o[0]: o[2] for o in order_rows}
     by_symbol: dict[str, list[Any]] = {}
     for f in sorted(fill_rows, key=lambda f: (f["ts"], f["venue_trade_id"])):
@@ -124,7 +122,6 @@ def closed_trades(
             opinions=_opinions(
                 opinion_rows.get(row["signal_id"], []), Direction(row["direction"]), row["pnl"]
             ),
-            llm_spend_usd=None if spend is None else spend.get(row["signal_id"], ZERO),
         )
         out.append(trade)
         if signal is not None and signal["probability"] is not None:

@@ -43,6 +43,7 @@ from quorum.config.settings.pipeline import PipelineSettings
 from quorum.domain import BarFrame, JournalKind, Timeframe, split_symbol
 from quorum.errors import ConfigError
 from quorum.execution import ReplayVenue
+from quorum.llm.ledger import spend_per_outcome
 from quorum.market import open_source
 from quorum.pipeline import EmbeddedDispatcher, PipelineTasks
 from quorum.pipeline.accounting import equity, positions_now
@@ -239,8 +240,8 @@ def run_backtest(
     curves: list[list[tuple[Any, Decimal]]] = []
     prices: list[PriceSeries] = []
     tally: dict[str, Any] = {}
-    calls = hits = 0
-    spend = Decimal(0)
+    calls = hits = traded = 0
+    spend = trade_spend = Decimal(0)
     spends: list[LlmSpend] = []
     still_open = 0
     done = 0
@@ -316,6 +317,9 @@ def run_backtest(
         calls += counts["llm"]["calls"]
         hits += counts["llm"]["cache_hits"]
         spend += Decimal(str(counts["llm"]["spend_usd"]))
+        joined = spend_per_outcome(services.engine, part_id)
+        traded += joined.trades
+        trade_spend += joined.trades_usd
         tally[part_id] = {**part_tally.as_dict(), **counts}
         for symbol, frame in frames.items():
             quality = _quality(quality, frame, spec)
@@ -362,6 +366,8 @@ def run_backtest(
             cache_hits=min(hits, calls),
             spend_usd=spend,
             by_model_role=merge_spend(spends),
+            trades=traded,
+            trade_spend_usd=trade_spend,
         ),
         data_quality=quality,
         prices=tuple(prices),

@@ -107,9 +107,6 @@ class Trade(DomainModel):
     confidence: Confidence | None = None
     exit_reason: str | None = None
     opinions: tuple[TradeOpinion, ...] = ()
-    llm_spend_usd: NonNegativeDecimal | None = None
-    """What the LLM calls of the analysis that opened the trade cost (None: the ledger
-    does not say which calls those were)."""
 
     @model_validator(mode="after")
     def _check_times(self) -> Trade:
@@ -168,10 +165,16 @@ class LlmSpend(DomainModel):
 
 
 class LlmStats(DomainModel):
+    """Ledger rows (one per provider call), cache hits and spend; ``trades`` and
+    ``trade_spend_usd``: the trades an analysis opened and what that analysis' calls cost
+    (joined through the signal id: :func:`quorum.llm.ledger.spend_per_outcome`)."""
+
     calls: Count = 0
     cache_hits: Count = 0
     spend_usd: NonNegativeDecimal = Decimal(0)
     by_model_role: tuple[LlmSpend, ...] = ()
+    trades: Count = 0
+    trade_spend_usd: NonNegativeDecimal = Decimal(0)
 
     @model_validator(mode="after")
     def _check_hits(self) -> LlmStats:

@@ -1,15 +1,9 @@
-"""The one join of the LLM ledger (``llm_calls``) to a backtest run and its trades.
-
-Spend per (model, role) groups the run's ledger rows by ``model`` and ``node`` (the analyst
-that asked: technical, patterns, regime, bull, bear). Spend per signal needs the ledger to
-say which analysis a call served: when ``llm_calls`` has a ``signal_id`` column it is
-grouped by it, otherwise :func:`signal_spend` returns None and the report falls back to
-total ÷ trades. Switching to another id (analysis or trade id) changes this module only.
-"""
+"""Spend of a backtest run per (model, role): the run's ledger rows grouped by ``model``
+and ``node`` (the analyst that asked: technical, patterns, regime, bull, bear). Spend per
+trade is the ledger's own join through ``signal_id``
+(:func:`quorum.llm.ledger.spend_per_outcome`)."""
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from sqlalchemy import Connection, func, select
 from sqlmodel import SQLModel
@@ -17,8 +11,6 @@ from sqlmodel import SQLModel
 from quorum.backtest.results import LlmSpend
 from quorum.llm.money import from_nano
 from quorum.store.tables.llm import LLM_CALLS_TABLE
-
-SIGNAL_COLUMN = "signal_id"
 
 
 def model_role_spend(conn: Connection, run_id: str) -> list[LlmSpend]:
@@ -51,17 +43,3 @@ def merge_spend(rows: list[LlmSpend]) -> tuple[LlmSpend, ...]:
             )
         )
     return tuple(merged[k] for k in sorted(merged))
-
-
-def signal_spend(conn: Connection, run_id: str) -> dict[str, Decimal] | None:
-    """Spend of ``run_id`` per signal id, or None when the ledger does not record it."""
-    calls = SQLModel.metadata.tables[LLM_CALLS_TABLE]
-    if SIGNAL_COLUMN not in calls.c:
-        return None
-    column = calls.c[SIGNAL_COLUMN]
-    rows = conn.execute(
-        select(column, func.coalesce(func.sum(calls.c.cost_nano), 0))
-        .where(calls.c.run_id == run_id, column.is_not(None))
-        .group_by(column)
-    ).all()
-    return {str(sid): from_nano(int(nano)) for sid, nano in rows}

@@ -352,6 +352,8 @@ def _stitch(
             calls=calls,
             cache_hits=min(calls, sum(r.llm.cache_hits for r in everything)),
             spend_usd=sum((r.llm.spend_usd for r in everything), Decimal(0)),
+            trades=sum(r.llm.trades for r in everything),
+            trade_spend_usd=sum((r.llm.trade_spend_usd for r in everything), Decimal(0)),
         ),
         data_quality=DataQuality(
             bars_processed=sum(r.data_quality.bars_processed for r in tests),

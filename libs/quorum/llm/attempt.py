@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,15 +44,34 @@ HOLD_POLL_S = 0.05
 settlements are seen this way; this process's wake the waiters at once)."""
 
 
+@dataclass(slots=True)
+class ProviderCall:
+    """One call to a provider (one HTTP request, or one offline answer): a ledger row."""
+
+    model: str
+    provider: str
+    kind: str
+    outcome: str
+    latency_ms: float
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_nano: int = 0
+    usage: str = "reported"
+    reserved_nano: int = 0
+    error: str | None = None
+
+
 class Attempt[T: BaseModel]:
     def __init__(self, request: LLMRequest[T], clock: Clock) -> None:
         self.request = request
         self.clock = clock
         self.started = clock.monotonic()
+        self.request_id = uuid.uuid4().hex
         self.policy: PolicyName = "accuracy_first"
         self.prompt_version = ""
         self.why = ""
         self.fallbacks: list[str] = []
+        self.calls: list[ProviderCall] = []
         self.input_tokens = 0
         self.output_tokens = 0
         self.cost_nano = 0
@@ -63,11 +83,24 @@ class Attempt[T: BaseModel]:
     def note(self, text: str) -> None:
         self.why = f"{self.why}; {text}" if self.why else text
 
-    def add(self, input_tokens: int, output_tokens: int, cost_nano: int) -> None:
-        self.input_tokens += input_tokens
-        self.output_tokens += output_tokens
-        self.cost_nano += cost_nano
-        self.last_cost_nano = cost_nano
+    def called(self, call: ProviderCall) -> None:
+        """Account one provider call (its kind "call"/"retry"/"fallback" follows from the
+        previous call unless given)."""
+        if not call.kind:
+            previous = self.calls[-1].model if self.calls else None
+            call.kind = (
+                "call" if previous is None else ("retry" if previous == call.model else "fallback")
+            )
+        self.calls.append(call)
+        self.input_tokens += call.input_tokens
+        self.output_tokens += call.output_tokens
+        self.cost_nano += call.cost_nano
+        self.last_cost_nano = call.cost_nano
+
+    def mark(self, outcome: str) -> None:
+        """The outcome of the latest call once its answer was parsed."""
+        if self.calls:
+            self.calls[-1].outcome = outcome
 
     def _result(
         self,
@@ -103,49 +136,74 @@ class Attempt[T: BaseModel]:
     def record(
         self, result: LLMResult[T], ledger: LedgerWriter | None, metrics: LLMMetrics | None
     ) -> None:
-        """Ledger row and metrics; failures here are logged, never raised."""
+        """Ledger rows (one per provider call) and metrics; failures are logged, never raised."""
+        calls = self.calls or [self._no_call(result)]
+        node = self.request.node
         try:
             if metrics is not None:
                 metrics.observe_call(
                     model=result.model,
                     provider=result.provider,
-                    node=self.request.node,
+                    node=node,
                     outcome=result.outcome,
                     latency_s=result.latency_ms / 1000.0,
-                    input_tokens=result.input_tokens,
-                    output_tokens=result.output_tokens,
-                    cost_usd=result.cost_usd,
                     cache_hit=result.cache_hit,
                 )
-            if ledger is not None:
-                now = self.clock.now()
-                ledger.write(
-                    CallRecord(
-                        time=now.isoformat(),
-                        day=now.date().isoformat(),
-                        node=self.request.node[:64],
-                        role=self.request.role[:40],
-                        symbol=self.request.symbol,
-                        run_id=self.request.run_id,
-                        policy=result.policy,
-                        model=result.model,
-                        provider=result.provider,
-                        why=result.why,
-                        fallbacks=",".join(result.fallbacks)[:400],
-                        latency_ms=result.latency_ms,
-                        input_tokens=result.input_tokens,
-                        output_tokens=result.output_tokens,
-                        cost_nano=self.cost_nano,
-                        cache_hit=result.cache_hit,
-                        outcome=result.outcome,
-                        prompt_version=result.prompt_version[:64],
-                        schema_version=self.request.schema_version[:64],
-                        repairs=self.repairs,
-                        error=self.error[:400] if self.error else None,
+                for call in calls:
+                    metrics.observe_spend(
+                        model=call.model,
+                        node=node,
+                        input_tokens=call.input_tokens,
+                        output_tokens=call.output_tokens,
+                        cost_usd=from_nano(call.cost_nano),
                     )
-                )
+            if ledger is not None:
+                for call in calls:
+                    ledger.write(self._row(result, call))
         except Exception:  # accounting must not turn an answer into a failure
-            _log.exception("llm call of node %s could not be recorded", self.request.node)
+            _log.exception("llm call of node %s could not be recorded", node)
+
+    def _no_call(self, result: LLMResult[T]) -> ProviderCall:
+        """The one row of a request no provider was called for (cache hit, skip, refusal)."""
+        kind = "cache_hit" if result.cache_hit else "none"
+        return ProviderCall(
+            result.model, result.provider, kind, result.outcome, result.latency_ms, usage="free"
+        )
+
+    def _row(self, result: LLMResult[T], call: ProviderCall) -> CallRecord:
+        now = self.clock.now()
+        request = self.request
+        last = self.calls[-1] if self.calls else None
+        error = call.error or (self.error if last is None or call is last else None)
+        return CallRecord(
+            time=now.isoformat(),
+            day=now.date().isoformat(),
+            node=request.node[:64],
+            role=request.role[:40],
+            symbol=request.symbol,
+            run_id=request.run_id,
+            policy=result.policy,
+            model=call.model,
+            provider=call.provider,
+            why=result.why,
+            fallbacks=",".join(result.fallbacks)[:400],
+            latency_ms=call.latency_ms,
+            input_tokens=call.input_tokens,
+            output_tokens=call.output_tokens,
+            cost_nano=call.cost_nano,
+            cache_hit=call.kind == "cache_hit",
+            outcome=call.outcome[:32],
+            prompt_version=result.prompt_version[:64],
+            schema_version=request.schema_version[:64],
+            repairs=self.repairs,
+            error=error[:400] if error else None,
+            request_id=self.request_id,
+            call_kind=call.kind,
+            analysis_id=request.analysis_id[:200] if request.analysis_id else None,
+            signal_id=request.signal_id,
+            usage=call.usage,
+            reserved_nano=call.reserved_nano,
+        )
 
 
 @dataclass(frozen=True, slots=True)

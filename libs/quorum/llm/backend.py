@@ -17,8 +17,9 @@ Nothing of litellm's untyped surface leaks past this module: a call returns a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from quorum.errors import QuorumError
@@ -38,6 +39,41 @@ from quorum.llm.vendor import (
     get_cooldown_deployments,
     litellm,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class FailedCall:
+    """One provider call litellm made that failed (it retries or falls back after it)."""
+
+    group: str
+    kind: str
+    detail: str
+    latency_ms: float
+
+
+OnFailure = Callable[[FailedCall], None]
+
+
+def _failure_hook(
+    on_failure: OnFailure, head: str
+) -> Callable[[dict[str, Any], object, datetime, datetime], None]:
+    """A per-request litellm ``failure_callback``: litellm runs it synchronously, in the
+    calling thread, once for every failed deployment call (retries and fallbacks too)."""
+
+    def hook(kwargs: dict[str, Any], _response: object, start: datetime, end: datetime) -> None:
+        params = kwargs.get("litellm_params") or {}
+        metadata = params.get("metadata") or {}
+        exc = kwargs.get("exception")
+        on_failure(
+            FailedCall(
+                group=str(metadata.get("model_group") or head),
+                kind=failure_kind(exc) if isinstance(exc, BaseException) else "error",
+                detail=str(exc)[:200],
+                latency_ms=(end - start).total_seconds() * 1000.0,
+            )
+        )
+
+    return hook
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,14 +243,20 @@ class LiteLLMBackend:
         max_tokens: int,
         group_strategy: str | None = None,
         response_format: dict[str, Any] | None = None,
+        on_failure: OnFailure | None = None,
     ) -> Completion:
-        """Call ``chain[0]``, falling back along ``chain[1:]``; raise ProviderCallFailed."""
+        """Call ``chain[0]``, falling back along ``chain[1:]``; raise ProviderCallFailed.
+
+        ``on_failure`` hears of every failed provider call on the way (litellm's retries and
+        fallbacks), before this returns."""
         head = chain[0]
         kwargs: dict[str, Any] = {
             "fallbacks": [{head: list(chain[1:])}] if len(chain) > 1 else [],
             "max_tokens": max_tokens,
             "drop_params": True,
         }
+        if on_failure is not None:
+            kwargs["failure_callback"] = [_failure_hook(on_failure, head)]
         if group_strategy is not None and group_strategy != self._default_strategy:
             kwargs["routing_strategy"] = group_strategy
         if response_format is not None:

@@ -1,10 +1,10 @@
-"""Exact-match answer cache keyed on (role, normalized prompt, schema and prompt version).
+"""Exact-match answer cache keyed on (model, role, normalized prompt, schema and prompt
+version).
 
-Why not litellm's response cache: it keys on the *model* and request parameters and
-stores the raw response before validation. Our policies pick the model from live
-latency, cost and accuracy, so a re-run of a backtest may pick another model for the same
-prompt and would miss; and only answers that parsed into the schema may be served again.
-So the key is the role (not the model) and the stored value is the validated answer.
+Why not litellm's response cache: it stores the raw response before validation, and only
+answers that parsed into the schema may be served again. The key includes the model that
+answered: a role-only key served an offline-fallback answer as a "hit" to a request for a
+paid model (see :mod:`quorum.llm.answers`).
 
 Backends: in-process (LRU, the default), the store's database (``llm_cache`` table) and
 Redis (cluster mode; plain ``SET … EX``).
@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from quorum.clock import Clock
 from quorum.store.tables.llm import LLM_CACHE_TABLE, llm_table
 
-KEY_VERSION = "k1"
+KEY_VERSION = "k2"
 
 
 def normalize_prompt(messages: Sequence[dict[str, str]]) -> str:
@@ -39,8 +39,9 @@ def normalize_prompt(messages: Sequence[dict[str, str]]) -> str:
     return "\n".join(parts)
 
 
-def cache_key(role: str, prompt: str, schema_version: str, prompt_version: str) -> str:
-    material = "\x1f".join((KEY_VERSION, role, schema_version, prompt_version, prompt))
+def cache_key(model: str, role: str, prompt: str, schema_version: str, prompt_version: str) -> str:
+    """The key of ``model``'s answer to ``prompt`` in ``role``."""
+    material = "\x1f".join((KEY_VERSION, model, role, schema_version, prompt_version, prompt))
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
@@ -22,7 +23,7 @@ from quorum.llm.cache import (
     SqlResponseCache,
 )
 from quorum.llm.events import BudgetEventSink
-from quorum.llm.ledger import LedgerWriter, recent_calls
+from quorum.llm.ledger import LedgerWriter, recent_calls, spent_by_scope
 from quorum.llm.metrics import LLMMetrics
 from quorum.llm.registry import ModelRegistry
 from quorum.llm.router import QuorumRouter
@@ -35,7 +36,22 @@ _log = logging.getLogger(__name__)
 PAID_FLAG = "llm.allow_paid"
 
 
-def build_budget_ledger(settings: BudgetSettings, engine: Engine | None) -> BudgetLedger:
+def build_budget_ledger(
+    settings: BudgetSettings, engine: Engine | None, clock: Clock | None = None
+) -> BudgetLedger:
+    """The configured budget ledger. ``auto``: the SQL ledger on PostgreSQL (cluster: every
+    process reserves in the shared database), else — embedded, one process — the in-process
+    ledger seeded from the cost ledger's spend (no database round trip per call; the cost
+    ledger is written before each analysis task ends and at exit)."""
+    if settings.backend == "auto":
+        if engine is not None and engine.dialect.name == "postgresql":
+            return SqlBudgetLedger(engine)
+        if engine is None or clock is None:
+            return MemoryBudgetLedger()
+        today = clock.now().date()
+        since = (today - timedelta(days=1)).isoformat()
+        runs_since = (today - timedelta(days=settings.run_scope_ttl_days)).isoformat()
+        return MemoryBudgetLedger(spent_by_scope(engine, since, runs_since))
     if settings.backend == "redis":
         assert settings.redis_url is not None  # validated by BudgetSettings
         return RedisBudgetLedger.from_url(
@@ -120,7 +136,7 @@ def build_llm_router(
         registry=registry,
         backend=LiteLLMBackend(registry, settings),
         budget=CallBudget(
-            budget if budget is not None else build_budget_ledger(settings.budget, engine),
+            budget if budget is not None else build_budget_ledger(settings.budget, engine, clock),
             settings.budget,
             clock,
             metrics,

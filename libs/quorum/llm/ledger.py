@@ -1,4 +1,10 @@
-"""The cost ledger: one ``llm_calls`` row per request, written in batches; spend reports.
+"""The cost ledger: one ``llm_calls`` row per provider call, written in batches; spend reports.
+
+Every HTTP call litellm makes for a request — the first, each retry, each fallback, the
+repair — is a row with the tokens the provider reported and what we charged; a request
+answered without a provider call (a cache hit, a budget skip) is one row at cost 0. Rows
+carry the run, analysis and signal ids of the request; a trade's spend is joined at query
+time through ``signal_id`` (a trade row names its signal), not back-filled.
 
 Writes are buffered and inserted ``batch`` rows (or ``flush_s`` seconds) at a time so a
 call does not pay a database commit; :meth:`LedgerWriter.flush` / :meth:`close` write the
@@ -16,16 +22,28 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, Table, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql import FromClause
+from sqlmodel import SQLModel
 
 from quorum.clock import Clock
 from quorum.llm.money import from_nano
 from quorum.store.tables.llm import LLM_CALLS_TABLE, llm_table
+from quorum.store.tables.pipeline import SIGNALS_TABLE, TRADES_TABLE
+
+
+def signals_table() -> Table:
+    return SQLModel.metadata.tables[SIGNALS_TABLE]
+
+
+def trades_table() -> Table:
+    return SQLModel.metadata.tables[TRADES_TABLE]
+
 
 _log = logging.getLogger(__name__)
 
-SpendBy = Literal["model", "node", "day"]
+SpendBy = Literal["model", "node", "role", "day", "trade"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +71,14 @@ class CallRecord:
     schema_version: str
     repairs: int
     error: str | None = None
+    request_id: str = ""
+    call_kind: str = "call"
+    """call | retry | fallback | repair | offline | cache_hit | none (no provider call)."""
+    analysis_id: str | None = None
+    signal_id: str | None = None
+    usage: str = "reported"
+    """reported | missing | implausible (charged ``reserved_nano``) | free."""
+    reserved_nano: int = 0
 
     @property
     def cost_usd(self) -> Decimal:
@@ -133,19 +159,33 @@ class SpendRow:
 
 
 def spend_by(engine: Engine, by: SpendBy, since_day: str | None = None) -> list[SpendRow]:
-    """Spend grouped by model, node or UTC day (most expensive first; days in order)."""
+    """Spend grouped by model, node, role, UTC day or trade (most expensive first; days in
+    order). ``trade``: the calls of the analysis whose signal opened the trade (joined
+    through ``signal_id``); calls that led to no trade are not in that grouping."""
     table = llm_table(LLM_CALLS_TABLE)
-    column = {"model": table.c.model, "node": table.c.node, "day": table.c.day}[by]
+    source: FromClause = table
+    if by == "trade":
+        trades = trades_table()
+        column = trades.c.trade_id
+        source = table.join(trades, trades.c.signal_id == table.c.signal_id)
+    else:
+        column = {"model": table.c.model, "node": table.c.node, "role": table.c.role}.get(
+            by, table.c.day
+        )
     cost = func.sum(table.c.cost_nano)
-    query = select(
-        column,
-        func.count(),
-        func.sum(case((table.c.cache_hit.is_(True), 1), else_=0)),
-        func.sum(table.c.input_tokens),
-        func.sum(table.c.output_tokens),
-        cost,
-        func.avg(table.c.latency_ms),
-    ).group_by(column)
+    query = (
+        select(
+            column,
+            func.count(),
+            func.sum(case((table.c.cache_hit.is_(True), 1), else_=0)),
+            func.sum(table.c.input_tokens),
+            func.sum(table.c.output_tokens),
+            cost,
+            func.avg(table.c.latency_ms),
+        )
+        .select_from(source)
+        .group_by(column)
+    )
     if since_day is not None:
         query = query.where(table.c.day >= since_day)
     query = query.order_by(column) if by == "day" else query.order_by(cost.desc(), column)
@@ -163,6 +203,94 @@ def spend_by(engine: Engine, by: SpendBy, since_day: str | None = None) -> list[
         )
         for key, calls, hits, tin, tout, nano, latency in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class SpendPerOutcome:
+    """Total spend, and the part spent on analyses that became approved signals / trades."""
+
+    total_usd: Decimal
+    approved_signals: int
+    approved_usd: Decimal
+    trades: int
+    trades_usd: Decimal
+
+    def per(self, usd: Decimal, count: int) -> Decimal | None:
+        return usd / count if count else None
+
+    @property
+    def per_approved_signal_usd(self) -> Decimal | None:
+        return self.per(self.approved_usd, self.approved_signals)
+
+    @property
+    def per_trade_usd(self) -> Decimal | None:
+        return self.per(self.trades_usd, self.trades)
+
+
+def spend_per_outcome(engine: Engine, run_id: str | None = None) -> SpendPerOutcome:
+    """Spend on approved signals and on trades (joined via ``signal_id``), and in total."""
+    table = llm_table(LLM_CALLS_TABLE)
+    signals, trades = signals_table(), trades_table()
+    approved = select(signals.c.signal_id).where(signals.c.verdict == "approved")
+    traded = select(trades.c.signal_id)
+    total = select(func.coalesce(func.sum(table.c.cost_nano), 0))
+    if run_id is not None:
+        total = total.where(table.c.run_id == run_id)
+        approved = approved.where(signals.c.run_id == run_id)
+        traded = traded.where(trades.c.run_id == run_id)
+    with engine.connect() as conn:
+        approved_ids = set(conn.execute(approved).scalars())
+        traded_ids = set(conn.execute(traded).scalars())
+        nano_total = int(conn.execute(total).scalar_one())
+        by_signal = dict(
+            conn.execute(
+                select(table.c.signal_id, func.sum(table.c.cost_nano))
+                .where(table.c.signal_id.in_(approved_ids | traded_ids))
+                .group_by(table.c.signal_id)
+            ).all()
+        )
+    return SpendPerOutcome(
+        total_usd=from_nano(nano_total),
+        approved_signals=len(approved_ids),
+        approved_usd=from_nano(sum(int(by_signal.get(s) or 0) for s in approved_ids)),
+        trades=len(traded_ids),
+        trades_usd=from_nano(sum(int(by_signal.get(s) or 0) for s in traded_ids)),
+    )
+
+
+def analysis_spend(engine: Engine, analysis_id: str) -> Decimal:
+    """What the calls of one analysis cost (its rows are flushed first by the caller)."""
+    table = llm_table(LLM_CALLS_TABLE)
+    query = select(func.coalesce(func.sum(table.c.cost_nano), 0)).where(
+        table.c.analysis_id == analysis_id
+    )
+    with engine.connect() as conn:
+        return from_nano(int(conn.execute(query).scalar_one()))
+
+
+def spent_by_scope(engine: Engine, since_day: str, runs_since_day: str) -> dict[str, int]:
+    """Settled spend per budget scope key (``day:D``, ``symbol:S:D`` from ``since_day``,
+    ``run:R`` from ``runs_since_day``), summed from the cost ledger."""
+    table = llm_table(LLM_CALLS_TABLE)
+    cost = func.sum(table.c.cost_nano)
+    recent = table.c.day >= since_day
+    spent: dict[str, int] = {}
+    with engine.connect() as conn:
+        for day, nano in conn.execute(
+            select(table.c.day, cost).where(recent).group_by(table.c.day)
+        ):
+            spent[f"day:{day}"] = int(nano or 0)
+        by_symbol = select(table.c.symbol, table.c.day, cost).where(
+            recent, table.c.symbol.is_not(None)
+        )
+        for symbol, day, nano in conn.execute(by_symbol.group_by(table.c.symbol, table.c.day)):
+            spent[f"symbol:{symbol}:{day}"] = int(nano or 0)
+        by_run = select(table.c.run_id, cost).where(
+            table.c.day >= runs_since_day, table.c.run_id.is_not(None)
+        )
+        for run_id, nano in conn.execute(by_run.group_by(table.c.run_id)):
+            spent[f"run:{run_id}"] = int(nano or 0)
+    return spent
 
 
 def recent_calls(engine: Engine, limit: int) -> Sequence[CallRecord]:

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from quorum.telemetry.metrics import process_metrics
 
+SPEND_BUCKETS = (0.0, 0.0001, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 
 
@@ -72,6 +73,21 @@ class LLMMetrics:
             ("scope",),
             registry=registry,
         )
+        self.usage_anomalies = Counter(
+            "quorum_llm_usage_anomalies",
+            "Paid answers whose reported usage was missing or implausible (above the prompt's "
+            "token bound or the output allowance): charged the reserved worst case instead.",
+            ("model", "kind"),
+            registry=registry,
+        )
+        self.analysis_spend = Histogram(
+            "quorum_llm_analysis_spend_usd",
+            "LLM spend of one analysis, by its verdict (approved: an approved signal, which "
+            "opens a trade; sum/count per verdict is the spend per approved signal).",
+            ("verdict",),
+            buckets=SPEND_BUCKETS,
+            registry=registry,
+        )
         self.latency = Histogram(
             "quorum_llm_latency_seconds",
             "Wall time of an LLM request, by the model that answered.",
@@ -88,16 +104,19 @@ class LLMMetrics:
         node: str,
         outcome: str,
         latency_s: float,
-        input_tokens: int,
-        output_tokens: int,
-        cost_usd: Decimal,
         cache_hit: bool,
     ) -> None:
+        """One request, labelled by the model that answered (its calls: :meth:`observe_spend`)."""
         self.calls.labels(model or "none", provider or "none", node, outcome).inc()
         self.latency.labels(model or "none", provider or "none").observe(latency_s)
         self.cache_lookups.labels(node).inc()
         if cache_hit:
             self.cache_hits.labels(node).inc()
+
+    def observe_spend(
+        self, *, model: str, node: str, input_tokens: int, output_tokens: int, cost_usd: Decimal
+    ) -> None:
+        """One provider call's tokens and charge, on the model that was called."""
         if input_tokens:
             self.tokens.labels(model, "in").inc(input_tokens)
         if output_tokens:

@@ -20,10 +20,11 @@ from pydantic import BaseModel
 
 from quorum.clock import Clock
 from quorum.errors import Retryable
+from quorum.llm.answers import Answers
 from quorum.llm.attempt import Attempt, CallBudget, Denial
 from quorum.llm.backend import Completion, LiteLLMBackend, ProviderCallFailed
-from quorum.llm.budget import Reservation
-from quorum.llm.cache import CachedAnswer, ResponseCache, cache_key, normalize_prompt
+from quorum.llm.cache import ResponseCache, normalize_prompt
+from quorum.llm.calls import charge_answer, failure_recorder, input_bound, reservation_amount
 from quorum.llm.events import BudgetEventSink
 from quorum.llm.ledger import LedgerWriter
 from quorum.llm.metrics import LLMMetrics
@@ -39,6 +40,7 @@ from quorum.llm.tokens import (
     offline_prompt_tokens,
     prompt_token_bound,
 )
+from quorum.llm.usage import Limit
 from quorum.ports import LLMRequest, LLMResult, NoOpinionReason
 
 _log = logging.getLogger(__name__)
@@ -79,9 +81,18 @@ class QuorumRouter:
         self.paid_allowed = paid_allowed
         """Reads the ``llm.allow_paid`` flag (None: no gate); paid models are skipped when off."""
 
+    def flush(self) -> None:
+        """Write the buffered ledger rows now (every call made so far is then stored)."""
+        if self.ledger is not None:
+            self.ledger.flush()
+
     def close(self) -> None:
-        """Release the litellm router's process-wide callbacks (see LiteLLMBackend.close)."""
-        self.backend.close()
+        """Write the buffered ledger rows and release the litellm router's process-wide
+        callbacks (see LiteLLMBackend.close)."""
+        try:
+            self.flush()
+        finally:
+            self.backend.close()
 
     # -- the port ------------------------------------------------------------------
 
@@ -106,36 +117,53 @@ class QuorumRouter:
     def _run[T: BaseModel](self, request: LLMRequest[T], attempt: Attempt[T]) -> LLMResult[T]:
         attempt.policy = self.settings.policy_for(request.node, request.policy)
         messages = self._messages(request, attempt)
-        key = cache_key(
-            request.role, normalize_prompt(messages), request.schema_version, attempt.prompt_version
-        )
-        hit = self._cached(request, attempt, key)
-        if hit is not None:
-            return hit
+        answers = Answers(self.cache, request, attempt, normalize_prompt(messages))
         candidates = self.registry.candidates(request.role)
-        gated = ""
-        if candidates and self.paid_allowed is not None and not self.paid_allowed():
-            candidates = [m for m in candidates if not m.paid]
-            gated = "; paid models off (flag llm.allow_paid)"
         if not candidates:
-            if gated:  # not cached: once the flag is on, the paid models should answer
-                why = "offline: paid models are off (flag llm.allow_paid)"
-                return self._offline(request, attempt, messages, why, "ok")
             why = f"offline: no configured model with a usable key serves role {request.role!r}"
-            result = self._offline(request, attempt, messages, why, "ok")
-            self._store(key, attempt, result)
-            return result
+            return self._offline_cached(request, attempt, messages, answers, why)
         tokens = self._prompt_tokens(candidates, messages)
         chain, why = self._chain(attempt.policy, candidates, tokens, request)
+        # The cache answers for the model that would be asked first (paid or not: a hit
+        # costs nothing), never with another model's answer (an offline or fallback one).
+        hit = answers.get(chain[0]) if chain else None
+        if hit is not None:
+            return hit
+        gated = ""
+        if self.paid_allowed is not None and not self.paid_allowed():
+            gated = "; paid models off (flag llm.allow_paid)"
+            candidates = [m for m in candidates if not m.paid]
+            if not candidates:
+                why = "offline: paid models are off (flag llm.allow_paid)"
+                return self._offline_cached(request, attempt, messages, answers, why)
+            tokens = self._prompt_tokens(candidates, messages)
+            chain, why = self._chain(attempt.policy, candidates, tokens, request)
         if not chain:
             if self.settings.offline.fallback:
-                return self._offline(request, attempt, messages, why, "ok")
+                return self._offline_cached(request, attempt, messages, answers, why + gated)
             attempt.why = why + gated
             return attempt.no_opinion(NoOpinionReason.NO_MODEL_AVAILABLE, "no_model")
         attempt.why = why + gated
-        result = self._along(request, attempt, messages, list(chain), tokens)
+        result = self._along(request, attempt, messages, list(chain), tokens, answers)
         if result.outcome in ("ok", "repaired"):
-            self._store(key, attempt, result)
+            answers.put(result)
+        return result
+
+    def _offline_cached[T: BaseModel](
+        self,
+        request: LLMRequest[T],
+        attempt: Attempt[T],
+        messages: Messages,
+        answers: Answers[T],
+        why: str,
+    ) -> LLMResult[T]:
+        """The offline analyst's answer (cached under the offline model, for it alone)."""
+        hit = answers.get(self.registry.offline)
+        if hit is not None:
+            return hit
+        result = self._offline(request, attempt, messages, why, "ok")
+        if result.outcome == "ok":
+            answers.put(result)
         return result
 
     def _messages[T: BaseModel](self, request: LLMRequest[T], attempt: Attempt[T]) -> Messages:
@@ -146,33 +174,6 @@ class QuorumRouter:
             return [{"role": role, "content": text} for role, text in rendered.messages]
         attempt.prompt_version = "messages"
         return [{"role": m.role, "content": m.content} for m in request.messages]
-
-    def _cached[T: BaseModel](
-        self, request: LLMRequest[T], attempt: Attempt[T], key: str
-    ) -> LLMResult[T] | None:
-        cached = self.cache.get(key)
-        if cached is None:
-            return None
-        parsed = parse_structured(cached.output_json, request.schema)
-        if parsed.value is None:
-            return None
-        attempt.why = f"cache hit (answered by {cached.model})"
-        attempt.cache_hit = True
-        return attempt.answer(parsed.value, cached.model, cached.provider, "cache_hit")
-
-    def _store[T: BaseModel](self, key: str, attempt: Attempt[T], result: LLMResult[T]) -> None:
-        if result.output is None or result.cache_hit:
-            return
-        self.cache.put(
-            key,
-            CachedAnswer(
-                result.output.model_dump_json(),
-                result.model,
-                result.provider,
-                result.input_tokens,
-                result.output_tokens,
-            ),
-        )
 
     def _prompt_tokens(self, candidates: list[RegisteredModel], messages: Messages) -> int:
         paid = next((m for m in candidates if not m.price.is_free), None)
@@ -228,21 +229,31 @@ class QuorumRouter:
         messages: Messages,
         remaining: list[RegisteredModel],
         tokens: int,
+        answers: Answers[T],
     ) -> LLMResult[T]:
         strategy = GROUP_STRATEGY[attempt.policy]
+        looked_up = remaining[0]
         while remaining:
             max_tokens = self._max_tokens(request, remaining)
             held = self.budget.reserve(request, attempt, remaining, tokens, max_tokens)
             if isinstance(held, Denial):
                 return self._degrade(request, attempt, messages, held)
             sub, reservation = held
+            if sub[0] is not looked_up:  # the budget or a failure moved the head: its answer
+                looked_up = sub[0]
+                hit = answers.get(looked_up)
+                if hit is not None:
+                    self.budget.settle(reservation, 0)
+                    return hit
+            fmt = _response_format(sub, request.schema)
             try:
                 done = self.backend.complete(
                     [m.name for m in sub],
                     messages,
                     max_tokens=max_tokens,
                     group_strategy=strategy,
-                    response_format=_response_format(sub, request.schema),
+                    response_format=fmt,
+                    on_failure=failure_recorder(attempt, self.registry),
                 )
             except ProviderCallFailed as exc:
                 self.budget.settle(reservation, 0)
@@ -253,11 +264,13 @@ class QuorumRouter:
             self._failed(attempt, passed, None)
             if answered.is_offline:  # the chain's last link: say why, not the head's merits
                 attempt.why = f"offline: fallback after {', '.join(passed) or 'the chain'} failed"
-            self._charge(attempt, answered, done, reservation_amount(reservation))
+            limit = Limit(reservation_amount(reservation), input_bound(messages, fmt), max_tokens)
+            self._charge(attempt, answered, done, limit)
             self.budget.settle(reservation, attempt.last_cost_nano)
             parsed = parse_structured(done.content, request.schema)
             if parsed.value is not None:
                 return attempt.answer(parsed.value, answered.name, answered.provider, "ok")
+            attempt.mark("invalid_output")
             repaired = self._repair(request, attempt, messages, answered, done, parsed.error or "")
             if repaired is not None:
                 return attempt.answer(repaired, answered.name, answered.provider, "repaired")
@@ -291,28 +304,32 @@ class QuorumRouter:
             return None
         _, reservation = held
         try:
-            fixed = self.backend.complete([model.name], repair, max_tokens=max_tokens)
+            fixed = self.backend.complete(
+                [model.name],
+                repair,
+                max_tokens=max_tokens,
+                on_failure=failure_recorder(attempt, self.registry),
+            )
         except ProviderCallFailed as exc:
             self.budget.settle(reservation, 0)
             attempt.error = str(exc)
             return None
-        self._charge(attempt, model, fixed, reservation_amount(reservation))
+        limit = Limit(reservation_amount(reservation), input_bound(repair, None), max_tokens)
+        self._charge(attempt, model, fixed, limit, kind="repair")
         self.budget.settle(reservation, attempt.last_cost_nano)
-        return parse_structured(fixed.content, request.schema).value
+        value = parse_structured(fixed.content, request.schema).value
+        attempt.mark("repaired" if value is not None else "invalid_output")
+        return value
 
     def _charge[T: BaseModel](
-        self, attempt: Attempt[T], model: RegisteredModel, done: Completion, reserved: int
+        self,
+        attempt: Attempt[T],
+        model: RegisteredModel,
+        done: Completion,
+        limit: Limit,
+        kind: str = "",
     ) -> None:
-        """Add the call's tokens and cost; missing usage on a paid model costs the worst case."""
-        if done.input_tokens is None or done.output_tokens is None:
-            cost = reserved if not model.price.is_free else 0
-            attempt.note(f"{model.name} reported no usage; charged the reserved worst case")
-            attempt.add(0, 0, cost)
-        else:
-            cost = model.price.cost_nano(done.input_tokens, done.output_tokens)
-            attempt.add(done.input_tokens, done.output_tokens, cost)
-        latency = done.provider_ms / 1000.0 if done.provider_ms is not None else None
-        self.stats.record(model.name, Sample(True, latency, cost, done.output_tokens or 0))
+        charge_answer(attempt, model, done, limit, kind, self.stats, self.metrics)
 
     def _failed[T: BaseModel](
         self, attempt: Attempt[T], names: list[str], error: str | None
@@ -370,16 +387,13 @@ class QuorumRouter:
         except ProviderCallFailed as exc:
             attempt.error = str(exc)
             return attempt.no_opinion(NoOpinionReason.PROVIDER_ERROR, "provider_error")
-        self._charge(attempt, offline, done, 0)
+        self._charge(attempt, offline, done, Limit(0, 0, 0), kind="offline")
         parsed = parse_structured(done.content, request.schema)
         if parsed.value is None:
+            attempt.mark("invalid_output")
             attempt.error = f"offline answer does not fit {request.schema.__name__}: {parsed.error}"
             return attempt.no_opinion(NoOpinionReason.INVALID_OUTPUT, "invalid_output")
         return attempt.answer(parsed.value, offline.name, offline.provider, outcome)
-
-
-def reservation_amount(reservation: Reservation | None) -> int:
-    return reservation.amount_nano if reservation is not None else 0
 
 
 def _response_format(

@@ -110,11 +110,16 @@ class StatsBoard:
             return _EMPTY if window is None else window.summary(latency)
 
     def seed(self, records: Iterable[CallRecord]) -> int:
-        """Replay ledger rows: the answering model succeeded, each fallback failed."""
+        """Replay ledger rows: one row per provider call (a failed or invalid call is a
+        failure of its model); rows written before per-call rows (no ``request_id``) stand
+        for a request: the answering model succeeded, each fallback failed."""
         count = 0
         for record in records:
-            for failed in filter(None, record.fallbacks.split(",")):
-                self.record(failed, Sample(False, None, 0, 0))
+            if not record.request_id:
+                for failed in filter(None, record.fallbacks.split(",")):
+                    self.record(failed, Sample(False, None, 0, 0))
+            elif record.model and record.outcome in ("failed", "invalid_output"):
+                self.record(record.model, Sample(False, None, 0, 0))
             if record.model and not record.cache_hit and record.outcome in ("ok", "repaired"):
                 self.record(
                     record.model,

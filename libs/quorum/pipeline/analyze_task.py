@@ -25,6 +25,8 @@ from quorum.agents import AnalysisOutcome, AnalysisServices, PortfolioRiskGate
 from quorum.agents import analyze as run_graph
 from quorum.analysis.scan import ScanParams
 from quorum.domain import Signal, Timeframe, format_time, parse_time
+from quorum.llm.ledger import analysis_spend
+from quorum.llm.metrics import llm_metrics
 from quorum.pipeline.accounting import (
     RulesConflict,
     account_now,
@@ -122,6 +124,8 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
             update={"decision_timeframe": tf, "leverage": market_leverage(deps, symbol)}
         ),
         stop_settings=deps.risk,
+        analysis_id=key,
+        signal_id=signal_id(key),
     )
     graph = deps.graph
     journal_resume(deps, graph, key, symbol, tf, at)
@@ -140,8 +144,20 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
         except RulesConflict:
             if attempt == 4:
                 raise
+    _account(deps, key, str(result.get("status")))
     _send(deps, result)
     return result
+
+
+def _account(deps: PipelineDeps, key: str, verdict: str) -> None:
+    """Every LLM call of this analysis in the ledger before the task completes, and its
+    spend observed by verdict (spend per approved signal)."""
+    flush = getattr(deps.router, "flush", None)
+    if not callable(flush):  # the LLMRouter port itself has no ledger
+        return
+    flush()
+    spend = analysis_spend(deps.engine, key)
+    llm_metrics().analysis_spend.labels(verdict).observe(float(spend))
 
 
 def _candidate(graph: Any, key: str) -> Signal | None:

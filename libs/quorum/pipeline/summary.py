@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from quorum.llm.ledger import spend_per_outcome
 from quorum.llm.offline_report import offline_reasons
 from quorum.store.tables.execution import FILLS_TABLE, ORDERS_TABLE
 from quorum.store.tables.journal import JOURNAL_TABLE_NAME
@@ -78,6 +79,7 @@ def run_counts(engine: Engine, run_id: str) -> dict[str, Any]:
             ).all()
         )
     closed = [Decimal(p) for state, p in trade_rows if state == "closed" and p is not None]
+    spend = spend_per_outcome(engine, run_id)
     return {
         "signals": sum(verdicts.values()),
         "verdicts": dict(verdicts),
@@ -93,7 +95,14 @@ def run_counts(engine: Engine, run_id: str) -> dict[str, Any]:
         "realized_pnl": str(sum(closed, Decimal(0))),
         "wins": sum(1 for p in closed if p > 0),
         "losses": sum(1 for p in closed if p <= 0),
-        "llm": {"calls": int(llm[0]), "spend_usd": int(llm[1]) / 1e9, "cache_hits": int(llm[2])},
+        "llm": {
+            "calls": int(llm[0]),
+            "spend_usd": int(llm[1]) / 1e9,
+            "cache_hits": int(llm[2]),
+            # the calls of the analyses whose signals were approved / opened trades
+            "spend_per_approved_signal_usd": _text(spend.per_approved_signal_usd),
+            "spend_per_trade_usd": _text(spend.per_trade_usd),
+        },
         "offline_answers": offline_reasons(engine, run_id),
         "journal_by_kind": journal_kinds,
         "task_runs": task_runs,
@@ -104,3 +113,7 @@ def _int() -> Any:
     from sqlalchemy import Integer
 
     return Integer()
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")

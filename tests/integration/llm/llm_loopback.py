@@ -29,6 +29,8 @@ class Behaviour:
     """Per-call status codes used before ``status`` (e.g. ``[500]``: fail once, then heal)."""
     prompt_tokens: int = 321
     completion_tokens: int = 45
+    usage: bool = True
+    """False: the answer carries no ``usage`` block (some OpenAI-compatible servers)."""
 
     def next_content(self, default: str) -> str:
         return self.contents.pop(0) if self.contents else default
@@ -39,6 +41,9 @@ class Hit:
     model: str
     messages: list[dict[str, Any]]
     body: dict[str, Any] = field(default_factory=dict)
+    status: int = 200
+    usage: tuple[int, int] | None = None
+    """(prompt, completion) tokens the answer reported; None: failed or no usage block."""
 
 
 class Loopback:
@@ -76,10 +81,12 @@ class Loopback:
     def _answer(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
         model = str(body.get("model", ""))
         with self._lock:
-            self.hits.append(Hit(model, list(body.get("messages", [])), body))
             behaviour = self.behaviours.setdefault(model, Behaviour())
             content = behaviour.next_content(self.default_content)
             status = behaviour.statuses.pop(0) if behaviour.statuses else behaviour.status
+            reported = (behaviour.prompt_tokens, behaviour.completion_tokens)
+            usage = reported if status == 200 and behaviour.usage else None
+            self.hits.append(Hit(model, list(body.get("messages", [])), body, status, usage))
         if behaviour.delay_s:
             time.sleep(behaviour.delay_s)
         if status != 200:
@@ -89,7 +96,7 @@ class Loopback:
         if behaviour.raw_body is not None:
             self._send(handler, 200, behaviour.raw_body)
             return
-        completion = {
+        completion: dict[str, Any] = {
             "id": f"chatcmpl-loopback-{len(self.hits)}",
             "object": "chat.completion",
             "created": 1_740_000_000,
@@ -101,12 +108,13 @@ class Loopback:
                     "finish_reason": "stop",
                 }
             ],
-            "usage": {
+        }
+        if behaviour.usage:
+            completion["usage"] = {
                 "prompt_tokens": behaviour.prompt_tokens,
                 "completion_tokens": behaviour.completion_tokens,
                 "total_tokens": behaviour.prompt_tokens + behaviour.completion_tokens,
-            },
-        }
+            }
         self._send(handler, 200, json.dumps(completion).encode())
 
     @staticmethod

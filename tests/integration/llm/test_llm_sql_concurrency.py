@@ -79,3 +79,19 @@ def test_ledger_budget_and_cache_work_on_postgresql(pg_engine: Engine) -> None:
     (row,) = spend_by(pg_engine, "model")
     assert (row.key, row.calls, row.cache_hits, row.cost_usd) == ("best", 2, 1, first.cost_usd)
     assert SqlBudgetLedger(pg_engine).spent_nano("day:2025-03-01") == to_nano(first.cost_usd)
+
+
+@pytest.mark.integration
+def test_the_default_budget_backend_is_shared_on_postgresql_and_in_process_on_sqlite(
+    pg_engine: Engine, tmp_path: Path
+) -> None:
+    from quorum.llm import BudgetSettings, MemoryBudgetLedger
+    from quorum.llm.factory import build_budget_ledger
+
+    clock, default = ReplayClock(START), BudgetSettings()
+    embedded = migrated_sqlite(tmp_path / "embedded.db")
+
+    assert default.backend == "auto"
+    assert isinstance(build_budget_ledger(default, pg_engine, clock), SqlBudgetLedger)
+    assert isinstance(build_budget_ledger(default, embedded, clock), MemoryBudgetLedger)
+    embedded.dispose()

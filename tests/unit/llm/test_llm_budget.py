@@ -99,3 +99,34 @@ def test_scopes_cover_day_run_and_symbol_day_only_when_capped() -> None:
 def test_money_rounds_up_to_the_nano_dollar() -> None:
     assert to_nano(Decimal("0.0000000001")) == 1
     assert to_nano(Decimal("1.5")) == 1_500_000_000
+
+
+def test_the_embedded_default_budget_carries_spend_across_processes(engine: Engine) -> None:
+    """backend auto on SQLite: an in-process ledger seeded from the cost ledger, so a
+    second process on the same database sees the day's spend (and degrades when the cap
+    would be passed) without a database round trip per call."""
+    from tests.unit.llm.llm_kit import model, request
+
+    from quorum.clock import ReplayClock
+    from quorum.config import EnvSecrets
+    from quorum.llm import LLMSettings, build_llm_router
+
+    paid = model(
+        "best", litellm_model="openai/quorum-budget-test", key_ref="env:K", price=("0.001", "10")
+    )
+    llm = LLMSettings.model_validate(  # worst case ~0.0040 (400 out), a real call ~0.0002
+        {"models": [paid], "budget": {"per_day_usd": "0.0041"}, "num_retries": 0}
+    )
+    assert llm.budget.backend == "auto"
+
+    def process() -> str:
+        router = build_llm_router(
+            llm, clock=ReplayClock(START), secrets=EnvSecrets({"K": "x"}), flags=None, engine=engine
+        )
+        assert isinstance(router.budget.ledger, MemoryBudgetLedger)
+        outcome = router.complete(request(symbol="BTC/USDT")).outcome
+        router.close()
+        return outcome
+
+    assert process() == "ok"  # the worst case fits; the real cost is settled
+    assert process() == "budget_offline"  # the first process spent part of today's cap

@@ -18,14 +18,15 @@ from quorum.llm import (
 ANSWER = CachedAnswer('{"stance":"neutral"}', "gpt-4o-mini", "openai", 120, 30)
 
 
-def test_the_key_changes_with_role_schema_and_prompt_version_only() -> None:
+def test_the_key_changes_with_model_role_schema_and_prompt_version_only() -> None:
     prompt = normalize_prompt([{"role": "user", "content": "ctx"}])
-    base = cache_key("fast", prompt, "analyst-answer/1", "technical/1")
+    base = cache_key("mini", "fast", prompt, "analyst-answer/1", "technical/1")
 
-    assert base == cache_key("fast", prompt, "analyst-answer/1", "technical/1")
-    assert base != cache_key("deep", prompt, "analyst-answer/1", "technical/1")
-    assert base != cache_key("fast", prompt, "analyst-answer/2", "technical/1")
-    assert base != cache_key("fast", prompt, "analyst-answer/1", "technical/2")
+    assert base == cache_key("mini", "fast", prompt, "analyst-answer/1", "technical/1")
+    assert base != cache_key("offline", "fast", prompt, "analyst-answer/1", "technical/1")
+    assert base != cache_key("mini", "deep", prompt, "analyst-answer/1", "technical/1")
+    assert base != cache_key("mini", "fast", prompt, "analyst-answer/2", "technical/1")
+    assert base != cache_key("mini", "fast", prompt, "analyst-answer/1", "technical/2")
 
 
 def test_normalization_ignores_trailing_spaces_and_blank_edges_but_not_content() -> None:

@@ -56,7 +56,7 @@ def test_spend_by_node_prints_json_with_exact_usd(engine: Engine, clock: ReplayC
     out = RUNNER.invoke(app, ["spend", "--by", "node", "--db", str(engine.url), "--json"])
 
     assert out.exit_code == 0, out.output
-    rows = json.loads(out.output)
+    rows = json.loads(out.output)["rows"]
     assert rows[0] == {
         "node": "regime",
         "calls": 2,

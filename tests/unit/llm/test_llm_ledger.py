@@ -77,3 +77,16 @@ def test_statistics_are_seeded_from_the_ledger() -> None:
     assert (mini.calls, mini.error_rate) == (2, 0.5)
     assert mini.p95_latency_s == 0.2
     assert big.p95_latency_s == 0.9
+
+
+def test_statistics_are_seeded_from_per_call_rows() -> None:
+    """A request's failed call is a row of its own: it counts once, not once per row."""
+    stats = StatsBoard()
+    failed = replace(ROW, request_id="r1", outcome="failed", model="mini", fallbacks="mini")
+    answered = replace(ROW, request_id="r1", model="big", fallbacks="mini", latency_ms=900.0)
+
+    stats.seed([failed, answered])
+
+    mini, big = stats.get("mini"), stats.get("big")
+    assert (mini.calls, mini.error_rate) == (1, 1.0)
+    assert (big.calls, big.error_rate) == (1, 0.0)

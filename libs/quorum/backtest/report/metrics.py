@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,10 +20,10 @@ from quorum.backtest.report.returns import (
     total_return,
 )
 from quorum.backtest.report.trades import TradeStats, trade_stats
-from quorum.backtest.results import BacktestResult, Trade
+from quorum.backtest.results import BacktestResult
 from quorum.scoring.reliability import ReliabilityReport, reliability
 
-__all__ = ["Metrics", "ReturnStats", "compute_metrics", "equity_points", "spend_per_trade"]
+__all__ = ["Metrics", "ReturnStats", "compute_metrics", "equity_points"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,17 +102,6 @@ def _return_stats(
     )
 
 
-def spend_per_trade(trades: Sequence[Trade], total: Decimal) -> Decimal | None:
-    """Mean LLM spend of the analyses that opened the trades when the ledger says which
-    calls those were (every trade's ``llm_spend_usd`` set); else total spend ÷ trades."""
-    if not trades:
-        return None
-    known = [t.llm_spend_usd for t in trades if t.llm_spend_usd is not None]
-    if len(known) == len(trades):
-        return sum(known, Decimal(0)) / len(trades)
-    return total / len(trades)
-
-
 def compute_metrics(result: BacktestResult) -> Metrics:
     times, equity = equity_points(result)
     years = (result.end - result.start).total_seconds() / SECONDS_PER_YEAR
@@ -146,7 +134,7 @@ def compute_metrics(result: BacktestResult) -> Metrics:
         baseline_returns=base_returns,
         baseline_drawdown=base_dd,
         cache_hit_rate=llm.cache_hits / llm.calls if llm.calls else None,
-        spend_per_trade=spend_per_trade(result.trades, llm.spend_usd),
+        spend_per_trade=llm.trade_spend_usd / llm.trades if llm.trades else None,
         equity_times=times,
         equity=equity,
     )

@@ -131,7 +131,11 @@ class OfflineSettings(ComponentSettings):
 class BudgetSettings(ComponentSettings):
     """Spend caps in USD. A cap of null is no cap for that scope."""
 
-    backend: Literal["sql", "redis", "memory"] = "sql"
+    backend: Literal["auto", "sql", "redis", "memory"] = Field(
+        default="auto",
+        description="auto: sql on PostgreSQL (processes share the database), else an "
+        "in-process ledger seeded from the cost ledger (embedded mode, one process)",
+    )
     redis_url: str | None = Field(default=None, pattern=r"^(redis|rediss|unix)://\S+$")
     redis_cluster: bool = False
     key_prefix: str = Field(default="quorum:llm:budget", min_length=1, max_length=80)
@@ -164,7 +168,8 @@ class BudgetSettings(ComponentSettings):
 
 
 class CacheSettings(ComponentSettings):
-    """Exact-match answer cache keyed on (role, normalized prompt, schema and prompt version)."""
+    """Exact-match answer cache keyed on (answering model, role, normalized prompt, schema and
+    prompt version)."""
 
     backend: Literal["memory", "sql", "redis", "none"] = "memory"
     redis_url: str | None = Field(default=None, pattern=r"^(redis|rediss|unix)://\S+$")

@@ -1,13 +1,15 @@
 """An in-process budget ledger (one lock): tests, benchmarks and single-process runs.
 
 Holds and spend live in this process only; use the SQL or Redis ledger when several
-processes share a budget.
+processes share a budget at the same time. ``spent`` seeds the settled spend per scope:
+the embedded default (``backend: auto`` on SQLite) seeds it from the cost ledger, so
+successive processes on one database still share their caps.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from quorum.llm.budget.base import (
@@ -21,9 +23,9 @@ from quorum.llm.budget.base import (
 
 
 class MemoryBudgetLedger:
-    def __init__(self) -> None:
+    def __init__(self, spent: Mapping[str, int] | None = None) -> None:
         self._lock = threading.Lock()
-        self._spent: dict[str, int] = {}
+        self._spent: dict[str, int] = dict(spent or {})
         self._holds: dict[str, dict[str, tuple[int, int]]] = {}
         """scope key -> reservation id -> (amount, expires_ms)"""
 

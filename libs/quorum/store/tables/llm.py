@@ -21,7 +21,10 @@ _ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class LLMCallRecord(SQLModel, table=True):
-    """One LLM request of the pipeline: who asked, which model answered, how fast, at what cost."""
+    """One provider call (a retry, repair or fallback is a row of its own; a request answered
+    without any — cache hit, skipped — is one row too): who asked, which model, how fast, at
+    what cost, and the request, analysis and signal it belongs to (a trade joins through
+    ``signal_id`` at query time). ``usage``: reported | missing | implausible | free."""
 
     __tablename__ = LLM_CALLS_TABLE
 
@@ -49,6 +52,27 @@ class LLMCallRecord(SQLModel, table=True):
     schema_version: str = Field(sa_column=Column("schema_version", String(64), nullable=False))
     repairs: int = Field(sa_column=Column("repairs", Integer(), nullable=False))
     error: str | None = Field(default=None, sa_column=Column("error", String(400)))
+    request_id: str = Field(
+        default="", sa_column=Column("request_id", String(32), nullable=False, server_default="")
+    )
+    call_kind: str = Field(
+        default="call",
+        sa_column=Column("call_kind", String(16), nullable=False, server_default="call"),
+    )
+    analysis_id: str | None = Field(
+        default=None, sa_column=Column("analysis_id", String(200), index=True)
+    )
+    signal_id: str | None = Field(
+        default=None, sa_column=Column("signal_id", String(64), index=True)
+    )
+    usage: str = Field(
+        default="reported",
+        sa_column=Column("usage", String(16), nullable=False, server_default="reported"),
+    )
+    reserved_nano: int = Field(
+        default=0,
+        sa_column=Column("reserved_nano", BigInteger(), nullable=False, server_default="0"),
+    )
 
 
 class LLMBudgetSpend(SQLModel, table=True):

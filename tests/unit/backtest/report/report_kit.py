@@ -119,7 +119,13 @@ def rich_result() -> BacktestResult:
                 model="claude-y", training_cutoff=day(-30), window_start=T0, contaminated=False
             ),
         ),
-        llm=LlmStats(calls=40, cache_hits=10, spend_usd=Decimal("2.00")),
+        llm=LlmStats(
+            calls=40,
+            cache_hits=10,
+            spend_usd=Decimal("2.00"),
+            trades=3,
+            trade_spend_usd=Decimal("1.20"),
+        ),
         prices=(
             PriceSeries(
                 symbol=SYMBOL,

@@ -8,7 +8,6 @@ import pytest
 from tests.unit.backtest.report.report_kit import result, trade
 
 from quorum.backtest.report import build_report
-from quorum.backtest.report.metrics import spend_per_trade
 from quorum.backtest.results import LlmSpend, LlmStats, TradeOpinion
 
 
@@ -46,11 +45,3 @@ def test_rows_per_model_and_role_carry_hit_rate_brier_and_spend() -> None:
     assert roles["bear"]["hit_rate"] is None
     assert roles["technical"]["trades"] == 2
     assert Decimal(roles["bull"]["spend_usd"]) == Decimal("0.05")
-
-
-def test_spend_per_trade_uses_the_ledger_join_when_every_trade_has_it() -> None:
-    joined = (trade("1", llm_spend_usd=Decimal("0.02")), trade("1", llm_spend_usd=Decimal("0.04")))
-    assert spend_per_trade(joined, Decimal("1")) == Decimal("0.03")
-    partial = (trade("1", llm_spend_usd=Decimal("0.02")), trade("1"))
-    assert spend_per_trade(partial, Decimal("1")) == Decimal("0.5")
-    assert spend_per_trade((), Decimal("1")) is None

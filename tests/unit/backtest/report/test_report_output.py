@@ -60,7 +60,8 @@ def test_json_report_holds_every_section_with_hand_computed_numbers() -> None:
     assert doc["risk"]["max_consecutive_losses_cost"] == "-10.00000000"
     assert doc["calibration"]["brier"] == 0.125
     assert doc["llm"]["cache_hit_rate"] == 0.25
-    assert doc["llm"]["spend_per_trade_usd"] == "0.50000000"
+    # the calls of the analyses that opened the trades, not total spend / closed trades
+    assert doc["llm"]["spend_per_trade_usd"] == "0.40000000"
     assert doc["baseline"]["returns"]["total_return"] == 0.1
     assert doc["baseline"]["excess_total_return"] == -0.08
     assert {r["label"] for r in doc["hit_rates"]["models"]} == {"gpt-x", "claude-y"}
