@@ -13,9 +13,11 @@
 The analysts run in parallel (one superstep, appending to ``opinions`` through its
 ``operator.add`` reducer) and the debate waits for all three. LLM nodes carry a
 ``RetryPolicy`` (``Retryable``, ``TimeoutError`` and ``ConnectionError`` are retried). With
-a checkpointer every superstep is saved (``durability="sync"``), so an analysis that was
-interrupted — by ``interrupt_before`` or by a failure — resumes where it stopped when it
-is run again with the same ``thread_id``; a finished one is not run twice.
+a checkpointer every superstep is saved, written while the next one runs
+(``durability="async"``; an interrupt or a failure is saved before the run returns, a
+killed process loses at most the last superstep), so an analysis that was interrupted — by
+``interrupt_before``, a failure or a dead worker — resumes where it stopped when it is run
+again with the same ``thread_id``; a finished one is not run twice.
 """
 
 from __future__ import annotations
@@ -225,7 +227,7 @@ class AnalysisRun:
                 initial,
                 self._config,
                 stream_mode=["updates", "values"],
-                durability="sync" if self.checkpointed else None,
+                durability="async" if self.checkpointed else None,
             )
             for mode, chunk in stream:
                 if mode == "values":
