@@ -41,7 +41,7 @@ from quorum.pipeline.planning import base_volatility, due_scans
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
 from quorum.telemetry.metrics import metrics
-from quorum.telemetry.tracing import decision_span
+from quorum.telemetry.tracing import attached, capture_context, decision_span
 
 
 def key_time(when: datetime) -> str:
@@ -122,6 +122,7 @@ def scan_many(deps: PipelineDeps, runs: TaskRuns, items: list[JSON]) -> list[JSO
     advanced in ONE transaction; the follow-ups are sent after it commits. A key another
     delivery claimed first is answered with that delivery's result and writes nothing."""
     results: list[JSON | None] = []
+    traces: list[dict[str, str]] = []
     fresh: list[tuple[int, Scanned]] = []
     for kwargs in items:
         tf = Timeframe.parse(str(kwargs["timeframe"]))
@@ -130,24 +131,31 @@ def scan_many(deps: PipelineDeps, runs: TaskRuns, items: list[JSON]) -> list[JSO
             raise ValueError(f"bar_close: {kwargs['bar_close']} is not a {tf} bar close")
         symbol = str(kwargs["symbol"])
         key = f"scan:{deps.run_id}:{symbol}:{tf.value}:{key_time(close)}"
-        stored = runs.get(key)
-        if stored is not None:
-            metrics().scans.labels(tf.value, "repeat").inc()
-        else:
-            fresh.append((len(results), _timed_scan(deps, symbol, tf, close, key)))
-        results.append(stored)
-    claims = runs.once_many(
-        "scan",
-        [(item.key, item.result) for _, item in fresh],
-        lambda session, won: _write(deps, session, [fresh[i][1] for i in won]),
-    )
+        bar = str(kwargs["bar_close"])
+        attributes = {"quorum.symbol": symbol, "quorum.timeframe": tf.value, "quorum.bar": bar}
+        with decision_span("quorum.scan", **attributes):  # the decision's root span
+            traces.append(capture_context())
+            stored = runs.get(key)
+            if stored is not None:
+                metrics().scans.labels(tf.value, "repeat").inc()
+            else:
+                fresh.append((len(results), _timed_scan(deps, symbol, tf, close, key)))
+            results.append(stored)
+    # the transaction is traced in the first fresh scan's trace (a lone scan's own)
+    with attached(traces[fresh[0][0]] if fresh else None):
+        claims = runs.once_many(
+            "scan",
+            [(item.key, item.result) for _, item in fresh],
+            lambda session, won: _write(deps, session, [fresh[i][1] for i in won]),
+        )
     for (index, item), (outcome, first) in zip(fresh, claims, strict=True):
         results[index] = outcome
         label = "repeat" if not first else "candidate" if outcome["candidate"] else "none"
         metrics().scans.labels(item.timeframe.value, label).inc()
     done = [outcome for outcome in results if outcome is not None]
-    for outcome in done:
-        send(deps, outcome["followups"])
+    for outcome, trace in zip(done, traces, strict=True):
+        with attached(trace):  # each analysis joins its scan's trace
+            send(deps, outcome["followups"])
     return done
 
 
@@ -167,21 +175,15 @@ class Scanned:
 def _timed_scan(
     deps: PipelineDeps, symbol: str, tf: Timeframe, close: datetime, key: str
 ) -> Scanned:
-    """One scan in its own trace (the decision's root span), timed per timeframe."""
-    attributes = {
-        "quorum.symbol": symbol,
-        "quorum.timeframe": tf.value,
-        "quorum.bar": key_time(close),
-    }
-    with decision_span("quorum.scan", **attributes):
-        started = time.perf_counter()
-        try:
-            scanned = _scan(deps, symbol, tf, close, key)
-        except DataQualityError:
-            metrics().data_rejections.labels(tf.value).inc()
-            raise
-        metrics().scan_latency.labels(tf.value).observe(time.perf_counter() - started)
-        return scanned
+    """One scan, timed per timeframe."""
+    started = time.perf_counter()
+    try:
+        scanned = _scan(deps, symbol, tf, close, key)
+    except DataQualityError:
+        metrics().data_rejections.labels(tf.value).inc()
+        raise
+    metrics().scan_latency.labels(tf.value).observe(time.perf_counter() - started)
+    return scanned
 
 
 def _write(deps: PipelineDeps, session: Session, scans: list[Scanned]) -> None:
