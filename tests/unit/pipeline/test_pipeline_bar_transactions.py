@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
+from tests.unit.pipeline.kit import make_kit
 from typer.testing import CliRunner
 
 from apps.cli.main import app
+from quorum.domain import format_time
 
 runner = CliRunner()
 SCANS = "quorum.test.scan_claims"
@@ -67,3 +69,41 @@ def test_a_base_bar_commits_its_scans_once(
     assert len(with_scans) <= steps, "one transaction per base bar holds all its scans"
     for keys in with_scans:  # the base bar's scans: one close per transaction
         assert len({key.split(":15m:")[1] for key in keys if ":15m:" in key}) <= 1, keys
+
+
+def test_a_batched_scan_whose_key_another_worker_claimed_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claims stay the arbiter inside a batch: the key another delivery claimed between our
+    look-up and our commit is answered with its stored result; the rest commit."""
+    monkeypatch.chdir(tmp_path)
+    kit = make_kit()
+    try:
+        close = format_time(kit.clock.now().replace(second=0))
+        items: list[dict[str, Any]] = [
+            {"symbol": "BTC/USDT", "timeframe": tf, "bar_close": close} for tf in ("15m", "1h")
+        ]
+        winner = kit.tasks.scan(**items[0])  # the other worker's delivery
+        runs = kit.tasks.runs
+        real_get = runs.get
+        looked: list[str] = []
+
+        def unseen_first(key: str) -> Any:  # the look-up ran before the winner's commit
+            looked.append(key)
+            return None if looked.count(key) == 1 else real_get(key)
+
+        monkeypatch.setattr(runs, "get", unseen_first)
+        results = kit.tasks.scan_many(items)
+
+        assert results[0] == winner
+        assert (results[1]["timeframe"], results[1]["status"]) == ("1h", "done")
+        with kit.runtime.engine.connect() as conn:
+            scans = conn.execute(
+                text("SELECT count(*) FROM journal_entries WHERE kind = 'scan'")
+            ).scalar_one()
+            claims = conn.execute(
+                text("SELECT count(*) FROM pipeline_task_runs WHERE task = 'scan'")
+            ).scalar_one()
+        assert (scans, claims) == (2, 2), "the lost claim journaled nothing"
+    finally:
+        kit.close()
