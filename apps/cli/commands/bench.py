@@ -121,6 +121,20 @@ def bench_startup(
     _emit(run(help_runs=help_runs, steps=steps, seed=seed, skip_run=skip_run), as_json)
 
 
+@app.command("durability")
+def bench_durability(
+    steps: int = typer.Option(96, min=1, help="Base bars of the `quorum run` counted."),
+    fsyncs: bool = typer.Option(
+        True, "--fsyncs/--no-fsyncs", help="Also count fsync calls of a second run (strace)."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Commits and fsyncs per base bar and checkpoint bytes per analysis of `quorum run`."""
+    from benchmarks.durability import run
+
+    _emit(run(steps=steps, fsyncs=fsyncs), as_json)
+
+
 @app.command("backtest")
 def bench_backtest(
     days: float = typer.Option(365, min=0.25, help="Window length in days (from 2025-01-01)."),

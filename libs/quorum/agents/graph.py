@@ -15,9 +15,11 @@ The analysts run in parallel (one superstep, appending to ``opinions`` through i
 (each round one superstep: they are independent, each sees the analysts and the previous
 round), joined by ``debate``, which loops back to both for another round. LLM nodes carry a
 ``RetryPolicy`` (``Retryable``, ``TimeoutError`` and ``ConnectionError`` are retried). With
-a checkpointer every superstep is saved (``durability="sync"``), so an analysis that was
-interrupted — by ``interrupt_before`` or by a failure — resumes where it stopped when it
-is run again with the same ``thread_id``; a finished one is not run twice.
+a checkpointer every superstep is saved, written while the next one runs
+(``durability="async"``; an interrupt or a failure is saved before the run returns, a
+killed process loses at most the last superstep), so an analysis that was interrupted — by
+``interrupt_before``, a failure or a dead worker — resumes where it stopped when it is run
+again with the same ``thread_id``; a finished one is not run twice.
 
 A pipeline compiles the graph once per process (:func:`compile_analysis_graph`, ~10 ms a
 compile) and hands each analysis its own :class:`AnalysisServices` (router, journal, risk
@@ -295,7 +297,7 @@ class AnalysisRun:
                 initial,
                 self._config,
                 stream_mode=["updates", "values"],
-                durability="sync" if self.checkpointed else None,
+                durability="async" if self.checkpointed else None,
                 context=self._services,
             )
             for mode, chunk in stream:

@@ -7,7 +7,8 @@ so a redelivered, interrupted analysis resumes without asking any model again (t
 is journaled, naming the earlier attempt: :mod:`quorum.pipeline.resume`). The
 outcome is committed in ONE transaction that also claims the task key: the signal row,
 the stored intent (``ExecutionService.store_intent``, journaled before anything is sent),
-the trade row and the rules-state write (compare-and-set on its version). The commit
+the trade row and the rules-state write (compare-and-set on its version); then the
+thread's checkpoints are deleted (a redelivery is answered from the claimed key). The commit
 re-reads the account (positions, working entries, equity, trade statistics) and the rules
 state; when either moved since the snapshot the graph decided on, the decision is taken
 again on the current ones before anything is stored. Only after the commit is ``execute``
@@ -144,6 +145,9 @@ def _analyze(deps: PipelineDeps, runs: TaskRuns, symbol: str, as_of: str, timefr
         except RulesConflict:
             if attempt == 4:
                 raise
+    # The outcome is committed under the claimed key: a redelivery is answered from it, so
+    # the thread's checkpoints are never read again (a racing delivery deletes it too).
+    deps.checkpointer.delete_thread(key)
     _account(deps, key, str(result.get("status")))
     _send(deps, result)
     return result

@@ -17,7 +17,9 @@ finalization delay), chosen to follow the market:
    its exits are executed and the trades follow them.
 4. **Decide.** ``plan`` → ``scan`` → ``analyze`` → ``execute`` for the agents, or the rule
    strategy's proposals through the same decision-commit path: decisions at ``T`` see the
-   book as it stands at ``T``, and what they send rests until the next bar.
+   book as it stands at ``T``, and what they send rests until the next bar. The scans
+   ``plan`` submits are run as one batch (``PipelineTasks.scan_many``): their claims,
+   journal entries and scan marks are ONE transaction per base bar.
 5. **Housekeeping.** ``daily_reset`` at 00:00 UTC; ``refresh`` every ``refresh_every`` bars.
 6. **Observe.** ``on_step`` (progress, the backtest's equity mark).
 
@@ -161,6 +163,7 @@ def replay(
         dispatcher.drain(
             lambda task, kwargs: run_task(tasks, task, kwargs),
             lambda task, _kw, result: tally.record(task, result),
+            batches={"scan": tasks.scan_many},
         )
 
     def submit(task: str, at: str) -> None:

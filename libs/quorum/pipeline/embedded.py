@@ -6,7 +6,8 @@ A priority queue that always drains ``execute`` before ``monitor`` / ``reconcile
 never starved by a burst of scans. Within a priority, first in first out. A key already
 waiting is not queued twice. A task runs in the trace context it was submitted in (as the
 Celery instrumentation carries it in message headers). ``drain`` runs the tasks through a
-handler (the same task bodies the Celery tasks call).
+handler (the same task bodies the Celery tasks call); the bar driver hands the scans queued
+back to back to one batch body (``PipelineTasks.scan_many``: one transaction per bar).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from quorum.pipeline.deps import JSON
@@ -63,25 +64,43 @@ class EmbeddedDispatcher:
         self._waiting.discard(key)
         return task, key, kwargs
 
+    def _pop_run(self, task: str) -> list[tuple[str, JSON]]:
+        """The ``task`` entries queued right behind one just popped (same task, in order)."""
+        run = []
+        while self._heap and self._heap[0][2] == task:
+            _, _, _, key, kwargs = heapq.heappop(self._heap)
+            self._waiting.discard(key)
+            self._contexts.pop(key, None)
+            run.append((key, kwargs))
+        return run
+
     def drain(
         self,
         handler: Callable[[str, JSON], Any],
         on_result: Callable[[str, JSON, Any], None] | None = None,
         limit: int = 100_000,
+        batches: Mapping[str, Callable[[list[JSON]], list[Any]]] | None = None,
     ) -> int:
-        """Run queued tasks (and what they queue) until empty; returns how many ran."""
+        """Run queued tasks (and what they queue) until empty; returns how many ran.
+
+        ``batches`` maps a task to a body taking several kwargs: a run of that task queued
+        back to back (the scans a ``plan`` submitted) is handed to it at once (in the
+        first's trace context) and each result reported as its own."""
         ran = 0
         while ran < limit:
             item = self.pop()
             if item is None:
                 return ran
             task, key, kwargs = item
+            batch = None if batches is None else batches.get(task)
+            calls = [kwargs] + [kw for _key, kw in self._pop_run(task)] if batch else [kwargs]
             with attached(self._contexts.pop(key, None)):
-                result = handler(task, kwargs)
-            self.ran[task] += 1
-            ran += 1
-            if on_result is not None:
-                on_result(task, kwargs, result)
+                results = batch(calls) if batch else [handler(task, kwargs)]
+            for call, result in zip(calls, results, strict=True):
+                self.ran[task] += 1
+                ran += 1
+                if on_result is not None:
+                    on_result(task, call, result)
         raise RuntimeError(f"embedded dispatcher: more than {limit} tasks in one drain")
 
 

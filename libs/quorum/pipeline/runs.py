@@ -6,6 +6,8 @@ claimed; otherwise it opens one transaction, lets ``work(session)`` make its sta
 the same transaction (``INSERT … ON CONFLICT DO NOTHING``). When a concurrent delivery
 claimed the key first, everything ``work`` wrote is rolled back and the winner's stored
 result is returned: the effect happens once, whatever the number of deliveries.
+``TaskRuns.once_many`` claims several keys in one transaction the same way (the bar
+driver's scans of one base bar).
 """
 
 from __future__ import annotations
@@ -86,6 +88,35 @@ class TaskRuns:
             assert winner is not None
             return winner, False
         return result, True
+
+    def once_many(
+        self,
+        task: str,
+        claims: list[tuple[str, JSON]],
+        work: Callable[[Session, list[int]], None],
+    ) -> list[tuple[JSON, bool]]:
+        """:meth:`once` for several keys in ONE transaction: each ``(key, result)`` is
+        claimed, then ``work(session, won)`` writes what the claims at the indexes ``won``
+        guard. ``(result, fresh)`` per claim, in order; a key a delivery claimed first is
+        answered with its stored result and is not in ``won``."""
+        if not claims:
+            return []
+        started = format_time(self._clock.now())
+        with session_scope(self._engine) as session:
+            won = [
+                index
+                for index, (key, result) in enumerate(claims)
+                if self.claim(session, task, key, result, started)
+            ]
+            if won:
+                work(session, won)
+        taken = set(won)
+        out: list[tuple[JSON, bool]] = []
+        for index, (key, result) in enumerate(claims):
+            winner = result if index in taken else self.get(key)
+            assert winner is not None
+            out.append((winner, index in taken))
+        return out
 
     def count(self, task: str | None = None) -> int:
         from sqlalchemy import func

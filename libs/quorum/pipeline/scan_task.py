@@ -6,12 +6,16 @@ scans and ``scan`` hands no candidate to ``analyze`` (:mod:`quorum.pipeline.anal
 ``scan`` claims its key (``scan:<symbol>:<timeframe>:<bar close>``) in the transaction
 that journals the scan and advances the scan mark; a redelivery returns the stored result
 and sends the same follow-ups again (their keys make them no-ops), so a crash between
-commit and send loses nothing.
+commit and send loses nothing. ``scan_many`` does the same for several scans in ONE
+transaction (the bar driver hands it every scan queued at a base bar): each key is still
+claimed in the transaction that writes what it guards, and a key another worker claimed
+writes nothing.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +32,7 @@ from quorum.domain import (
     parse_time,
 )
 from quorum.errors import DataQualityError
+from quorum.journal import Draft
 from quorum.pipeline.analysis_gate import DISABLED, REASON, analysis_enabled, note_paused
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import scan_payload
@@ -36,7 +41,7 @@ from quorum.pipeline.planning import base_volatility, due_scans
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
 from quorum.telemetry.metrics import metrics
-from quorum.telemetry.tracing import decision_span
+from quorum.telemetry.tracing import attached, capture_context, decision_span
 
 
 def key_time(when: datetime) -> str:
@@ -105,30 +110,101 @@ def candidate_reason(scan: ScanResult, min_strength: float) -> str | None:
 
 
 def scan(deps: PipelineDeps, runs: TaskRuns, symbol: str, timeframe: str, bar_close: str) -> JSON:
-    """One scan, in its own trace (the decision's root span) and timed per timeframe."""
-    tf = Timeframe.parse(timeframe)
-    attributes = {"quorum.symbol": symbol, "quorum.timeframe": tf.value, "quorum.bar": bar_close}
-    with decision_span("quorum.scan", **attributes):
-        started = time.perf_counter()
-        try:
-            outcome = _scan(deps, runs, symbol, tf, bar_close)
-        except DataQualityError:
-            metrics().data_rejections.labels(tf.value).inc()
-            raise
-        metrics().scan_latency.labels(tf.value).observe(time.perf_counter() - started)
-        return outcome
+    """One scan: claimed, journaled and its mark advanced in one transaction of its own."""
+    return scan_many(
+        deps, runs, [{"symbol": symbol, "timeframe": timeframe, "bar_close": bar_close}]
+    )[0]
 
 
-def _scan(deps: PipelineDeps, runs: TaskRuns, symbol: str, tf: Timeframe, bar_close: str) -> JSON:
-    close = parse_time(bar_close)
-    if not tf.is_on_grid(close):
-        raise ValueError(f"bar_close: {bar_close} is not a {tf} bar close")
-    key = f"scan:{deps.run_id}:{symbol}:{tf.value}:{key_time(close)}"
-    stored = runs.get(key)
-    if stored is not None:
-        metrics().scans.labels(tf.value, "repeat").inc()
-        send(deps, stored["followups"])
-        return stored
+def scan_many(deps: PipelineDeps, runs: TaskRuns, items: list[JSON]) -> list[JSON]:
+    """The scans ``items`` (``scan`` task kwargs), their results in order: each scanned in
+    its own trace, then every fresh one claimed, journaled (``append_many``) and its mark
+    advanced in ONE transaction; the follow-ups are sent after it commits. A key another
+    delivery claimed first is answered with that delivery's result and writes nothing."""
+    results: list[JSON | None] = []
+    traces: list[dict[str, str]] = []
+    fresh: list[tuple[int, Scanned]] = []
+    for kwargs in items:
+        tf = Timeframe.parse(str(kwargs["timeframe"]))
+        close = parse_time(str(kwargs["bar_close"]))
+        if not tf.is_on_grid(close):
+            raise ValueError(f"bar_close: {kwargs['bar_close']} is not a {tf} bar close")
+        symbol = str(kwargs["symbol"])
+        key = f"scan:{deps.run_id}:{symbol}:{tf.value}:{key_time(close)}"
+        bar = str(kwargs["bar_close"])
+        attributes = {"quorum.symbol": symbol, "quorum.timeframe": tf.value, "quorum.bar": bar}
+        with decision_span("quorum.scan", **attributes):  # the decision's root span
+            traces.append(capture_context())
+            stored = runs.get(key)
+            if stored is not None:
+                metrics().scans.labels(tf.value, "repeat").inc()
+            else:
+                fresh.append((len(results), _timed_scan(deps, symbol, tf, close, key)))
+            results.append(stored)
+    # the transaction is traced in the first fresh scan's trace (a lone scan's own)
+    with attached(traces[fresh[0][0]] if fresh else None):
+        claims = runs.once_many(
+            "scan",
+            [(item.key, item.result) for _, item in fresh],
+            lambda session, won: _write(deps, session, [fresh[i][1] for i in won]),
+        )
+    for (index, item), (outcome, first) in zip(fresh, claims, strict=True):
+        results[index] = outcome
+        label = "repeat" if not first else "candidate" if outcome["candidate"] else "none"
+        metrics().scans.labels(item.timeframe.value, label).inc()
+    done = [outcome for outcome in results if outcome is not None]
+    for outcome, trace in zip(done, traces, strict=True):
+        with attached(trace):  # each analysis joins its scan's trace
+            send(deps, outcome["followups"])
+    return done
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """One scan computed and not yet written: what its transaction stores."""
+
+    key: str
+    symbol: str
+    timeframe: Timeframe
+    close: datetime
+    payload: JSON
+    volatility: float | None
+    result: JSON
+
+
+def _timed_scan(
+    deps: PipelineDeps, symbol: str, tf: Timeframe, close: datetime, key: str
+) -> Scanned:
+    """One scan, timed per timeframe."""
+    started = time.perf_counter()
+    try:
+        scanned = _scan(deps, symbol, tf, close, key)
+    except DataQualityError:
+        metrics().data_rejections.labels(tf.value).inc()
+        raise
+    metrics().scan_latency.labels(tf.value).observe(time.perf_counter() - started)
+    return scanned
+
+
+def _write(deps: PipelineDeps, session: Session, scans: list[Scanned]) -> None:
+    """The scans' journal entries, in order, and their marks, in ``session``'s transaction."""
+    actor = deps.settings.actor
+    drafts = [Draft(JournalKind.SCAN, item.payload, actor, deps.run_id) for item in scans]
+    deps.journal.append_many(session, drafts)
+    now = deps.clock.now()
+    for item in scans:
+        put_scan_mark(
+            session,
+            deps.run_id,
+            item.symbol,
+            item.timeframe.value,
+            item.close,
+            item.volatility,
+            now,
+        )
+
+
+def _scan(deps: PipelineDeps, symbol: str, tf: Timeframe, close: datetime, key: str) -> Scanned:
     settings = deps.settings
     stage = ScanStage(
         deps.market, settings.base_timeframe, ScanParams(history_bars=settings.history_bars)
@@ -140,50 +216,28 @@ def _scan(deps: PipelineDeps, runs: TaskRuns, symbol: str, tf: Timeframe, bar_cl
     payload = scan_payload(result)
     if analysis == DISABLED:
         payload["analysis_skipped"] = REASON
-
-    def work(session: Session) -> JSON:
-        deps.journal.append(
-            session,
-            JournalKind.SCAN,
-            payload,
-            actor=settings.actor,
-            run_id=deps.run_id,
+    followups = []
+    if analysis == "submitted":
+        as_of = key_time(close)
+        followups.append(
+            {
+                "task": "analyze",
+                "kwargs": {"symbol": symbol, "as_of": as_of, "timeframe": tf.value},
+                "key": f"analyze:{deps.run_id}:{symbol}:{tf.value}:{as_of}",
+            }
         )
-        put_scan_mark(
-            session,
-            deps.run_id,
-            symbol,
-            tf.value,
-            close,
-            scan_volatility(result, settings.base_timeframe),
-            deps.clock.now(),
-        )
-        followups = []
-        if analysis == "submitted":
-            as_of = key_time(close)
-            followups.append(
-                {
-                    "task": "analyze",
-                    "kwargs": {"symbol": symbol, "as_of": as_of, "timeframe": tf.value},
-                    "key": f"analyze:{deps.run_id}:{symbol}:{tf.value}:{as_of}",
-                }
-            )
-        item = result.timeframes[0]
-        return {
-            "status": "done",
-            "symbol": symbol,
-            "timeframe": tf.value,
-            "bar_close": key_time(close),
-            "patterns": len(item.patterns),
-            "regime": item.regime.kind.value,
-            "candidate": reason is not None,
-            "reason": reason or "no pattern hit and no trending regime",
-            "analysis": analysis,
-            "followups": followups,
-        }
-
-    outcome, fresh = runs.once("scan", key, work, unseen=True)
-    result_label = "repeat" if not fresh else "candidate" if outcome["candidate"] else "none"
-    metrics().scans.labels(tf.value, result_label).inc()
-    send(deps, outcome["followups"])
-    return outcome
+    item = result.timeframes[0]
+    outcome = {
+        "status": "done",
+        "symbol": symbol,
+        "timeframe": tf.value,
+        "bar_close": key_time(close),
+        "patterns": len(item.patterns),
+        "regime": item.regime.kind.value,
+        "candidate": reason is not None,
+        "reason": reason or "no pattern hit and no trending regime",
+        "analysis": analysis,
+        "followups": followups,
+    }
+    volatility = scan_volatility(result, settings.base_timeframe)
+    return Scanned(key, symbol, tf, close, payload, volatility, outcome)

@@ -74,6 +74,10 @@ class PipelineTasks:
     def scan(self, symbol: str, timeframe: str, bar_close: str) -> JSON:
         return scan_task.scan(self.deps, self.runs, symbol, timeframe, bar_close)
 
+    def scan_many(self, items: list[JSON]) -> list[JSON]:
+        """Several ``scan`` kwargs, written in one transaction (the bar driver's batch)."""
+        return scan_task.scan_many(self.deps, self.runs, items)
+
     def analyze(self, symbol: str, as_of: str, timeframe: str) -> JSON:
         if not analysis_enabled(self.deps):  # submitted before the flag was turned off
             return {
