@@ -136,3 +136,20 @@ class Loopback:
         finally:
             self._server.shutdown()
             self._server.server_close()
+
+
+def http_model(loopback: Loopback, name: str, accuracy: float, **extra: Any) -> dict[str, Any]:
+    """A model entry answered by ``loopback`` over the OpenAI wire format (a paid price, the
+    test key)."""
+    from tests.unit.llm.llm_kit import TEST_KEY_REF, model
+
+    return model(
+        name,
+        accuracy=accuracy,
+        litellm_model=f"openai/{name}",
+        mock=None,
+        api_base=loopback.base_url,
+        price=("1.00", "4.00"),
+        key_ref=TEST_KEY_REF,
+        **extra,
+    )

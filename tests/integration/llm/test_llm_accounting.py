@@ -14,14 +14,12 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
-from tests.integration.llm.llm_loopback import Loopback
+from tests.integration.llm.llm_loopback import Loopback, http_model
 from tests.unit.llm.llm_kit import (
     GOOD_ANSWER,
     START,
-    TEST_KEY_REF,
     TEST_KEY_VARIABLE,
     migrated_sqlite,
-    model,
     request,
     router,
     settings,
@@ -38,15 +36,7 @@ OFFLINE_PROVIDER = "quorum-local"
 
 
 def _http(name: str, loopback: Loopback, accuracy: float) -> dict[str, Any]:
-    return model(
-        name,
-        accuracy=accuracy,
-        litellm_model=f"openai/{name}",
-        mock=None,
-        api_base=loopback.base_url,
-        price=("1.00", "4.00"),
-        key_ref=TEST_KEY_REF,
-    )
+    return http_model(loopback, name, accuracy)
 
 
 def _settings(loopback: Loopback, names: list[str], **overrides: Any) -> LLMSettings:

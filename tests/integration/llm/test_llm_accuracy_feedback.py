@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from tests.integration.llm.llm_loopback import Loopback
-from tests.unit.llm.llm_kit import TEST_KEY_REF, TEST_KEY_VARIABLE, model
+from tests.integration.llm.llm_loopback import Loopback, http_model
+from tests.unit.llm.llm_kit import TEST_KEY_VARIABLE
 from tests.unit.pipeline.kit import Kit, make_kit
 
 from quorum.domain import AgentOpinion, Bias, format_time
@@ -35,15 +35,7 @@ CONFIDENCE = 0.7  # the loopback's default answer
 
 def _kit(loopback: Loopback, agents: dict[str, Any] | None = None) -> Kit:
     def entry(name: str, accuracy: float) -> dict[str, Any]:
-        return model(
-            name,
-            accuracy=accuracy,
-            litellm_model=f"openai/{name}",
-            mock=None,
-            api_base=loopback.base_url,
-            price=("1.00", "4.00"),
-            key_ref=TEST_KEY_REF,
-        )
+        return http_model(loopback, name, accuracy)
 
     llm = {
         "models": [entry("alpha", 0.9), entry("beta", 0.8)],

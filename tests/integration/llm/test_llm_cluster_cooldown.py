@@ -17,11 +17,9 @@ from typing import Any
 
 import pytest
 import redis
-from tests.integration.llm.llm_loopback import Loopback
+from tests.integration.llm.llm_loopback import Loopback, http_model
 from tests.unit.llm.llm_kit import (
-    TEST_KEY_REF,
     TEST_KEY_VARIABLE,
-    model,
     request,
     router,
     settings,
@@ -37,16 +35,7 @@ pytestmark = pytest.mark.integration
 
 def _settings(loopback: Loopback, **extra: Any) -> LLMSettings:
     models = [
-        model(
-            name,
-            accuracy=accuracy,
-            litellm_model=f"openai/{name}",
-            mock=None,
-            api_base=loopback.base_url,
-            price=("1.00", "4.00"),
-            key_ref=TEST_KEY_REF,
-        )
-        for name, accuracy in (("alpha", 0.9), ("beta", 0.6))
+        http_model(loopback, name, accuracy) for name, accuracy in (("alpha", 0.9), ("beta", 0.6))
     ]
     return settings(models, allowed_fails=0, cooldown_s=30, **extra)
 

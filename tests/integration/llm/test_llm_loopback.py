@@ -9,11 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tests.integration.llm.llm_loopback import Loopback
+from tests.integration.llm.llm_loopback import Loopback, http_model
 from tests.unit.llm.llm_kit import (
     GOOD_ANSWER,
-    TEST_KEY_REF,
-    model,
     request,
     router,
     settings,
@@ -27,16 +25,7 @@ SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "ADA/USDT", "DOT/USDT
 
 
 def _http(name: str, loopback: Loopback, accuracy: float, **extra: Any) -> dict[str, Any]:
-    return model(
-        name,
-        accuracy=accuracy,
-        litellm_model=f"openai/{name}",
-        mock=None,
-        api_base=loopback.base_url,
-        price=("1.00", "4.00"),
-        key_ref=TEST_KEY_REF,
-        **extra,
-    )
+    return http_model(loopback, name, accuracy, **extra)
 
 
 def _settings(loopback: Loopback, names: list[str], **overrides: Any) -> LLMSettings:

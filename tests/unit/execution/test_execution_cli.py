@@ -34,6 +34,19 @@ def _app() -> typer.Typer:
     return root
 
 
+def _resting_buy(cid: str) -> OrderRequest:
+    """A limit buy below the market, placed outside the system (our books lack it)."""
+    return OrderRequest(
+        client_order_id=cid,
+        symbol="BTC/USDT",
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Decimal("0.1"),
+        price=Decimal(90),
+        sent_at=SystemClock().now(),
+    )
+
+
 def test_the_kill_switch_is_not_an_execution_subcommand() -> None:
     """One kill switch: `quorum kill-switch` moves the flag, execution and rules records."""
     result = runner.invoke(_app(), ["execution", "kill-switch", "on", "--by", "alice"])
@@ -82,17 +95,7 @@ def test_reconcile_reaches_the_venue_simulator_through_binances_protocol(
     clock = SystemClock()
     venue = PaperVenue(clock, PaperSettings(amount_step=Decimal("0.00001")))
     venue.set_quote("BTC/USDT", Decimal(100), Decimal("100.1"))
-    venue.submit(
-        OrderRequest(
-            client_order_id="manual-1",
-            symbol="BTC/USDT",
-            side=Side.BUY,
-            order_type=OrderType.LIMIT,
-            quantity=Decimal("0.1"),
-            price=Decimal(90),
-            sent_at=clock.now(),
-        )
-    )
+    venue.submit(_resting_buy("manual-1"))
     sim = BinanceSimulator(
         venue, [MarketSpec("BTC/USDT")], clock=clock, api_key=SIM_API_KEY, secret=SIM_SECRET
     ).start()
@@ -126,17 +129,7 @@ def test_reconcile_without_a_venue_reconciles_the_configured_ones(
     migrate(engine)
     venue = StoredPaperVenue(engine, SystemClock(), PaperSettings(), name="paper")
     venue.set_quote("BTC/USDT", Decimal(100), Decimal("100.1"))
-    venue.submit(
-        OrderRequest(
-            client_order_id="manual-2",
-            symbol="BTC/USDT",
-            side=Side.BUY,
-            order_type=OrderType.LIMIT,
-            quantity=Decimal("0.1"),
-            price=Decimal(90),
-            sent_at=SystemClock().now(),
-        )
-    )
+    venue.submit(_resting_buy("manual-2"))
     engine.dispose()
 
     result = runner.invoke(_app(), ["execution", "reconcile", "--db", db, "--json"])
