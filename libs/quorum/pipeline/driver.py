@@ -39,6 +39,7 @@ from quorum.clock import ReplayClock
 from quorum.domain import Bar, OrderState, format_time
 from quorum.execution import ReplayVenue
 from quorum.pipeline.analysis_gate import DISABLED
+from quorum.pipeline.budget import CAPPED
 from quorum.pipeline.control import flatten_all
 from quorum.pipeline.deps import JSON
 from quorum.pipeline.embedded import EmbeddedDispatcher, run_task
@@ -60,6 +61,8 @@ class ReplayTally:
     tasks: Counter[str] = field(default_factory=Counter)
     scans: Counter[str] = field(default_factory=Counter)
     candidates: int = 0
+    capped: int = 0
+    """Candidates the analysis budget held back (``quorum.pipeline.budget``)."""
     analyses: Counter[str] = field(default_factory=Counter)
     no_trade: Counter[str] = field(default_factory=Counter)
     rejections: Counter[str] = field(default_factory=Counter)
@@ -83,6 +86,7 @@ class ReplayTally:
         elif task == "scan":
             self.scans[str(result.get("timeframe"))] += 1
             self.candidates += int(bool(result.get("candidate")))
+            self.capped += int(result.get("analysis") == CAPPED)
             if result.get("analysis") == DISABLED:
                 self.analysis_disabled["candidates_skipped"] += 1
         elif task == "analyze":
@@ -109,6 +113,7 @@ class ReplayTally:
             "scans": dict(self.scans),
             "bars_scanned": sum(self.scans.values()),
             "candidates": self.candidates,
+            "candidates_capped": self.capped,
             "analyses": dict(self.analyses),
             "no_trade_reasons": dict(self.no_trade.most_common()),
             "rejections_by_rule": dict(self.rejections.most_common()),

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -93,11 +93,13 @@ class TaskRuns:
         self,
         task: str,
         claims: list[tuple[str, JSON]],
-        work: Callable[[Session, list[int]], None],
+        work: Callable[[Session, list[int]], list[int]],
     ) -> list[tuple[JSON, bool]]:
         """:meth:`once` for several keys in ONE transaction: each ``(key, result)`` is
         claimed, then ``work(session, won)`` writes what the claims at the indexes ``won``
-        guard. ``(result, fresh)`` per claim, in order; a key a delivery claimed first is
+        guard and returns the indexes whose result it completed in place (a scan's
+        analysis budget is decided in the transaction), stored again in it.
+        ``(result, fresh)`` per claim, in order; a key a delivery claimed first is
         answered with its stored result and is not in ``won``."""
         if not claims:
             return []
@@ -108,8 +110,10 @@ class TaskRuns:
                 for index, (key, result) in enumerate(claims)
                 if self.claim(session, task, key, result, started)
             ]
-            if won:
-                work(session, won)
+            for index in work(session, won) if won else []:
+                key, result = claims[index]
+                text = json.dumps(result, sort_keys=True)
+                session.execute(update(RUNS).where(RUNS.c.key == key).values(result=text))
         taken = set(won)
         out: list[tuple[JSON, bool]] = []
         for index, (key, result) in enumerate(claims):

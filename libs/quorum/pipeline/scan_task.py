@@ -10,13 +10,18 @@ commit and send loses nothing. ``scan_many`` does the same for several scans in 
 transaction (the bar driver hands it every scan queued at a base bar): each key is still
 claimed in the transaction that writes what it guards, and a key another worker claimed
 writes nothing.
+
+A candidate sent to analysis is ranked by its pre-LLM score and granted an analysis from
+the cycle's and the symbol-day's budget in that same transaction
+(:mod:`quorum.pipeline.budget`); a candidate over budget is journaled ``capped`` with its
+rank and score, and no ``analyze`` is sent.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -34,12 +39,15 @@ from quorum.domain import (
 from quorum.errors import DataQualityError
 from quorum.journal import Draft
 from quorum.pipeline.analysis_gate import DISABLED, REASON, analysis_enabled, note_paused
+from quorum.pipeline.budget import ANALYSED, CAPPED, give_back, rank_candidates, take
 from quorum.pipeline.deps import JSON, PipelineDeps
 from quorum.pipeline.journaling import scan_payload
+from quorum.pipeline.learned import learned_scoring
 from quorum.pipeline.persistence import put_scan_mark, scan_marks
 from quorum.pipeline.planning import base_volatility, due_scans
 from quorum.pipeline.runs import TaskRuns
 from quorum.pipeline.scan import ScanStage
+from quorum.scoring import EvidenceWeights, score_confluence
 from quorum.telemetry.metrics import metrics
 from quorum.telemetry.tracing import attached, capture_context, decision_span
 
@@ -146,7 +154,9 @@ def scan_many(deps: PipelineDeps, runs: TaskRuns, items: list[JSON]) -> list[JSO
         claims = runs.once_many(
             "scan",
             [(item.key, item.result) for _, item in fresh],
-            lambda session, won: _write(deps, session, [fresh[i][1] for i in won]),
+            lambda session, won: [
+                won[i] for i in _write(deps, session, [fresh[i][1] for i in won])
+            ],
         )
     for (index, item), (outcome, first) in zip(fresh, claims, strict=True):
         results[index] = outcome
@@ -170,6 +180,7 @@ class Scanned:
     payload: JSON
     volatility: float | None
     result: JSON
+    found: ScanResult
 
 
 def _timed_scan(
@@ -186,8 +197,10 @@ def _timed_scan(
     return scanned
 
 
-def _write(deps: PipelineDeps, session: Session, scans: list[Scanned]) -> None:
-    """The scans' journal entries, in order, and their marks, in ``session``'s transaction."""
+def _write(deps: PipelineDeps, session: Session, scans: list[Scanned]) -> list[int]:
+    """The scans' analysis budget, journal entries, in order, and their marks, in
+    ``session``'s transaction; the positions of the scans whose result the budget set."""
+    allotted = _allot(deps, session, scans)
     actor = deps.settings.actor
     drafts = [Draft(JournalKind.SCAN, item.payload, actor, deps.run_id) for item in scans]
     deps.journal.append_many(session, drafts)
@@ -202,6 +215,54 @@ def _write(deps: PipelineDeps, session: Session, scans: list[Scanned]) -> None:
             item.volatility,
             now,
         )
+    return allotted
+
+
+def _allot(deps: PipelineDeps, session: Session, scans: list[Scanned]) -> list[int]:
+    """Rank the candidates sent to analysis by their pre-LLM score and grant each, best
+    first, an analysis from the cycle's and the symbol-day's budget
+    (:mod:`quorum.pipeline.budget`); the rest are capped (no ``analyze`` sent). Rank,
+    score and outcome go into the scan's journal entry and result."""
+    picked = [i for i, item in enumerate(scans) if item.result["analysis"] == ANALYSED]
+    if not picked:
+        return []
+    _, weights = learned_scoring(session)
+    scored = [
+        (scans[i].symbol, scans[i].timeframe, pre_llm_score(deps, scans[i].found, weights))
+        for i in picked
+    ]
+    settings = deps.settings
+    settled = deps.clock.now() - timedelta(seconds=settings.finalization_delay_s)
+    cycle = settings.base_timeframe.floor(settled)
+    per_cycle, per_day = settings.max_analyses_per_cycle, settings.max_analyses_per_symbol_day
+    for place in rank_candidates(scored):
+        item = scans[picked[place.index]]
+        day = f"day:{item.symbol}:{cycle.date().isoformat()}"
+        capped_by = None
+        if not take(session, deps.run_id, f"cycle:{key_time(cycle)}", per_cycle):
+            capped_by = "max_analyses_per_cycle"
+        elif not take(session, deps.run_id, day, per_day):
+            give_back(session, deps.run_id, f"cycle:{key_time(cycle)}", per_cycle)
+            capped_by = "max_analyses_per_symbol_day"
+        screen = {
+            "rank": place.rank,
+            "of": len(picked),
+            "score": round(place.score, 6),
+            "cycle": key_time(cycle),
+            "analysis": ANALYSED if capped_by is None else CAPPED,
+            "capped_by": capped_by,
+        }
+        item.payload["screen"] = screen
+        item.result["screen"] = screen
+        if capped_by is not None:
+            item.result["analysis"] = CAPPED
+            item.result["followups"] = []
+    return picked
+
+
+def pre_llm_score(deps: PipelineDeps, found: ScanResult, weights: EvidenceWeights | None) -> float:
+    """The analysis graph's prefilter score (confluence without opinions) of ``found``."""
+    return score_confluence(found, (), {}, deps.scoring, weights).score
 
 
 def _scan(deps: PipelineDeps, symbol: str, tf: Timeframe, close: datetime, key: str) -> Scanned:
@@ -212,12 +273,12 @@ def _scan(deps: PipelineDeps, symbol: str, tf: Timeframe, close: datetime, key: 
     result = stage.scan(symbol, [tf], close)
     reason = candidate_reason(result, settings.candidate_min_regime_strength)
     # the flag is read only for a candidate: a scan that finds nothing costs no flag read
-    analysis = "none" if reason is None else "submitted" if analysis_enabled(deps) else DISABLED
+    analysis = "none" if reason is None else ANALYSED if analysis_enabled(deps) else DISABLED
     payload = scan_payload(result)
     if analysis == DISABLED:
         payload["analysis_skipped"] = REASON
     followups = []
-    if analysis == "submitted":
+    if analysis == ANALYSED:
         as_of = key_time(close)
         followups.append(
             {
@@ -240,4 +301,4 @@ def _scan(deps: PipelineDeps, symbol: str, tf: Timeframe, close: datetime, key: 
         "followups": followups,
     }
     volatility = scan_volatility(result, settings.base_timeframe)
-    return Scanned(key, symbol, tf, close, payload, volatility, outcome)
+    return Scanned(key, symbol, tf, close, payload, volatility, outcome, result)

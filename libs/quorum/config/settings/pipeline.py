@@ -40,6 +40,12 @@ class PipelineSettings(BaseModel):
     candidate_min_regime_strength: float = Field(default=0.6, ge=0, le=1)
     """A scan is a candidate when it has a pattern event (breakout, candlestick, divergence)
     or a trending regime at least this strong (the graph's prefilter is the real threshold)."""
+    max_analyses_per_cycle: int | None = Field(default=None, ge=1)
+    """At most this many candidates of one cycle (the scans of one base-bar close) are
+    analysed, the best ranked first (``quorum.pipeline.budget``); the rest are journaled as
+    capped. None: no cap (every candidate is analysed, as before the budget existed)."""
+    max_analyses_per_symbol_day: int | None = Field(default=None, ge=1)
+    """At most this many analyses per symbol and UTC day. None: no cap."""
     strategy: str = Field(default="confluence", min_length=1, max_length=64)
     actor: str = Field(default="pipeline", min_length=1, max_length=120)
     paper_equity: Decimal = Field(default=Decimal(10000), gt=0)

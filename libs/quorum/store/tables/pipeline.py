@@ -21,6 +21,7 @@ TRADES_TABLE = "pipeline_trades"
 SCAN_MARKS_TABLE = "pipeline_scan_marks"
 SCORING_TABLE = "pipeline_scoring"
 SIGNAL_OPINIONS_TABLE = "pipeline_signal_opinions"
+ANALYSIS_BUDGET_TABLE = "pipeline_analysis_budget"
 
 _DEC = 48
 _TIME = 40
@@ -146,3 +147,15 @@ class PipelineSignalOpinionRecord(SQLModel, table=True):
     stance: str | None = Field(default=None, sa_column=Column("stance", String(16)))
     confidence: float = Field(sa_column=Column("confidence", Float(), nullable=False))
     prompt_version: str = Field(sa_column=Column("prompt_version", String(64), nullable=False))
+
+
+class PipelineAnalysisBudgetRecord(SQLModel, table=True):
+    """Analyses granted from one budget (``cycle:<base bar close>`` or
+    ``day:<symbol>:<date>``): taken by a conditional ``used = used + 1`` in the scan's
+    transaction, so concurrent scans of one cycle cannot overspend it."""
+
+    __tablename__ = ANALYSIS_BUDGET_TABLE
+
+    run_id: str = Field(sa_column=Column("run_id", String(64), primary_key=True))
+    bucket: str = Field(sa_column=Column("bucket", String(120), primary_key=True))
+    used: int = Field(sa_column=Column("used", Integer(), nullable=False))
