@@ -18,14 +18,16 @@ never analysed, so the **hit** of a candidate is measured on the market: the sig
 pre-LLM score against the sign of the close-to-close return over the next ``horizon``
 bars (a zero score or return is not counted). The benchmark reports the candidate rate
 (and the pattern-event share), and the hit rate of analysed vs capped candidates and of
-non-candidates. Third, ``pipeline``: a ``quorum run`` (synthetic, embedded driver) with
-``max_analyses_per_cycle`` set, in a child process: candidates, capped, analyses, wall and
-CPU seconds — the wired budget, not a re-implementation.
+non-candidates (with binomial standard errors). Third, ``pipeline``: a ``quorum run``
+(synthetic, embedded driver) with ``max_analyses_per_cycle`` set, in a child process:
+candidates, capped, analyses, wall and CPU seconds — the wired budget, not a
+re-implementation — and ``pipeline_uncapped``, the same run with the default (no cap).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -96,6 +98,7 @@ def _screen(
         "per_cycle": per_cycle,
         "horizon_bars": horizon,
         "hit_rate": {k: _ratio(v[0], v[1]) for k, v in tally.items()},
+        "hit_rate_se": {k: _stderr(v[0], v[1]) for k, v in tally.items()},
         "counted": {k: v[1] for k, v in tally.items()},
     }
 
@@ -114,6 +117,14 @@ def _count(cell: list[int], score: float, outcome: float | None) -> None:
         return
     cell[0] += (score > 0) == (outcome > 0)
     cell[1] += 1
+
+
+def _stderr(part: int, whole: int) -> float | None:
+    """The binomial standard error of ``part / whole``."""
+    if whole == 0:
+        return None
+    rate = part / whole
+    return round(math.sqrt(rate * (1 - rate) / whole), 4)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -148,18 +159,19 @@ def _synthetic(cycles: int, horizon: int, per_cycle: int, seed: int) -> dict[str
     return _screen(frames, h1, closes, horizon=horizon, per_cycle=per_cycle)
 
 
-def _pipeline(steps: int, per_cycle: int) -> dict[str, Any]:
-    """A default-config ``quorum run`` (3 symbols × 4 timeframes) with the cycle cap set."""
+def _pipeline(steps: int, per_cycle: int | None) -> dict[str, Any]:
+    """A default-config ``quorum run`` (3 symbols × 4 timeframes) with the cycle cap set
+    (None: the default, no cap)."""
     env_key = "QUORUM_PIPELINE__MAX_ANALYSES_PER_CYCLE"
-    before = os.environ.get(env_key)
-    os.environ[env_key] = str(per_cycle)
+    before = os.environ.pop(env_key, None)
+    if per_cycle is not None:
+        os.environ[env_key] = str(per_cycle)
     try:
         with tempfile.TemporaryDirectory(prefix="quorum-bench-candidates-") as scratch:
             sample = child([*_quorum(), "run", "--json", "--steps", str(steps)], scratch)
     finally:
-        if before is None:
-            os.environ.pop(env_key)
-        else:
+        os.environ.pop(env_key, None)
+        if before is not None:
             os.environ[env_key] = before
     summary = json.loads(sample["stdout"][sample["stdout"].index("{") :])
     return {
@@ -184,6 +196,7 @@ def run(
         "real_daily": lambda: _real_daily(every, horizon, per_cycle),
         "synthetic_1h": lambda: _synthetic(cycles, horizon, per_cycle, seed),
         "pipeline": lambda: _pipeline(steps, per_cycle),
+        "pipeline_uncapped": lambda: _pipeline(steps, None),
     }
     out: dict[str, Any] = {"machine": machine(), "load_before": os.getloadavg()[0]}
     for name, part in parts.items():

@@ -167,16 +167,16 @@ def bench_backtest(
 
 @app.command("candidates")
 def bench_candidates(
-    every: int = typer.Option(5, min=1, help="Trading days between real daily cycles."),
+    every: int = typer.Option(1, min=1, help="Trading days between real daily cycles."),
     horizon: int = typer.Option(5, min=1, help="Bars of the forward return a hit is."),
     per_cycle: int = typer.Option(1, min=1, help="max_analyses_per_cycle of the screen."),
-    cycles: int = typer.Option(500, min=1, help="Hourly cycles of the synthetic screen."),
+    cycles: int = typer.Option(2000, min=1, help="Hourly cycles of the synthetic screen."),
     steps: int = typer.Option(96, min=1, help="Base bars of the capped `quorum run`."),
     seed: int = typer.Option(7),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Candidate rate of scans (real daily equities, synthetic 1h) and the forward hit rate
-    of the candidates the ranked budget analyses vs caps; a capped `quorum run`."""
+    of the candidates the ranked budget analyses vs caps; a `quorum run` capped and not."""
     from benchmarks.candidates import run
 
     result = run(

@@ -29,3 +29,4 @@ def test_bench_candidates_reports_rates_and_a_capped_run(
     run = result["pipeline"]
     assert run["candidates_capped"] <= run["candidates"] <= run["bars_scanned"]
     assert run["candidates"] - run["candidates_capped"] <= run["steps"], "cap 1 per cycle"
+    assert result["pipeline_uncapped"]["candidates_capped"] == 0, "the default has no cap"
