@@ -66,6 +66,7 @@ _.PipelineTradeRecord  # store/tables/pipeline.py: table of trades
 _.PipelineScanMarkRecord  # store/tables/pipeline.py: table of scan marks
 _.PipelineScoringRecord  # store/tables/pipeline.py: table of scoring state
 _.PipelineSignalOpinionRecord  # store/tables/pipeline.py: table of the opinions behind signals
+_.PipelineAnalysisBudgetRecord  # store/tables/pipeline.py: table pipeline_analysis_budget
 _.llm_role  # store/tables/pipeline.py: column of the signal-opinions table (audit: fast / deep)
 _.PipelineSweepRecord  # store/tables/sweep.py: table of the sweep's per-order backoff
 _.last_state  # store/tables/sweep.py: column for operators (state at the last re-submission)
