@@ -251,6 +251,7 @@ def _allot(deps: PipelineDeps, session: Session, scans: list[Scanned]) -> list[i
             "cycle": key_time(cycle),
             "analysis": ANALYSED if capped_by is None else CAPPED,
             "capped_by": capped_by,
+            "caps": {"per_cycle": per_cycle, "per_symbol_day": per_day},
         }
         item.payload["screen"] = screen
         item.result["screen"] = screen

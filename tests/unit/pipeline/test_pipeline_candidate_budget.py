@@ -65,6 +65,7 @@ def test_a_cycle_cap_of_one_analyses_only_the_best_ranked_candidate(
     for items in cycles.values():
         assert sorted(s["rank"] for s in items) == list(range(1, len(items) + 1))
         assert {s["of"] for s in items} == {len(items)}
+        assert all(s["caps"] == {"per_cycle": 1, "per_symbol_day": None} for s in items)
         best = max(items, key=lambda s: abs(s["score"]))
         analysed = [s for s in items if s["analysis"] == "submitted"]
         assert analysed == [next(s for s in items if s["rank"] == 1)]
