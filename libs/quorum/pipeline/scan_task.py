@@ -9,9 +9,9 @@ nothing, returns the stored result with ``status: duplicate`` (``first_status`` 
 one), is counted in ``quorum_task_duplicate_deliveries_total{task="scan"}`` and logged
 (not journaled), and re-sends only the follow-ups whose own key is not claimed yet (their
 keys make them no-ops), so a crash between commit and send loses nothing. ``scan_many``
-does the same for several scans in ONE transaction (the bar driver hands it every scan queued at a base bar): each key is still
-claimed in the transaction that writes what it guards, and a key another worker claimed
-writes nothing.
+does the same for several scans in ONE transaction (the bar driver hands it every scan
+queued at a base bar): each key is still claimed in the transaction that writes what it
+guards, and a key another worker claimed writes nothing.
 """
 
 from __future__ import annotations
