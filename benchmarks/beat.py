@@ -48,12 +48,13 @@ class _Beats:
     def __init__(self, tmp: Path, broker: str, lock_timeout_s: float, loop_s: float) -> None:
         self.tmp = tmp
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        (tmp / "quorum.yaml").write_text("worker: {}\n")  # defaults, overridden below
         self.starts = 0
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("QUORUM_")}
         self.env.update(
             {
                 "QUORUM_BROKER_URL": broker,
-                "QUORUM_CONFIG": str(tmp / "absent.yaml"),
+                "QUORUM_CONFIG": str(tmp / "quorum.yaml"),
                 "QUORUM_DATABASE__URL": f"sqlite:///{tmp / 'quorum.db'}",
                 "QUORUM_JOURNAL__LOCAL_KEY_PATH": str(tmp / "journal.key"),
                 "QUORUM_FLAGS__FILE_PATH": str(tmp / "flags.json"),
@@ -93,6 +94,14 @@ class _Beats:
             os.killpg(proc.pid, sig)
         proc.wait(timeout=60)
 
+    def wait(self, what: str, check: Any) -> Any:
+        """``check()`` once true, polled every 50 ms; an error with the beats' logs."""
+        try:
+            return _wait(what, check, START_S)
+        except TimeoutError as exc:
+            tails = "\n".join(f"--- beat-{n}\n{self.log(n)[-2000:]}" for n in sorted(self.procs))
+            raise TimeoutError(f"{exc}\n{tails}") from None
+
     def close(self) -> None:
         for name in list(self.procs):
             self.stop(name, signal.SIGTERM)
@@ -111,14 +120,14 @@ def _wait(what: str, check: Any, timeout: float, every: float = 0.05) -> Any:
 def _round(beats: _Beats, sig: int) -> float:
     """Signal the active beat; seconds until the standby holds the lock. The killed beat
     comes back as the standby of the next round."""
-    active = _wait("a beat to hold the lock", beats.active, START_S)
+    active = beats.wait("a beat to hold the lock", beats.active)
     standby = next(name for name in beats.procs if name != active)
     _wait(
         "the standby to wait for the lock", lambda: "Acquiring lock" in beats.log(standby), START_S
     )
     started = time.monotonic()
     beats.stop(active, sig)
-    _wait("the standby to take over", lambda: ACQUIRED in beats.log(standby), START_S)
+    beats.wait("the standby to take over", lambda: ACQUIRED in beats.log(standby))
     took = time.monotonic() - started
     beats.start(active)
     return took
@@ -147,7 +156,7 @@ def run(
         beats = _Beats(Path(tmp), broker, lock_timeout_s, loop_s)
         try:
             beats.start("a")
-            _wait("beat a to hold the lock", lambda: beats.active() == "a", START_S)
+            beats.wait("beat a to hold the lock", lambda: beats.active() == "a")
             beats.start("b")
             term = [_round(beats, signal.SIGTERM) for _ in range(rounds)]
             kill = [_round(beats, signal.SIGKILL) for _ in range(rounds)]
