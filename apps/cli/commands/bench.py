@@ -106,6 +106,28 @@ def bench_execution(
     )
 
 
+@app.command("beat")
+def bench_beat(
+    redis_url: str | None = typer.Option(
+        None,
+        "--redis-url",
+        help="Redis the beats share (default QUORUM_REDIS_URL or QUORUM_TEST_REDIS_URL).",
+    ),
+    rounds: int = typer.Option(3, min=1, help="Takeovers after SIGTERM, then after SIGKILL."),
+    lock_timeout_s: float = typer.Option(30.0, help="worker.beat_lock_timeout_s of the beats."),
+    loop_s: float = typer.Option(5.0, help="worker.beat_max_loop_interval_s of the beats."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Standby beat takeover time after SIGTERM and after SIGKILL of the active beat
+    (two real RedBeat beats over a real Redis)."""
+    from benchmarks.beat import run
+
+    _emit(
+        run(redis_url=redis_url, rounds=rounds, lock_timeout_s=lock_timeout_s, loop_s=loop_s),
+        as_json,
+    )
+
+
 @app.command("startup")
 def bench_startup(
     help_runs: int = typer.Option(3, min=1, help="Runs of `quorum --help`."),

@@ -4,12 +4,14 @@ Both honour the ``analysis.enabled`` feature flag: while it is false ``plan`` su
 scans and ``scan`` hands no candidate to ``analyze`` (:mod:`quorum.pipeline.analysis_gate`).
 
 ``scan`` claims its key (``scan:<symbol>:<timeframe>:<bar close>``) in the transaction
-that journals the scan and advances the scan mark; a redelivery returns the stored result
-and sends the same follow-ups again (their keys make them no-ops), so a crash between
-commit and send loses nothing. ``scan_many`` does the same for several scans in ONE
-transaction (the bar driver hands it every scan queued at a base bar): each key is still
-claimed in the transaction that writes what it guards, and a key another worker claimed
-writes nothing.
+that journals the scan and advances the scan mark; a redelivery (or second send) computes
+nothing, returns the stored result with ``status: duplicate`` (``first_status`` the stored
+one), is counted in ``quorum_task_duplicate_deliveries_total{task="scan"}`` and logged
+(not journaled), and re-sends only the follow-ups whose own key is not claimed yet (their
+keys make them no-ops), so a crash between commit and send loses nothing. ``scan_many``
+does the same for several scans in ONE transaction (the bar driver hands it every scan
+queued at a base bar): each key is still claimed in the transaction that writes what it
+guards, and a key another worker claimed writes nothing.
 
 A candidate sent to analysis is ranked by its pre-LLM score and granted an analysis from
 the cycle's and the symbol-day's budget in that same transaction
@@ -19,6 +21,7 @@ rank and score, and no ``analyze`` is sent.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,6 +53,8 @@ from quorum.pipeline.scan import ScanStage
 from quorum.scoring import EvidenceWeights, score_confluence
 from quorum.telemetry.metrics import metrics
 from quorum.telemetry.tracing import attached, capture_context, decision_span
+
+_log = logging.getLogger(__name__)
 
 
 def key_time(when: datetime) -> str:
@@ -163,10 +168,30 @@ def scan_many(deps: PipelineDeps, runs: TaskRuns, items: list[JSON]) -> list[JSO
         label = "repeat" if not first else "candidate" if outcome["candidate"] else "none"
         metrics().scans.labels(item.timeframe.value, label).inc()
     done = [outcome for outcome in results if outcome is not None]
-    for outcome, trace in zip(done, traces, strict=True):
+    fresh_at = {index for (index, _), (_, first) in zip(fresh, claims, strict=True) if first}
+    answers = []
+    for index, (outcome, trace) in enumerate(zip(done, traces, strict=True)):
+        followups = outcome["followups"]
+        if index not in fresh_at:
+            outcome = duplicate(outcome)
+            followups = [f for f in followups if runs.get(f["key"]) is None]
         with attached(trace):  # each analysis joins its scan's trace
-            send(deps, outcome["followups"])
-    return done
+            send(deps, followups)
+        answers.append(outcome)
+    return answers
+
+
+def duplicate(stored: JSON) -> JSON:
+    """A delivery of a scan whose key was claimed already: the stored result marked
+    ``duplicate``, counted and logged (the first delivery journaled it)."""
+    metrics().duplicate_deliveries.labels("scan").inc()
+    _log.info(
+        "duplicate scan delivery %s %s %s: answered from the stored result",
+        stored.get("symbol"),
+        stored.get("timeframe"),
+        stored.get("bar_close"),
+    )
+    return {**stored, "status": "duplicate", "first_status": stored.get("status")}
 
 
 @dataclass(frozen=True, slots=True)

@@ -188,6 +188,13 @@ class QuorumMetrics:
             ("timeframe", "result"),
             registry=r,
         )
+        self.duplicate_deliveries = Counter(
+            "quorum_task_duplicate_deliveries",
+            "Deliveries of a task whose key was already claimed (at-least-once delivery: a "
+            "broker redelivery or a second send); answered from the stored result, no work.",
+            ("task",),
+            registry=r,
+        )
         self.scan_latency = Histogram(
             "quorum_scan_duration_seconds",
             "Wall time of one scan, by timeframe (objective: 1 s).",

@@ -95,7 +95,7 @@ def test_a_batched_scan_whose_key_another_worker_claimed_writes_nothing(
         monkeypatch.setattr(runs, "get", unseen_first)
         results = kit.tasks.scan_many(items)
 
-        assert results[0] == winner
+        assert results[0] == {**winner, "status": "duplicate", "first_status": "done"}
         assert (results[1]["timeframe"], results[1]["status"]) == ("1h", "done")
         with kit.runtime.engine.connect() as conn:
             scans = conn.execute(
