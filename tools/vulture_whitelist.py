@@ -26,7 +26,7 @@ _.settings_customise_sources  # config/settings/app.py: pydantic-settings hook
 _.dotenv_settings  # config/settings/app.py: parameter of that hook (signature fixed)
 _.file_secret_settings  # config/settings/app.py: parameter of that hook (signature fixed)
 _._load_env_vars  # config/settings/sources.py: EnvSettingsSource method pydantic-settings calls
-_.acompletion  # llm/offline.py: litellm CustomLLM entry point for async completions
+_.acompletion  # llm/offline_provider.py: litellm CustomLLM entry point for async completions
 _.suppress_debug_info  # llm/vendor.py: litellm module setting, read by litellm
 _.init  # backtest/refcheck.py: backtesting.py calls Strategy.init before the first bar
 _.isolation_level  # store/engine.py: pysqlite connection setting (disables implicit BEGIN)

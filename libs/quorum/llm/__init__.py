@@ -12,10 +12,6 @@ and re-exported here; the CLI imports this package only when an ``llm`` sub-comm
 from quorum.llm.analyst import (
     analyse,
 )
-from quorum.llm.backend import (
-    LiteLLMBackend,
-    ProviderCallFailed,
-)
 from quorum.llm.budget import (
     BudgetDenied,
     BudgetLedger,
@@ -36,6 +32,9 @@ from quorum.llm.cache import (
     SqlResponseCache,
     cache_key,
     normalize_prompt,
+)
+from quorum.llm.completion import (
+    ProviderCallFailed,
 )
 from quorum.llm.events import (
     BudgetEventSink,
@@ -59,10 +58,6 @@ from quorum.llm.metrics import (
 from quorum.llm.money import (
     from_nano,
     to_nano,
-)
-from quorum.llm.offline import (
-    OfflineAnalystLLM,
-    register_offline_provider,
 )
 from quorum.llm.opinion import (
     opinion_from_result,
@@ -135,7 +130,6 @@ __all__ = [
     "LLMMetrics",
     "LLMSettings",
     "LedgerWriter",
-    "LiteLLMBackend",
     "MarketContext",
     "MemoryBudgetLedger",
     "MemoryResponseCache",
@@ -144,7 +138,6 @@ __all__ = [
     "ModelSpec",
     "ModelStats",
     "NullCache",
-    "OfflineAnalystLLM",
     "OfflineSettings",
     "PolicyName",
     "PriceCheck",
@@ -175,7 +168,6 @@ __all__ = [
     "opinion_from_result",
     "parse_structured",
     "recent_calls",
-    "register_offline_provider",
     "render_prompt",
     "save_accuracy",
     "scopes_for",

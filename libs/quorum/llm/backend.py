@@ -18,12 +18,11 @@ Nothing of litellm's untyped surface leaks past this module: a call returns a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from quorum.errors import QuorumError
-from quorum.llm.offline import register_offline_provider
+from quorum.llm.completion import Completion, FailedCall, OnFailure, ProviderCallFailed
+from quorum.llm.offline_provider import register_offline_provider
 from quorum.llm.registry import ModelRegistry, RegisteredModel
 from quorum.llm.settings import LLMSettings
 from quorum.llm.vendor import (
@@ -39,19 +38,6 @@ from quorum.llm.vendor import (
     get_cooldown_deployments,
     litellm,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class FailedCall:
-    """One provider call litellm made that failed (it retries or falls back after it)."""
-
-    group: str
-    kind: str
-    detail: str
-    latency_ms: float
-
-
-OnFailure = Callable[[FailedCall], None]
 
 
 def _failure_hook(
@@ -74,27 +60,6 @@ def _failure_hook(
         )
 
     return hook
-
-
-@dataclass(frozen=True, slots=True)
-class Completion:
-    """What one litellm call returned, typed."""
-
-    group: str
-    deployment_id: str
-    content: str
-    input_tokens: int | None
-    output_tokens: int | None
-    provider_ms: float | None
-
-
-class ProviderCallFailed(QuorumError):
-    """Every model of ``models`` failed (after litellm's retries and fallbacks)."""
-
-    def __init__(self, models: Sequence[str], kind: str, detail: str) -> None:
-        self.models = tuple(models)
-        self.kind = kind
-        super().__init__(f"llm call to {' -> '.join(models)} failed: {kind} ({detail[:200]})")
 
 
 def failure_kind(exc: BaseException) -> str:

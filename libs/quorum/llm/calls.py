@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from quorum.llm.attempt import Attempt, ProviderCall
-from quorum.llm.backend import Completion, FailedCall
 from quorum.llm.budget import Reservation
+from quorum.llm.completion import Completion, FailedCall
 from quorum.llm.metrics import LLMMetrics
 from quorum.llm.registry import ModelRegistry, RegisteredModel
 from quorum.llm.stats import Sample, StatsBoard

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
@@ -13,7 +14,6 @@ from quorum.clock import Clock
 from quorum.config.flags import FlagStore
 from quorum.errors import ConfigError
 from quorum.llm.attempt import CallBudget
-from quorum.llm.backend import LiteLLMBackend
 from quorum.llm.budget import BudgetLedger, MemoryBudgetLedger, RedisBudgetLedger, SqlBudgetLedger
 from quorum.llm.cache import (
     MemoryResponseCache,
@@ -30,6 +30,9 @@ from quorum.llm.router import QuorumRouter
 from quorum.llm.settings import BudgetSettings, CacheSettings, LLMSettings
 from quorum.llm.stats import AccuracyBoard, StatsBoard
 from quorum.ports import SecretsProvider
+
+if TYPE_CHECKING:
+    from quorum.llm.backend import LiteLLMBackend
 
 _log = logging.getLogger(__name__)
 
@@ -97,6 +100,17 @@ def paid_gate(flags: FlagStore, clock: Clock, refresh_s: float = 1.0) -> Callabl
     return allowed
 
 
+def backend_builder(registry: ModelRegistry, settings: LLMSettings) -> Callable[[], LiteLLMBackend]:
+    """Builds the litellm backend when called, importing litellm (~2.7 s CPU) only then."""
+
+    def build() -> LiteLLMBackend:
+        from quorum.llm.backend import LiteLLMBackend
+
+        return LiteLLMBackend(registry, settings)
+
+    return build
+
+
 def build_llm_router(
     settings: LLMSettings,
     *,
@@ -134,7 +148,7 @@ def build_llm_router(
     return QuorumRouter(
         settings=settings,
         registry=registry,
-        backend=LiteLLMBackend(registry, settings),
+        backend=backend_builder(registry, settings),
         budget=CallBudget(
             budget if budget is not None else build_budget_ledger(settings.budget, engine, clock),
             settings.budget,

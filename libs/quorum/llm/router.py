@@ -14,7 +14,9 @@ graph node's LangGraph ``RetryPolicy``). Retry owners are tabled in the package 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -22,13 +24,14 @@ from quorum.clock import Clock
 from quorum.errors import Retryable
 from quorum.llm.answers import Answers
 from quorum.llm.attempt import Attempt, CallBudget, Denial
-from quorum.llm.backend import Completion, LiteLLMBackend, ProviderCallFailed
 from quorum.llm.cache import ResponseCache, normalize_prompt
 from quorum.llm.calls import charge_answer, failure_recorder, input_bound, reservation_amount
+from quorum.llm.completion import Completion, ProviderCallFailed
 from quorum.llm.events import BudgetEventSink
 from quorum.llm.ledger import LedgerWriter
 from quorum.llm.metrics import LLMMetrics
 from quorum.llm.money import from_nano
+from quorum.llm.offline import offline_reply
 from quorum.llm.policies import GROUP_STRATEGY, PolicyInputs, rank
 from quorum.llm.prompts import render_prompt
 from quorum.llm.registry import ModelRegistry, RegisteredModel
@@ -43,6 +46,9 @@ from quorum.llm.tokens import (
 from quorum.llm.usage import Limit
 from quorum.ports import LLMRequest, LLMResult, NoOpinionReason
 
+if TYPE_CHECKING:  # imports litellm: built only when a provider is called (#22 item 4)
+    from quorum.llm.backend import LiteLLMBackend
+
 _log = logging.getLogger(__name__)
 
 Messages = list[dict[str, str]]
@@ -56,7 +62,7 @@ class QuorumRouter:
         *,
         settings: LLMSettings,
         registry: ModelRegistry,
-        backend: LiteLLMBackend,
+        backend: Callable[[], LiteLLMBackend],
         budget: CallBudget,
         cache: ResponseCache,
         clock: Clock,
@@ -69,7 +75,11 @@ class QuorumRouter:
     ) -> None:
         self.settings = settings
         self.registry = registry
-        self.backend = backend
+        self._make_backend = backend
+        self._backend_lock = threading.Lock()
+        self._backend: LiteLLMBackend | None = None
+        if any(m.enabled and not m.is_offline for m in registry):
+            self._backend = backend()  # a provider is configured: its litellm Router now
         self.budget = budget
         self.cache = cache
         self.clock = clock
@@ -80,6 +90,16 @@ class QuorumRouter:
         self.events = events
         self.paid_allowed = paid_allowed
         """Reads the ``llm.allow_paid`` flag (None: no gate); paid models are skipped when off."""
+
+    @property
+    def backend(self) -> LiteLLMBackend:
+        """The litellm backend. Built at once when a provider model is configured (its
+        Router, and any error, at start-up); else on first use — never, in a process whose
+        answers all come from the offline analyst, which is answered without litellm."""
+        with self._backend_lock:
+            if self._backend is None:
+                self._backend = self._make_backend()
+            return self._backend
 
     def flush(self) -> None:
         """Write the buffered ledger rows now (every call made so far is then stored)."""
@@ -92,7 +112,8 @@ class QuorumRouter:
         try:
             self.flush()
         finally:
-            self.backend.close()
+            if self._backend is not None:
+                self._backend.close()
 
     # -- the port ------------------------------------------------------------------
 
@@ -380,13 +401,16 @@ class QuorumRouter:
     ) -> LLMResult[T]:
         attempt.why = why
         offline = self.registry.offline
-        try:
-            done = self.backend.complete(
-                [offline.name], messages, max_tokens=self._max_tokens(request, [offline])
-            )
-        except ProviderCallFailed as exc:
-            attempt.error = str(exc)
-            return attempt.no_opinion(NoOpinionReason.PROVIDER_ERROR, "provider_error")
+        started = self.clock.monotonic()
+        reply = offline_reply(messages)  # directly: the offline analyst needs no litellm
+        done = Completion(
+            group=offline.name,
+            deployment_id=offline.name,
+            content=reply.text,
+            input_tokens=reply.prompt_tokens,
+            output_tokens=reply.completion_tokens,
+            provider_ms=(self.clock.monotonic() - started) * 1000.0,
+        )
         self._charge(attempt, offline, done, Limit(0, 0, 0), kind="offline")
         parsed = parse_structured(done.content, request.schema)
         if parsed.value is None:

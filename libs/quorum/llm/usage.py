@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from quorum.llm.backend import Completion
+from quorum.llm.completion import Completion
 from quorum.llm.money import from_nano
 from quorum.llm.registry import RegisteredModel
 

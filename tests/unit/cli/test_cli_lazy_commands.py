@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,36 @@ def test_quorum_runs_modules_leave_out_plots_and_postgres() -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "LOADED []"
+
+
+def test_an_offline_quorum_run_never_imports_litellm(tmp_path: Path) -> None:
+    """With the offline analyst alone (the embedded default) every answer comes without a
+    litellm round trip, so litellm (~2.7 s CPU of import) is never loaded (#22 item 4)."""
+    code = (
+        "import sys\n"
+        "from apps.cli.main import main\n"
+        "sys.argv = ['quorum', 'run', '--steps', '2', '--symbols', 'BTC/USDT', '--json']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print('LITELLM', 'litellm' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'libs'}"}
+    env.pop("QUORUM_CONFIG", None)
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    (db,) = (tmp_path / "var" / "runs").glob("*.db")
+    with closing(sqlite3.connect(db)) as conn:
+        kinds = conn.execute("SELECT call_kind, model, count(*) FROM llm_calls GROUP BY 1, 2")
+        assert [(kind, model) for kind, model, _ in kinds] == [("offline", "offline")]
+    assert result.stdout.strip().splitlines()[-1] == "LITELLM False"
