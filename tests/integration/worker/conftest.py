@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.integration.worker.kit import RedisServer
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,3 +30,15 @@ def serial(request: pytest.FixtureRequest) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path, redis_url: str) -> Iterator[RedisServer]:
+    """A private Redis server for one test (``redis_url`` first: under CI a missing Redis
+    fails the test instead of skipping it)."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

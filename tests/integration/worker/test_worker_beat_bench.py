@@ -5,7 +5,6 @@ expire; a crash (SIGKILL) leaves the lock to expire, so the takeover waits for i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,16 +17,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.worker_processes]
 
 LOCK_S = 10.0
 LOOP_S = 1.0
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_a_standby_beat_takes_over_at_once_after_sigterm_and_after_the_lock_after_sigkill(

@@ -5,7 +5,6 @@ succeed, the second answers ``status: duplicate`` and journals nothing."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,6 @@ from tests.integration.worker.kit import Cluster, RedisServer, wait_until
 pytestmark = [pytest.mark.integration, pytest.mark.worker_processes]
 
 START = 120.0  # a cold worker imports LangGraph and LiteLLM on a busy 2-CPU host
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _outcomes(c: Cluster, key: str) -> list[str]:

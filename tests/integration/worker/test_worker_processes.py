@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,16 +17,6 @@ from tests.integration.worker.kit import Cluster, RedisServer, wait_until
 pytestmark = [pytest.mark.integration, pytest.mark.worker_processes]
 
 START = 90.0  # a cold worker imports LangGraph and LiteLLM: slow on a busy 2-CPU host
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path, redis_url: str) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def cluster(tmp_path: Path, server: RedisServer, **worker_env: str) -> Cluster:

@@ -12,7 +12,7 @@ exceed every hard limit, so only a task that escapes its limit can outlive the t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -62,16 +62,6 @@ worker:
   retry_backoff_max_s: 1
   time_limits:
 """ + "".join(f"    {task}: {{soft_s: 1, hard_s: 2}}\n" for task in _TASKS)
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path, redis_url: str) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _settings(c: Cluster) -> AppSettings:
